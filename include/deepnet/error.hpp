@@ -1,0 +1,14 @@
+#pragma once
+// deepnet's one exception type. Every message says what was expected, what was
+// found, and where (file, line, column, layer, setting).
+#include <stdexcept>
+#include <string>
+
+namespace deepnet {
+
+class Error : public std::runtime_error {
+ public:
+  explicit Error(const std::string& message) : std::runtime_error(message) {}
+};
+
+}  // namespace deepnet

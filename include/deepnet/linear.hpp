@@ -1,0 +1,33 @@
+#pragma once
+// The linear part of one layer, forward and backward, as in the course's
+// step-by-step functions. The Network uses these same kernels.
+#include "deepnet/activation.hpp"
+#include "deepnet/matrix.hpp"
+
+namespace deepnet {
+
+// Z = W A_prev + b
+// A_prev: (n[l-1], m), W: (n[l], n[l-1]), b: (n[l], 1), Z: (n[l], m) (pre-sized).
+// Throws Error naming `layer` when the shapes do not fit.
+template <typename T>
+void linear_forward(MatrixCRef<T> A_prev, MatrixCRef<T> W, MatrixCRef<T> b, MatrixRef<T> Z,
+                    int layer = 1);
+
+// Z = W A_prev + b, then A = g(Z), with the bias add and activation fused into
+// one sweep over Z after the matrix product. Softmax is applied per column.
+// A_prev: (n[l-1], m), W: (n[l], n[l-1]), b: (n[l], 1), Z, A: (n[l], m) (pre-sized).
+template <typename T>
+void linear_activation_forward(MatrixCRef<T> A_prev, MatrixCRef<T> W, MatrixCRef<T> b,
+                               Activation g, double leaky_slope, MatrixRef<T> Z, MatrixRef<T> A,
+                               int layer = 1);
+
+// Accumulates the parameter gradients of one layer:
+//   dW += (1/m) dZ A_prev^T      dW: (n[l], n[l-1])
+//   db += (1/m) sum_columns dZ   db: (n[l], 1)
+// and, when dA_prev is non-null, sets dA_prev = W^T dZ   (n[l-1], m).
+// dZ: (n[l], m), A_prev: (n[l-1], m), W: (n[l], n[l-1]). Zeroing dW, db is the caller's step.
+template <typename T>
+void linear_backward(MatrixCRef<T> dZ, MatrixCRef<T> A_prev, MatrixCRef<T> W, MatrixRef<T> dW,
+                     MatrixRef<T> db, Matrix<T>* dA_prev, int layer = 1);
+
+}  // namespace deepnet

@@ -1,0 +1,129 @@
+#pragma once
+// The L-layer fully connected network in course notation.
+//
+//   A[0] = X (n[0], m);  Z[l] = W[l] A[l-1] + b[l];  A[l] = g[l](Z[l]),  l = 1..L
+//   W[l]: (n[l], n[l-1]),  b[l]: (n[l], 1) broadcast over the m columns.
+//
+// All W[l] and b[l] live in one flat contiguous buffer (W[1], b[1], W[2], ...;
+// each W column-major), and the gradients in a second buffer of the same layout.
+// W(l), b(l), dW(l), db(l) are views into them. Workspace (Z, A, dZ caches) is
+// sized for the batch size m and reused, so repeated passes with the same m
+// allocate nothing.
+//
+// Thread safety: a Network is not safe to use from several threads at once
+// (forward writes its caches); const accessors are.
+#include <cstddef>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "deepnet/activation.hpp"
+#include "deepnet/loss.hpp"
+#include "deepnet/matrix.hpp"
+
+namespace deepnet {
+
+struct Architecture {
+  // n[0] .. n[L]: input size, hidden sizes, output size. L = sizes.size() - 1 >= 1.
+  std::vector<int> sizes;
+  // g[1] .. g[L-1]: one per hidden layer, or a single entry used for all of them.
+  std::vector<Activation> hidden_activations = {Activation::relu};
+  // g[L] and the loss it pairs with.
+  Output output = Output::sigmoid;
+  // Slope of leaky_relu for z <= 0.
+  double leaky_slope = 0.01;
+
+  int layers() const { return static_cast<int>(sizes.size()) - 1; }
+  // g[l] for 1 <= l <= L.
+  Activation activation(int l) const;
+  // Throws Error naming the layer or setting that is invalid.
+  void validate() const;
+  // "2-4-1 tanh/sigmoid"
+  std::string describe() const;
+};
+
+template <typename T>
+class Network {
+ public:
+  using WeightMap = Eigen::Map<Matrix<T>>;
+  using ConstWeightMap = Eigen::Map<const Matrix<T>>;
+
+  // Parameters start at zero; see initialize() in init.hpp. Throws Error on an invalid architecture.
+  explicit Network(Architecture architecture);
+
+  const Architecture& architecture() const { return arch_; }
+  int layers() const { return arch_.layers(); }  // L
+  int units(int l) const { return arch_.sizes.at(l); }  // n[l], 0 <= l <= L
+
+  // Views into the flat buffers, 1 <= l <= L. W: (n[l], n[l-1]), b: (n[l], 1).
+  WeightMap W(int l);
+  WeightMap b(int l);
+  WeightMap dW(int l);
+  WeightMap db(int l);
+  ConstWeightMap W(int l) const;
+  ConstWeightMap b(int l) const;
+  ConstWeightMap dW(int l) const;
+  ConstWeightMap db(int l) const;
+
+  std::span<T> parameters() { return params_; }
+  std::span<const T> parameters() const { return params_; }
+  std::span<T> gradients() { return grads_; }
+  std::span<const T> gradients() const { return grads_; }
+  // Offset of W[l] in the flat buffer; b[l] follows it.
+  std::size_t weight_offset(int l) const;
+  std::size_t bias_offset(int l) const;
+
+  // Forward propagation. Caches Z[l], A[l] and keeps a reference to X as A[0]:
+  // X must stay alive and unchanged until backward() is done. X: (n[0], m), m >= 1.
+  // Returns A[L]: (n[L], m).
+  const Matrix<T>& forward(const Matrix<T>& X);
+
+  // Cost of the last forward pass against targets Y (n[L], m) (stable, from Z[L]).
+  double cost(MatrixCRef<T> Y) const;
+
+  // Sets every gradient to zero.
+  void zero_grad();
+
+  // Backward propagation for the last forward pass; accumulates into the
+  // gradients (call zero_grad() first). Y: (n[L], m).
+  //   dZ[L] = A[L] - Y;  dW[l] = (1/m) dZ[l] A[l-1]^T;  db[l] = (1/m) sum_columns dZ[l]
+  //   dA[l-1] = W[l]^T dZ[l];  dZ[l-1] = dA[l-1] * g'[l-1](Z[l-1])
+  // When input_gradient is non-null it receives dA[0] = W[1]^T dZ[1]: (n[0], m).
+  void backward(MatrixCRef<T> Y, Matrix<T>* input_gradient = nullptr);
+
+  // One gradient-descent step on the flat buffer: theta -= learning_rate * dtheta.
+  void update(double learning_rate);
+
+  // Cached values of the last forward pass, 1 <= l <= L: (n[l], m_last).
+  const Matrix<T>& Z(int l) const;
+  const Matrix<T>& A(int l) const;
+
+  // Predictions for X (n[0], m): sigmoid: 1 where a > 0.5 else 0, (n[L], m);
+  // softmax: the row index of the largest probability, (1, m); linear: A[L].
+  // Uses the forward caches (not const).
+  Matrix<T> predict(const Matrix<T>& X);
+
+ private:
+  void check_layer(int l) const;
+  void check_targets(MatrixCRef<T> Y) const;
+  void ensure_workspace(Eigen::Index m);
+
+  Architecture arch_;
+  std::vector<T> params_;
+  std::vector<T> grads_;
+  std::vector<std::size_t> offsets_;  // offsets_[l] = start of W[l]; size L+1 (index 0 unused)
+  // Workspace, index l = 1..L (index 0 unused), each (n[l], m).
+  std::vector<Matrix<T>> Z_, A_, dZ_;
+  Eigen::Index m_ = 0;
+  const Matrix<T>* X_ = nullptr;
+};
+
+// Fraction of examples (columns) whose predictions equal the labels in every row.
+// predictions, labels: same shape.
+template <typename T>
+double accuracy(MatrixCRef<T> predictions, MatrixCRef<T> labels);
+
+extern template class Network<float>;
+extern template class Network<double>;
+
+}  // namespace deepnet

@@ -1,0 +1,53 @@
+// deepnet command line: subcommand dispatch and error reporting. No math here.
+#include <cstdio>
+#include <iostream>
+#include <map>
+
+#include "cli/cli.hpp"
+#include "deepnet/error.hpp"
+
+int main(int argc, char** argv) {
+  using namespace deepnet::cli;
+  CLI::App app{"deepnet: fully connected neural networks (logistic regression, shallow and deep "
+               "L-layer nets) in the course's notation"};
+  app.name("deepnet");
+  app.set_version_flag("--version", std::string("deepnet ") + DEEPNET_VERSION);
+  app.require_subcommand(1);
+  std::map<CLI::App*, Runner> runners;
+  {
+    Runner train = add_train_command(app);
+    runners[app.get_subcommand("train")] = train;
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string message = e.what();
+    if (message.empty()) message = "invalid command line";
+    std::cerr << "deepnet: error: " << message << " (see 'deepnet --help')\n";
+    return exit_usage;
+  }
+  try {
+    for (auto& [command, run] : runners)
+      if (command->parsed()) return run();
+    std::cerr << "deepnet: error: no subcommand given (see 'deepnet --help')\n";
+    return exit_usage;
+  } catch (const CliError& e) {
+    std::cerr << "deepnet: error: " << e.what() << '\n';
+    return e.code;
+  } catch (const deepnet::Error& e) {
+    std::cerr << "deepnet: error: " << e.what() << '\n';
+    return exit_other;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "deepnet: error: out of memory\n";
+    return exit_other;
+  } catch (const std::exception& e) {
+    std::cerr << "deepnet: error: " << e.what() << '\n';
+    return exit_other;
+  }
+}

@@ -1,0 +1,259 @@
+// The L-layer network: flat parameter buffers, forward and backward propagation.
+#include "deepnet/network.hpp"
+
+#include <cmath>
+#include <sstream>
+#include <string>
+
+#include "deepnet/error.hpp"
+#include "deepnet/linear.hpp"
+
+namespace deepnet {
+
+// ---------------------------------------------------------------- architecture
+
+Activation Architecture::activation(int l) const {
+  if (l == layers()) return output_activation(output);
+  if (hidden_activations.size() == 1) return hidden_activations[0];
+  return hidden_activations.at(static_cast<std::size_t>(l - 1));
+}
+
+void Architecture::validate() const {
+  if (sizes.size() < 2)
+    throw Error("architecture: need at least the input and output sizes n[0] and n[L], got " +
+                std::to_string(sizes.size()) + " size(s)");
+  for (std::size_t l = 0; l < sizes.size(); ++l)
+    if (sizes[l] <= 0)
+      throw Error("architecture: layer " + std::to_string(l) + " has n[" + std::to_string(l) +
+                  "] = " + std::to_string(sizes[l]) + ", expected at least 1 unit");
+  const std::size_t hidden = sizes.size() - 2;
+  if (hidden > 0 && hidden_activations.size() != 1 && hidden_activations.size() != hidden)
+    throw Error("architecture: " + std::to_string(hidden) + " hidden layer(s) but " +
+                std::to_string(hidden_activations.size()) +
+                " hidden activations; give one, or one per hidden layer");
+  for (std::size_t l = 0; l < hidden_activations.size() && hidden > 0; ++l)
+    if (hidden_activations[l] == Activation::softmax)
+      throw Error("architecture: layer " + std::to_string(hidden_activations.size() == 1 ? 1 : l + 1) +
+                  ": softmax is only available as the output activation");
+  if (!std::isfinite(leaky_slope))
+    throw Error("architecture: leaky_relu slope must be finite, got " + std::to_string(leaky_slope));
+  if (output == Output::softmax && sizes.back() < 2)
+    throw Error("architecture: layer " + std::to_string(layers()) +
+                ": a softmax output needs n[L] >= 2 classes, got " + std::to_string(sizes.back()));
+}
+
+std::string Architecture::describe() const {
+  std::ostringstream out;
+  for (std::size_t l = 0; l < sizes.size(); ++l) out << (l ? "-" : "") << sizes[l];
+  out << ' ';
+  for (int l = 1; l < layers(); ++l) out << to_string(activation(l)) << ',';
+  std::string text = out.str();
+  if (text.back() == ',') text.back() = '/';
+  return text + std::string(to_string(output));
+}
+
+// ---------------------------------------------------------------- network
+
+template <typename T>
+Network<T>::Network(Architecture architecture) : arch_(std::move(architecture)) {
+  arch_.validate();
+  const int L = layers();
+  offsets_.assign(static_cast<std::size_t>(L) + 1, 0);
+  std::size_t total = 0;
+  for (int l = 1; l <= L; ++l) {
+    offsets_[l] = total;
+    total += static_cast<std::size_t>(units(l)) * (static_cast<std::size_t>(units(l - 1)) + 1);
+  }
+  params_.assign(total, T(0));
+  grads_.assign(total, T(0));
+  Z_.resize(static_cast<std::size_t>(L) + 1);
+  A_.resize(static_cast<std::size_t>(L) + 1);
+  dZ_.resize(static_cast<std::size_t>(L) + 1);
+}
+
+template <typename T>
+void Network<T>::check_layer(int l) const {
+  if (l < 1 || l > layers())
+    throw Error("layer " + std::to_string(l) + " does not exist: the network has layers 1.." +
+                std::to_string(layers()));
+}
+
+template <typename T>
+std::size_t Network<T>::weight_offset(int l) const {
+  check_layer(l);
+  return offsets_[l];
+}
+
+template <typename T>
+std::size_t Network<T>::bias_offset(int l) const {
+  return weight_offset(l) + static_cast<std::size_t>(units(l)) * units(l - 1);
+}
+
+template <typename T>
+typename Network<T>::WeightMap Network<T>::W(int l) {
+  return WeightMap(params_.data() + weight_offset(l), units(l), units(l - 1));
+}
+template <typename T>
+typename Network<T>::WeightMap Network<T>::b(int l) {
+  return WeightMap(params_.data() + bias_offset(l), units(l), 1);
+}
+template <typename T>
+typename Network<T>::WeightMap Network<T>::dW(int l) {
+  return WeightMap(grads_.data() + weight_offset(l), units(l), units(l - 1));
+}
+template <typename T>
+typename Network<T>::WeightMap Network<T>::db(int l) {
+  return WeightMap(grads_.data() + bias_offset(l), units(l), 1);
+}
+template <typename T>
+typename Network<T>::ConstWeightMap Network<T>::W(int l) const {
+  return ConstWeightMap(params_.data() + weight_offset(l), units(l), units(l - 1));
+}
+template <typename T>
+typename Network<T>::ConstWeightMap Network<T>::b(int l) const {
+  return ConstWeightMap(params_.data() + bias_offset(l), units(l), 1);
+}
+template <typename T>
+typename Network<T>::ConstWeightMap Network<T>::dW(int l) const {
+  return ConstWeightMap(grads_.data() + weight_offset(l), units(l), units(l - 1));
+}
+template <typename T>
+typename Network<T>::ConstWeightMap Network<T>::db(int l) const {
+  return ConstWeightMap(grads_.data() + bias_offset(l), units(l), 1);
+}
+
+template <typename T>
+void Network<T>::ensure_workspace(Eigen::Index m) {
+  if (m == m_) return;
+  for (int l = 1; l <= layers(); ++l) {
+    Z_[l].resize(units(l), m);
+    A_[l].resize(units(l), m);
+    dZ_[l].resize(units(l), m);
+  }
+  m_ = m;
+}
+
+template <typename T>
+const Matrix<T>& Network<T>::forward(const Matrix<T>& X) {
+  if (X.rows() != units(0))
+    throw Error("layer 1: W[1] is (" + std::to_string(units(1)) + ", " + std::to_string(units(0)) +
+                ") but A[0] = X has " + std::to_string(X.rows()) + " rows");
+  if (X.cols() < 1) throw Error("forward: X has no examples (m = 0 columns)");
+  ensure_workspace(X.cols());
+  X_ = &X;
+  for (int l = 1; l <= layers(); ++l) {
+    const Matrix<T>& A_prev = l == 1 ? X : A_[l - 1];
+    linear_activation_forward<T>(A_prev, W(l), b(l), arch_.activation(l), arch_.leaky_slope, Z_[l],
+                                 A_[l], l);
+  }
+  return A_[layers()];
+}
+
+template <typename T>
+void Network<T>::check_targets(MatrixCRef<T> Y) const {
+  if (!X_) throw Error("no forward pass to compare with: call forward() first");
+  if (Y.rows() != units(layers()) || Y.cols() != m_)
+    throw Error("layer " + std::to_string(layers()) + ": Y is (" + std::to_string(Y.rows()) + ", " +
+                std::to_string(Y.cols()) + ") but A[" + std::to_string(layers()) + "] is (" +
+                std::to_string(units(layers())) + ", " + std::to_string(m_) + ")");
+}
+
+template <typename T>
+double Network<T>::cost(MatrixCRef<T> Y) const {
+  check_targets(Y);
+  return cost_from_logits<T>(arch_.output, Z_[layers()], Y);
+}
+
+template <typename T>
+void Network<T>::zero_grad() {
+  std::fill(grads_.begin(), grads_.end(), T(0));
+}
+
+template <typename T>
+void Network<T>::backward(MatrixCRef<T> Y, Matrix<T>* input_gradient) {
+  check_targets(Y);
+  const int L = layers();
+  // dZ[L] = A[L] - Y for every matched output/loss pair.
+  dZ_[L].noalias() = A_[L] - Y;
+  for (int l = L; l >= 1; --l) {
+    const Matrix<T>& A_prev = l == 1 ? *X_ : A_[l - 1];
+    Matrix<T>* dA_prev = l > 1 ? &dZ_[l - 1] : input_gradient;
+    if (l == 1 && input_gradient) input_gradient->resize(units(0), m_);
+    linear_backward<T>(dZ_[l], A_prev, W(l), dW(l), db(l), dA_prev, l);
+    if (l > 1) {
+      // dZ[l-1] = dA[l-1] * g'(Z[l-1]), in place over dA[l-1].
+      Matrix<T>& dZ_prev = dZ_[l - 1];
+      const Matrix<T>& Z_prev = Z_[l - 1];
+      const Matrix<T>& A_cached = A_[l - 1];
+      dispatch_activation(arch_.activation(l - 1), arch_.leaky_slope, [&](auto fn) {
+        const Eigen::Index size = dZ_prev.size();
+        T* dz = dZ_prev.data();
+        const T* z = Z_prev.data();
+        const T* a = A_cached.data();
+        for (Eigen::Index k = 0; k < size; ++k) dz[k] *= fn.derivative(z[k], a[k]);
+      });
+    }
+  }
+}
+
+template <typename T>
+void Network<T>::update(double learning_rate) {
+  const T alpha = static_cast<T>(learning_rate);
+  const std::size_t size = params_.size();
+  T* theta = params_.data();
+  const T* dtheta = grads_.data();
+  for (std::size_t k = 0; k < size; ++k) theta[k] -= alpha * dtheta[k];
+}
+
+template <typename T>
+const Matrix<T>& Network<T>::Z(int l) const {
+  check_layer(l);
+  return Z_[l];
+}
+
+template <typename T>
+const Matrix<T>& Network<T>::A(int l) const {
+  check_layer(l);
+  return A_[l];
+}
+
+template <typename T>
+Matrix<T> Network<T>::predict(const Matrix<T>& X) {
+  const Matrix<T>& AL = forward(X);
+  switch (arch_.output) {
+    case Output::sigmoid:
+      return (AL.array() > T(0.5)).template cast<T>().matrix();
+    case Output::softmax: {
+      Matrix<T> classes(1, AL.cols());
+      for (Eigen::Index j = 0; j < AL.cols(); ++j) {
+        Eigen::Index best = 0;
+        AL.col(j).maxCoeff(&best);
+        classes(0, j) = static_cast<T>(best);
+      }
+      return classes;
+    }
+    case Output::linear:
+      return AL;
+  }
+  return AL;
+}
+
+template <typename T>
+double accuracy(MatrixCRef<T> predictions, MatrixCRef<T> labels) {
+  if (predictions.rows() != labels.rows() || predictions.cols() != labels.cols())
+    throw Error("accuracy: predictions are (" + std::to_string(predictions.rows()) + ", " +
+                std::to_string(predictions.cols()) + ") but labels are (" +
+                std::to_string(labels.rows()) + ", " + std::to_string(labels.cols()) + ")");
+  if (labels.cols() == 0) throw Error("accuracy: no examples (m = 0)");
+  Eigen::Index correct = 0;
+  for (Eigen::Index j = 0; j < labels.cols(); ++j)
+    if ((predictions.col(j).array() == labels.col(j).array()).all()) ++correct;
+  return static_cast<double>(correct) / static_cast<double>(labels.cols());
+}
+
+template class Network<float>;
+template class Network<double>;
+template double accuracy<float>(MatrixCRef<float>, MatrixCRef<float>);
+template double accuracy<double>(MatrixCRef<double>, MatrixCRef<double>);
+
+}  // namespace deepnet

@@ -1,0 +1,147 @@
+// Random numbers: a portable generator of our own and numpy's legacy one.
+// Compiled with -ffp-contract=off so no compiler fuses a*b+c differently.
+#include "deepnet/rng.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include "deepnet/error.hpp"
+
+namespace deepnet {
+
+RngKind parse_rng_kind(std::string_view name) {
+  if (name == "portable") return RngKind::portable;
+  if (name == "numpy") return RngKind::numpy;
+  throw Error("rng: expected 'portable' or 'numpy', got '" + std::string(name) + "'");
+}
+
+std::string_view to_string(RngKind kind) { return kind == RngKind::numpy ? "numpy" : "portable"; }
+
+namespace {
+
+std::uint64_t splitmix64(std::uint64_t& state) {
+  std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+// Natural logarithm for 0 < x < 1 from + - * / only, so its bits do not depend
+// on the C library. x = f * 2^e with f in [sqrt(1/2), sqrt(2)); then
+// log f = 2 atanh(s), s = (f - 1) / (f + 1), |s| < 0.172, summed as a series.
+double portable_log(double x) {
+  int e = 0;
+  double f = std::frexp(x, &e);  // exact
+  if (f < 0.70710678118654752440) {
+    f *= 2.0;
+    e -= 1;
+  }
+  const double s = (f - 1.0) / (f + 1.0);
+  const double s2 = s * s;
+  // Horner form of 1 + s2/3 + s2^2/5 + ... + s2^12/25 (terms beyond are < 1e-19).
+  double series = 1.0 / 25.0;
+  for (int k = 23; k >= 1; k -= 2) series = 1.0 / k + s2 * series;
+  const double log_f = 2.0 * s * series;
+  const double ln2_hi = 6.93147180369123816490e-01;  // fdlibm's split of ln 2
+  const double ln2_lo = 1.90821492927058770002e-10;
+  return e * ln2_hi + (e * ln2_lo + log_f);
+}
+
+}  // namespace
+
+Rng::Rng(std::uint64_t seed, RngKind kind) : kind_(kind) {
+  if (kind == RngKind::numpy) {
+    if (seed > 0xFFFFFFFFull)
+      throw Error("rng: numpy mode needs a seed in [0, 4294967295], got " + std::to_string(seed));
+    seed_mt19937(static_cast<std::uint32_t>(seed));
+  } else {
+    std::uint64_t state = seed;
+    for (auto& word : xo_) word = splitmix64(state);
+  }
+}
+
+// MT19937 init_genrand (Matsumoto & Nishimura, 2002 version).
+void Rng::seed_mt19937(std::uint32_t seed) {
+  mt_[0] = seed;
+  for (int i = 1; i < 624; ++i)
+    mt_[i] = 1812433253u * (mt_[i - 1] ^ (mt_[i - 1] >> 30)) + static_cast<std::uint32_t>(i);
+  mt_index_ = 624;
+  has_cached_normal_ = false;
+}
+
+std::uint32_t Rng::next32() {
+  if (kind_ == RngKind::portable) return static_cast<std::uint32_t>(next64() >> 32);
+  if (mt_index_ >= 624) {  // regenerate the whole block (genrand_int32)
+    constexpr std::uint32_t upper = 0x80000000u, lower = 0x7fffffffu, matrix_a = 0x9908b0dfu;
+    for (int k = 0; k < 624; ++k) {
+      const std::uint32_t y = (mt_[k] & upper) | (mt_[(k + 1) % 624] & lower);
+      mt_[k] = mt_[(k + 397) % 624] ^ (y >> 1) ^ ((y & 1u) ? matrix_a : 0u);
+    }
+    mt_index_ = 0;
+  }
+  std::uint32_t y = mt_[mt_index_++];
+  y ^= (y >> 11);
+  y ^= (y << 7) & 0x9d2c5680u;
+  y ^= (y << 15) & 0xefc60000u;
+  y ^= (y >> 18);
+  return y;
+}
+
+std::uint64_t Rng::next64() {
+  if (kind_ == RngKind::numpy) {
+    const std::uint64_t high = next32();
+    return (high << 32) | next32();
+  }
+  // xoshiro256** (Blackman & Vigna)
+  const std::uint64_t result = rotl(xo_[1] * 5, 7) * 9;
+  const std::uint64_t t = xo_[1] << 17;
+  xo_[2] ^= xo_[0];
+  xo_[3] ^= xo_[1];
+  xo_[1] ^= xo_[2];
+  xo_[0] ^= xo_[3];
+  xo_[2] ^= t;
+  xo_[3] = rotl(xo_[3], 45);
+  return result;
+}
+
+double Rng::uniform() {
+  if (kind_ == RngKind::numpy) {  // numpy's random_double: 27 + 26 bits
+    const std::uint32_t a = next32() >> 5, b = next32() >> 6;
+    return (a * 67108864.0 + b) / 9007199254740992.0;
+  }
+  return static_cast<double>(next64() >> 11) / 9007199254740992.0;
+}
+
+// Marsaglia's polar method with one cached value (numpy's legacy_gauss order).
+double Rng::normal() {
+  if (has_cached_normal_) {
+    has_cached_normal_ = false;
+    return cached_normal_;
+  }
+  double x1, x2, r2;
+  do {
+    x1 = 2.0 * uniform() - 1.0;
+    x2 = 2.0 * uniform() - 1.0;
+    r2 = x1 * x1 + x2 * x2;
+  } while (r2 >= 1.0 || r2 == 0.0);
+  const double log_r2 = kind_ == RngKind::numpy ? std::log(r2) : portable_log(r2);
+  const double f = std::sqrt(-2.0 * log_r2 / r2);
+  cached_normal_ = f * x1;
+  has_cached_normal_ = true;
+  return f * x2;
+}
+
+std::uint64_t Rng::below(std::uint64_t n) {
+  if (n == 0) throw Error("rng: below(n) needs n > 0");
+  // Rejection keeps every value equally likely.
+  const std::uint64_t limit = std::numeric_limits<std::uint64_t>::max() -
+                              std::numeric_limits<std::uint64_t>::max() % n;
+  std::uint64_t x;
+  do x = next64();
+  while (x >= limit);
+  return x % n;
+}
+
+}  // namespace deepnet

@@ -1,0 +1,197 @@
+// CSV reader: header row, numeric columns, one target column.
+// Handles a UTF-8 byte-order mark, CRLF line ends, quoted fields ("" escapes a
+// quote), and the delimiters ',', ';' and tab (detected from the header line).
+#include <charconv>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "deepnet/data.hpp"
+#include "deepnet/error.hpp"
+
+namespace deepnet {
+
+namespace {
+
+struct Field {
+  std::string text;
+  bool quoted = false;
+};
+
+struct Record {
+  int line = 0;  // 1-based line where the record starts
+  std::vector<Field> fields;
+};
+
+char detect_delimiter(std::string_view text) {
+  int comma = 0, semicolon = 0, tab = 0;
+  bool in_quotes = false;
+  for (char c : text) {
+    if (c == '"') in_quotes = !in_quotes;
+    if (in_quotes) continue;
+    if (c == '\n') break;
+    comma += c == ',';
+    semicolon += c == ';';
+    tab += c == '\t';
+  }
+  if (semicolon > comma && semicolon >= tab) return ';';
+  if (tab > comma && tab > semicolon) return '\t';
+  return ',';
+}
+
+std::vector<Record> split_records(std::string_view text, char delimiter, const std::string& name) {
+  std::vector<Record> records;
+  Record current;
+  Field field;
+  int line = 1;
+  current.line = 1;
+  bool in_quotes = false, field_started = false;
+  auto end_field = [&] {
+    current.fields.push_back(std::move(field));
+    field = Field{};
+    field_started = false;
+  };
+  auto end_record = [&] {
+    end_field();
+    // A blank line (one empty, unquoted field) is skipped.
+    if (!(current.fields.size() == 1 && current.fields[0].text.empty() && !current.fields[0].quoted))
+      records.push_back(std::move(current));
+    current = Record{};
+    current.line = line;
+  };
+  for (std::size_t k = 0; k < text.size(); ++k) {
+    const char c = text[k];
+    if (in_quotes) {
+      if (c == '"') {
+        if (k + 1 < text.size() && text[k + 1] == '"') {
+          field.text += '"';
+          ++k;
+        } else {
+          in_quotes = false;
+        }
+      } else {
+        if (c == '\n') ++line;
+        field.text += c;
+      }
+      continue;
+    }
+    if (c == '"' && !field_started) {
+      in_quotes = true;
+      field.quoted = true;
+      field_started = true;
+    } else if (c == delimiter) {
+      end_field();
+    } else if (c == '\r' && k + 1 < text.size() && text[k + 1] == '\n') {
+      // CRLF: the '\n' ends the record
+    } else if (c == '\n') {
+      ++line;
+      end_record();
+    } else {
+      field.text += c;
+      field_started = true;
+    }
+  }
+  if (in_quotes)
+    throw Error(name + ": line " + std::to_string(current.line) +
+                ": a quoted field is not closed before the end of the file");
+  if (field_started || !current.fields.empty()) end_record();
+  return records;
+}
+
+std::string trim(const std::string& s) {
+  const auto first = s.find_first_not_of(" \t");
+  if (first == std::string::npos) return "";
+  const auto last = s.find_last_not_of(" \t");
+  return s.substr(first, last - first + 1);
+}
+
+bool parse_number(const std::string& text, double& value) {
+  const std::string t = trim(text);
+  if (t.empty()) return false;
+  const char* begin = t.data();
+  if (*begin == '+') ++begin;
+  const auto [end, ec] = std::from_chars(begin, t.data() + t.size(), value);
+  if (ec != std::errc() || end != t.data() + t.size()) {
+    // from_chars rejects "inf"/"nan" spellings it does not know; they are invalid data anyway.
+    return false;
+  }
+  return true;
+}
+
+int resolve_label_column(const std::vector<std::string>& header, const std::string& wanted,
+                         const std::string& name) {
+  const int columns = static_cast<int>(header.size());
+  if (wanted.empty()) return columns - 1;
+  for (int c = 0; c < columns; ++c)
+    if (header[c] == wanted) return c;
+  int index = 0;
+  const auto [end, ec] = std::from_chars(wanted.data(), wanted.data() + wanted.size(), index);
+  if (ec == std::errc() && end == wanted.data() + wanted.size()) {
+    if (index < 0) index += columns;  // -1 is the last column
+    if (index >= 0 && index < columns) return index;
+    throw Error(name + ": label column index " + wanted + " is out of range: the file has " +
+                std::to_string(columns) + " columns (0.." + std::to_string(columns - 1) + ")");
+  }
+  std::string known;
+  for (int c = 0; c < columns; ++c) known += (c ? ", " : "") + header[c];
+  throw Error(name + ": no column named '" + wanted + "' for the label; the header has: " + known);
+}
+
+}  // namespace
+
+Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptions& options) {
+  if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  const char delimiter = detect_delimiter(text);
+  const std::vector<Record> records = split_records(text, delimiter, name);
+  if (records.empty()) throw Error(name + ": the file is empty; expected a header row and data rows");
+  std::vector<std::string> header;
+  for (const Field& f : records[0].fields) header.push_back(trim(f.text));
+  const int columns = static_cast<int>(header.size());
+  if (columns < 2)
+    throw Error(name + ": line " + std::to_string(records[0].line) +
+                ": expected at least 2 columns (features and a label), found " +
+                std::to_string(columns));
+  if (records.size() < 2) throw Error(name + ": no data rows after the header");
+  const int label = resolve_label_column(header, options.label_column, name);
+
+  Dataset data;
+  data.source = name;
+  data.target_name = header[label];
+  for (int c = 0; c < columns; ++c)
+    if (c != label) data.feature_names.push_back(header[c]);
+  const Eigen::Index m = static_cast<Eigen::Index>(records.size() - 1);
+  data.X.resize(columns - 1, m);
+  data.targets.resize(static_cast<std::size_t>(m));
+  for (Eigen::Index j = 0; j < m; ++j) {
+    const Record& record = records[static_cast<std::size_t>(j) + 1];
+    if (static_cast<int>(record.fields.size()) != columns)
+      throw Error(name + ": line " + std::to_string(record.line) + ": expected " +
+                  std::to_string(columns) + " fields as in the header, found " +
+                  std::to_string(record.fields.size()));
+    Eigen::Index feature = 0;
+    for (int c = 0; c < columns; ++c) {
+      double value = 0;
+      if (!parse_number(record.fields[c].text, value))
+        throw Error(name + ": line " + std::to_string(record.line) + ", column " +
+                    std::to_string(c + 1) + " ('" + header[c] + "'): expected a number, got '" +
+                    record.fields[c].text + "'");
+      if (c == label)
+        data.targets[static_cast<std::size_t>(j)] = value;
+      else
+        data.X(feature++, j) = value;
+    }
+  }
+  return data;
+}
+
+Dataset load_csv(const std::string& path, const CsvOptions& options) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot open the file for reading");
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) throw Error(path + ": read error");
+  return parse_csv(buffer.str(), path, options);
+}
+
+}  // namespace deepnet

@@ -1,0 +1,67 @@
+// Full-batch gradient descent: the course's training loop.
+#include <cmath>
+#include <string>
+
+#include "deepnet/error.hpp"
+#include "deepnet/train.hpp"
+
+namespace deepnet {
+
+template <typename T>
+void check_finite(MatrixCRef<T> M, const char* what) {
+  for (Eigen::Index j = 0; j < M.cols(); ++j)
+    for (Eigen::Index i = 0; i < M.rows(); ++i)
+      if (!std::isfinite(M(i, j)))
+        throw Error(std::string(what) + " has a non-finite value (" + std::to_string(M(i, j)) +
+                    ") at row " + std::to_string(i) + ", column " + std::to_string(j) +
+                    " (feature " + std::to_string(i) + " of example " + std::to_string(j) + ")");
+}
+
+template <typename T>
+std::vector<CostRecord> train_gradient_descent(Network<T>& network, const Matrix<T>& X,
+                                               const Matrix<T>& Y,
+                                               const GradientDescentOptions& options) {
+  if (!(std::isfinite(options.learning_rate) && options.learning_rate > 0))
+    throw Error("learning rate: expected a finite value > 0, got " +
+                std::to_string(options.learning_rate));
+  if (options.iterations < 1)
+    throw Error("iterations: expected at least 1, got " + std::to_string(options.iterations));
+  if (options.record_every < 1)
+    throw Error("record every: expected at least 1, got " + std::to_string(options.record_every));
+  check_finite<T>(X, "X");
+  check_finite<T>(Y, "Y");
+
+  std::vector<CostRecord> history;
+  for (int i = 0; i < options.iterations; ++i) {
+    network.forward(X);
+    const bool record = i % options.record_every == 0 || i == options.iterations - 1;
+    if (record) {
+      const double cost = network.cost(Y);
+      if (!std::isfinite(cost))
+        throw Error("iteration " + std::to_string(i) + ": the cost is " + std::to_string(cost) +
+                    "; training diverged (try a smaller learning rate)");
+      history.push_back({i, cost});
+      if (options.on_record) options.on_record(history.back());
+    }
+    network.zero_grad();
+    network.backward(Y);
+    network.update(options.learning_rate);
+  }
+  for (T value : network.parameters())
+    if (!std::isfinite(value))
+      throw Error("training diverged: a parameter became non-finite (try a smaller learning rate)");
+  return history;
+}
+
+template void check_finite<float>(MatrixCRef<float>, const char*);
+template void check_finite<double>(MatrixCRef<double>, const char*);
+template std::vector<CostRecord> train_gradient_descent<float>(Network<float>&,
+                                                               const Matrix<float>&,
+                                                               const Matrix<float>&,
+                                                               const GradientDescentOptions&);
+template std::vector<CostRecord> train_gradient_descent<double>(Network<double>&,
+                                                                const Matrix<double>&,
+                                                                const Matrix<double>&,
+                                                                const GradientDescentOptions&);
+
+}  // namespace deepnet
