@@ -78,6 +78,7 @@ void Network<T>::check_layer(int l) const {
                 std::to_string(layers()));
 }
 
+// Each view checks the layer before reading n[l] and n[l-1].
 template <typename T>
 std::size_t Network<T>::weight_offset(int l) const {
   check_layer(l);
@@ -91,34 +92,42 @@ std::size_t Network<T>::bias_offset(int l) const {
 
 template <typename T>
 typename Network<T>::WeightMap Network<T>::W(int l) {
+  check_layer(l);
   return WeightMap(params_.data() + weight_offset(l), units(l), units(l - 1));
 }
 template <typename T>
 typename Network<T>::WeightMap Network<T>::b(int l) {
+  check_layer(l);
   return WeightMap(params_.data() + bias_offset(l), units(l), 1);
 }
 template <typename T>
 typename Network<T>::WeightMap Network<T>::dW(int l) {
+  check_layer(l);
   return WeightMap(grads_.data() + weight_offset(l), units(l), units(l - 1));
 }
 template <typename T>
 typename Network<T>::WeightMap Network<T>::db(int l) {
+  check_layer(l);
   return WeightMap(grads_.data() + bias_offset(l), units(l), 1);
 }
 template <typename T>
 typename Network<T>::ConstWeightMap Network<T>::W(int l) const {
+  check_layer(l);
   return ConstWeightMap(params_.data() + weight_offset(l), units(l), units(l - 1));
 }
 template <typename T>
 typename Network<T>::ConstWeightMap Network<T>::b(int l) const {
+  check_layer(l);
   return ConstWeightMap(params_.data() + bias_offset(l), units(l), 1);
 }
 template <typename T>
 typename Network<T>::ConstWeightMap Network<T>::dW(int l) const {
+  check_layer(l);
   return ConstWeightMap(grads_.data() + weight_offset(l), units(l), units(l - 1));
 }
 template <typename T>
 typename Network<T>::ConstWeightMap Network<T>::db(int l) const {
+  check_layer(l);
   return ConstWeightMap(grads_.data() + bias_offset(l), units(l), 1);
 }
 
