@@ -1,0 +1,35 @@
+# Sourced by scripts/demo and scripts/test: installs the Debian 12 packages
+# deepnet needs to build and test, but only those that are missing.
+# Set DEEPNET_SKIP_INSTALL=1 to skip this step.
+
+deepnet_packages=(
+  g++ make cmake            # toolchain (CMake >= 3.25)
+  libeigen3-dev              # matrices
+  libcli11-dev               # command line
+  libgtest-dev               # tests
+  nlohmann-json3-dev         # tests read the course reference cases (JSON)
+)
+
+deepnet_install_missing() {
+  [ "${DEEPNET_SKIP_INSTALL:-0}" = 1 ] && return 0
+  local missing=()
+  for pkg in "${deepnet_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "deepnet: installing missing Debian packages: ${missing[*]}"
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "deepnet: need root or sudo to install: ${missing[*]}" >&2; return 1; }
+    sudo=(sudo)
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# Configures and builds the release preset into build/release.
+deepnet_build() {
+  cmake --preset release >/dev/null
+  cmake --build --preset release -j "$(nproc)"
+}
