@@ -6,6 +6,7 @@ deepnet_packages=(
   g++ make cmake            # toolchain (CMake >= 3.25)
   libeigen3-dev              # matrices
   libcli11-dev               # command line
+  zlib1g-dev                 # .gz data files, NPZ
   libgtest-dev               # tests
   nlohmann-json3-dev         # tests read the course reference cases (JSON)
 )

@@ -9,6 +9,7 @@
 
 #include "deepnet/data.hpp"
 #include "deepnet/error.hpp"
+#include "io/read_file.hpp"
 
 namespace deepnet {
 
@@ -186,12 +187,7 @@ Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptio
 }
 
 Dataset load_csv(const std::string& path, const CsvOptions& options) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open the file for reading");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) throw Error(path + ": read error");
-  return parse_csv(buffer.str(), path, options);
+  return parse_csv(io::read_maybe_gzip(path), path, options);
 }
 
 }  // namespace deepnet

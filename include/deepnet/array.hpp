@@ -1,0 +1,45 @@
+#pragma once
+// N-dimensional numeric arrays as they come out of array files (NPY, NPZ,
+// HDF5, IDX): a shape in C order and the values, row-major, as double
+// (every integer and float type up to 64 bits converts exactly or to nearest).
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace deepnet {
+
+struct NumericArray {
+  std::vector<std::size_t> shape;  // C (row-major) order; empty for a scalar
+  std::vector<double> values;      // product(shape) values, row-major
+  std::string dtype;               // the element type in the file, e.g. "<f4", "|u1", "uint8"
+
+  std::size_t size() const {
+    std::size_t n = 1;
+    for (std::size_t d : shape) n *= d;
+    return n;
+  }
+};
+
+// NPY (numpy's format, versions 1.0-3.0): C and Fortran order; bool, int8-64,
+// uint8-64, float16/32/64, little and big endian. Values come back in C order.
+// Throws Error naming the file and byte offset of the problem.
+NumericArray load_npy(const std::string& path);
+NumericArray parse_npy(const std::string& bytes, const std::string& name);
+
+// NPZ: a zip archive of NPY files (stored or deflated, as np.savez and
+// np.savez_compressed write them). Keys are the names without ".npy".
+std::vector<std::string> npz_keys(const std::string& path);
+NumericArray load_npz_array(const std::string& path, const std::string& key);
+// Writes an NPZ (stored, uncompressed) that numpy.load reads; dtype "<f4" or
+// "<f8" per array (default "<f8"). Atomic: the old file survives any failure.
+void save_npz(const std::string& path, const std::vector<std::pair<std::string, NumericArray>>& arrays);
+
+// HDF5 through libhdf5: one dataset by its path in the file, any numeric type.
+NumericArray load_hdf5_dataset(const std::string& path, const std::string& key);
+std::vector<std::string> hdf5_dataset_names(const std::string& path);
+
+// IDX (the MNIST family), raw or gzip-compressed.
+NumericArray load_idx(const std::string& path);
+
+}  // namespace deepnet
