@@ -8,7 +8,8 @@ deepnet_packages=(
   libcli11-dev               # command line
   zlib1g-dev                 # .gz data files, NPZ
   libgtest-dev               # tests
-  nlohmann-json3-dev         # tests read the course reference cases (JSON)
+  nlohmann-json3-dev         # --json output; tests read the course reference cases
+  dataset-fashion-mnist      # the built-in fashion-mnist set (IDX files)
 )
 
 deepnet_install_missing() {

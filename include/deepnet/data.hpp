@@ -1,11 +1,14 @@
 #pragma once
-// Data sets: loading, and turning labels into targets for an output layer.
+// Data sets: loading, normalising, splitting, and turning labels into targets
+// for an output layer.
 //
 // A Dataset holds X in course layout (n_x, m): examples are columns, and one
 // target per example. Files store examples as rows; loaders transpose.
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "deepnet/loss.hpp"
@@ -15,7 +18,8 @@ namespace deepnet {
 
 struct Dataset {
   Matrix<double> X;                        // (n_x, m)
-  std::vector<double> targets;             // m raw target values, as in the file
+  std::vector<double> targets;             // m target values; class indices when class_names is set
+  std::vector<std::string> class_names;    // set when the file names its classes (string labels)
   std::vector<std::string> feature_names;  // n_x
   std::string target_name;
   std::string source;  // file path or "builtin:NAME"
@@ -24,12 +28,22 @@ struct Dataset {
   Eigen::Index examples() const { return X.cols(); }
 };
 
+enum class CsvHeader { detect, present, absent };
+
 struct CsvOptions {
-  // Target column: a header name or a 0-based index; empty means the last column.
+  // Target column: a header name or a 0-based index (-1 = last); empty means the last column.
   std::string label_column;
+  // detect: the first row is a header unless every field in it is a number.
+  CsvHeader header = CsvHeader::detect;
+  // ',', ';' or '\t'; 0 detects it from the first line.
+  char delimiter = 0;
+  // Every column is a feature (no label column), e.g. for prediction input.
+  bool features_only = false;
 };
 
-// Reads a CSV file with a header row and numeric columns. Throws Error naming
+// Reads a CSV file (or .csv.gz) with numeric feature columns. The label column
+// may hold numbers or names (names become classes, sorted, kept in
+// class_names). Handles a UTF-8 BOM, CRLF, quoted fields. Throws Error naming
 // the file, line and column of the first problem.
 Dataset load_csv(const std::string& path, const CsvOptions& options = {});
 // Same, from text in memory; `name` is used in messages.
@@ -38,28 +52,69 @@ Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptio
 struct BuiltinDataset {
   std::string name;
   std::string description;
+  bool has_test_part = false;
 };
-// Built-in data sets (embedded in the library): planar.
+// Built-in data sets: planar, breast-cancer, iris, wine, digits (embedded in
+// the library), fashion-mnist (read from the Debian package dataset-fashion-mnist).
 std::vector<BuiltinDataset> builtin_datasets();
+// Accepts NAME, NAME:train and NAME:test.
 bool is_builtin_dataset(std::string_view name);
+// NAME or NAME:train is the training part, NAME:test the test part (Error when there is none).
 Dataset load_builtin(std::string_view name, const CsvOptions& options = {});
-// A built-in name or a CSV path.
+// A built-in name (unless a file of that name exists) or a CSV path.
 Dataset load_dataset(const std::string& name_or_path, const CsvOptions& options = {});
+
+// ---------------------------------------------------------------- normalising
+
+enum class Normalization { none, standard, minmax, div255 };
+Normalization parse_normalization(std::string_view name);  // none, standard, minmax, div255
+std::string_view to_string(Normalization normalization);
+
+// x' = (x - offset) / scale per feature, fitted on training data only and
+// stored in the model so prediction applies the same transform.
+// standard: offset = mean, scale = standard deviation; minmax: offset = min,
+// scale = max - min; div255: offset 0, scale 255. A constant feature (zero
+// spread) gets scale 1, so it becomes 0 (standard) rather than NaN.
+struct Normalizer {
+  Normalization kind = Normalization::none;
+  std::vector<double> offset, scale;  // one per feature; empty for none
+
+  static Normalizer fit(Normalization kind, const Matrix<double>& X);
+  // Throws Error when X does not have the fitted number of features.
+  void apply(Matrix<double>& X) const;
+};
+
+// Splits off a validation part of `fraction` (0 < fraction < 1) of the
+// examples: stratified by class for classification targets (each class keeps
+// its share), seeded. Returns (training part, validation part).
+std::pair<Dataset, Dataset> split_dataset(const Dataset& data, double fraction, bool stratify,
+                                          std::uint64_t seed);
+
+// ---------------------------------------------------------------- targets
 
 // How targets map onto the output layer.
 struct TargetEncoding {
   Output output = Output::sigmoid;
-  std::vector<double> classes;  // class values in order (index = class id); empty for linear
-  int output_units() const;     // n[L]
+  std::vector<double> classes;           // class values in order (index = class id); empty for linear
+  std::vector<std::string> class_names;  // one per class: the file's names, or the values as text
+  int output_units() const;              // n[L]
 };
 
 // Infers the encoding: non-integer targets -> linear; 2 classes -> one sigmoid
-// unit; more -> softmax. Classes are the sorted distinct values.
+// unit; more -> softmax. Classes are the sorted distinct values; names come
+// from the data set's class_names when it has them.
+TargetEncoding infer_target_encoding(const Dataset& data);
 TargetEncoding infer_target_encoding(const std::vector<double>& targets);
+
+// The data set's targets as values of `encoding` (its classes, or regression
+// values). Class names are matched by name, so a file whose labels are names
+// lines up with the model's classes. Throws Error naming the example for a
+// label the encoding does not know.
+std::vector<double> targets_in_encoding(const Dataset& data, const TargetEncoding& encoding);
 
 // Labels in "label form" (what predict() returns): sigmoid (1, m) of 0/1,
 // softmax (1, m) of class indices, linear (1, m) of values.
-// Throws Error when a target is not one of the encoding's classes.
+// Throws Error naming the example when a target is not one of the encoding's classes.
 template <typename T>
 Matrix<T> encode_labels(const TargetEncoding& encoding, const std::vector<double>& targets);
 

@@ -1,8 +1,16 @@
 #pragma once
-// Shared pieces of the command line: exit codes and the error type that carries one.
+// Shared pieces of the command line: exit codes, the error type that carries
+// one, and the flag groups several subcommands share.
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <stdexcept>
 #include <string>
+
+#include "deepnet/data.hpp"
+#include "deepnet/error.hpp"
+#include "deepnet/init.hpp"
+#include "deepnet/network.hpp"
+#include "deepnet/rng.hpp"
 
 namespace deepnet::cli {
 
@@ -15,8 +23,68 @@ struct CliError : std::runtime_error {
   ExitCode code;
 };
 
-// Each subcommand registers its flags and returns the function that runs it.
+// Runs f; turns a deepnet::Error into a CliError with `code`.
+template <typename F>
+auto with_exit_code(ExitCode code, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const CliError&) {
+    throw;
+  } catch (const Error& e) {
+    throw CliError(code, e.what());
+  }
+}
+
+// --data, --label-column, --delimiter, --no-header
+struct DataFlags {
+  std::string data;
+  std::string label_column;
+  std::string delimiter;
+  bool no_header = false;
+};
+void add_data_flags(CLI::App& cmd, DataFlags& flags, const std::string& data_help);
+CsvOptions csv_options(const DataFlags& flags);  // CliError(usage) on a bad --delimiter
+// Loads --data (or `path` with the same CSV options); errors exit with 3.
+Dataset load_data(const DataFlags& flags, const std::string& path);
+// Throws Error naming the example and feature of the first non-finite value.
+void check_finite_features(const Dataset& data);
+
+// --layers, --hidden-activation, --output, --leaky-slope, --init, --init-scale, --rng, --seed, --dtype
+struct NetworkFlags {
+  std::string layers;
+  std::string hidden_activation = "relu";
+  std::string output;  // empty: inferred from the labels
+  double leaky_slope = 0.01;
+  std::string init = "auto";
+  double init_scale = 0.01;
+  std::string rng = "portable";
+  std::uint64_t seed = 1;
+  std::string dtype = "float32";
+};
+void add_network_flags(CLI::App& cmd, NetworkFlags& flags);
+
+// The settings of NetworkFlags, checked (CliError with exit 2 otherwise).
+struct NetworkPlan {
+  std::vector<int> hidden;
+  std::vector<Activation> activations;
+  InitScheme init = InitScheme::xavier;
+  RngKind rng = RngKind::portable;
+};
+NetworkPlan plan_network(const NetworkFlags& flags);
+// The encoding after --output, and the architecture for data with n_x features.
+TargetEncoding choose_encoding(const NetworkFlags& flags, const Dataset& train);
+Architecture make_architecture(const NetworkFlags& flags, const NetworkPlan& plan, int features,
+                               const TargetEncoding& encoding);
+
+std::vector<std::string> split_list(const std::string& text, char separator = ',');
+
 using Runner = std::function<int()>;
 Runner add_train_command(CLI::App& app);
+Runner add_evaluate_command(CLI::App& app);
+Runner add_predict_command(CLI::App& app);
+Runner add_summary_command(CLI::App& app);
+Runner add_gradcheck_command(CLI::App& app);
+Runner add_info_command(CLI::App& app);
+Runner add_datasets_command(CLI::App& app);
 
 }  // namespace deepnet::cli

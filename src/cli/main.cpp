@@ -14,9 +14,14 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("deepnet ") + DEEPNET_VERSION);
   app.require_subcommand(1);
   std::map<CLI::App*, Runner> runners;
-  {
-    Runner train = add_train_command(app);
-    runners[app.get_subcommand("train")] = train;
+  const std::pair<const char*, Runner (*)(CLI::App&)> commands[] = {
+      {"train", add_train_command},       {"evaluate", add_evaluate_command},
+      {"predict", add_predict_command},   {"summary", add_summary_command},
+      {"gradcheck", add_gradcheck_command}, {"info", add_info_command},
+      {"datasets", add_datasets_command}};
+  for (const auto& [name, add] : commands) {
+    Runner run = add(app);
+    runners[app.get_subcommand(name)] = run;
   }
   try {
     app.parse(argc, argv);

@@ -1,7 +1,9 @@
 // CSV reader: header row, numeric columns, one target column.
 // Handles a UTF-8 byte-order mark, CRLF line ends, quoted fields ("" escapes a
 // quote), and the delimiters ',', ';' and tab (detected from the header line).
+#include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -114,18 +116,18 @@ bool parse_number(const std::string& text, double& value) {
   if (*begin == '+') ++begin;
   const auto [end, ec] = std::from_chars(begin, t.data() + t.size(), value);
   if (ec != std::errc() || end != t.data() + t.size()) {
-    // from_chars rejects "inf"/"nan" spellings it does not know; they are invalid data anyway.
     return false;
   }
   return true;
 }
 
-int resolve_label_column(const std::vector<std::string>& header, const std::string& wanted,
+int resolve_label_column(const std::vector<std::string>& header, bool named, const std::string& wanted,
                          const std::string& name) {
   const int columns = static_cast<int>(header.size());
   if (wanted.empty()) return columns - 1;
-  for (int c = 0; c < columns; ++c)
-    if (header[c] == wanted) return c;
+  if (named)
+    for (int c = 0; c < columns; ++c)
+      if (header[c] == wanted) return c;
   int index = 0;
   const auto [end, ec] = std::from_chars(wanted.data(), wanted.data() + wanted.size(), index);
   if (ec == std::errc() && end == wanted.data() + wanted.size()) {
@@ -134,49 +136,95 @@ int resolve_label_column(const std::vector<std::string>& header, const std::stri
     throw Error(name + ": label column index " + wanted + " is out of range: the file has " +
                 std::to_string(columns) + " columns (0.." + std::to_string(columns - 1) + ")");
   }
+  if (!named)
+    throw Error(name + ": no header row, so the label column must be an index, got '" + wanted + "'");
   std::string known;
   for (int c = 0; c < columns; ++c) known += (c ? ", " : "") + header[c];
   throw Error(name + ": no column named '" + wanted + "' for the label; the header has: " + known);
+}
+
+bool all_numbers(const Record& record) {
+  double ignored = 0;
+  for (const Field& f : record.fields)
+    if (!parse_number(f.text, ignored)) return false;
+  return true;
 }
 
 }  // namespace
 
 Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptions& options) {
   if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
-  const char delimiter = detect_delimiter(text);
+  const char delimiter = options.delimiter ? options.delimiter : detect_delimiter(text);
   const std::vector<Record> records = split_records(text, delimiter, name);
   if (records.empty()) throw Error(name + ": the file is empty; expected a header row and data rows");
+  const bool has_header = options.header == CsvHeader::present ||
+                          (options.header == CsvHeader::detect && !all_numbers(records[0]));
+  const int columns = static_cast<int>(records[0].fields.size());
   std::vector<std::string> header;
-  for (const Field& f : records[0].fields) header.push_back(trim(f.text));
-  const int columns = static_cast<int>(header.size());
-  if (columns < 2)
+  for (int c = 0; c < columns; ++c)
+    header.push_back(has_header ? trim(records[0].fields[c].text)
+                                : (c == columns - 1 ? std::string("y") : std::string("x").append(std::to_string(c + 1))));
+  if (columns < (options.features_only ? 1 : 2))
     throw Error(name + ": line " + std::to_string(records[0].line) +
                 ": expected at least 2 columns (features and a label), found " +
-                std::to_string(columns));
-  if (records.size() < 2) throw Error(name + ": no data rows after the header");
-  const int label = resolve_label_column(header, options.label_column, name);
+                std::to_string(columns) +
+                (delimiter == ',' ? "" : std::string(" (delimiter '") + (delimiter == '\t' ? "\\t" : std::string(1, delimiter)) + "')"));
+  const std::size_t first = has_header ? 1 : 0;
+  if (records.size() <= first) throw Error(name + ": no data rows after the header");
+  const int label = options.features_only ? -1 : resolve_label_column(header, has_header, options.label_column, name);
 
   Dataset data;
   data.source = name;
-  data.target_name = header[label];
+  data.target_name = label >= 0 ? header[label] : "";
   for (int c = 0; c < columns; ++c)
     if (c != label) data.feature_names.push_back(header[c]);
-  const Eigen::Index m = static_cast<Eigen::Index>(records.size() - 1);
-  data.X.resize(columns - 1, m);
-  data.targets.resize(static_cast<std::size_t>(m));
+  const Eigen::Index m = static_cast<Eigen::Index>(records.size() - first);
+  data.X.resize(label >= 0 ? columns - 1 : columns, m);
+  data.targets.resize(label >= 0 ? static_cast<std::size_t>(m) : 0);
+
+  auto where = [&](const Record& record, int c) {
+    return name + ": line " + std::to_string(record.line) + ", column " + std::to_string(c + 1) +
+           (has_header ? " ('" + header[c] + "')" : std::string());
+  };
+  // The label column holds numbers, or names when any label is not a number.
+  bool named_classes = false;
+  for (std::size_t r = first; r < records.size() && !named_classes && label >= 0; ++r) {
+    double ignored = 0;
+    if (static_cast<int>(records[r].fields.size()) == columns &&
+        !parse_number(records[r].fields[label].text, ignored))
+      named_classes = true;
+  }
+  if (named_classes) {
+    std::vector<std::string> names;
+    for (std::size_t r = first; r < records.size(); ++r)
+      if (static_cast<int>(records[r].fields.size()) == columns)
+        names.push_back(trim(records[r].fields[label].text));
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    data.class_names = names;
+  }
+
   for (Eigen::Index j = 0; j < m; ++j) {
-    const Record& record = records[static_cast<std::size_t>(j) + 1];
+    const Record& record = records[static_cast<std::size_t>(j) + first];
     if (static_cast<int>(record.fields.size()) != columns)
       throw Error(name + ": line " + std::to_string(record.line) + ": expected " +
-                  std::to_string(columns) + " fields as in the header, found " +
+                  std::to_string(columns) + " fields as in the " +
+                  (has_header ? "header" : "first line") + ", found " +
                   std::to_string(record.fields.size()));
     Eigen::Index feature = 0;
     for (int c = 0; c < columns; ++c) {
+      if (c == label && named_classes) {
+        const std::string label_text = trim(record.fields[c].text);
+        if (label_text.empty()) throw Error(where(record, c) + ": the label is empty");
+        const auto found = std::lower_bound(data.class_names.begin(), data.class_names.end(), label_text);
+        data.targets[static_cast<std::size_t>(j)] = static_cast<double>(found - data.class_names.begin());
+        continue;
+      }
       double value = 0;
       if (!parse_number(record.fields[c].text, value))
-        throw Error(name + ": line " + std::to_string(record.line) + ", column " +
-                    std::to_string(c + 1) + " ('" + header[c] + "'): expected a number, got '" +
-                    record.fields[c].text + "'");
+        throw Error(where(record, c) + ": expected a number, got '" + record.fields[c].text + "'");
+      if (!std::isfinite(value))
+        throw Error(where(record, c) + ": expected a finite number, got '" + trim(record.fields[c].text) + "'");
       if (c == label)
         data.targets[static_cast<std::size_t>(j)] = value;
       else

@@ -163,4 +163,218 @@ TEST_F(Cli, HistoryIsNotHalfWrittenWhenTheDirectoryIsMissing) {
   EXPECT_NE(r.err.find("no/dir/h.csv"), std::string::npos) << r.err;
 }
 
+// ---------------------------------------------------------------- train, save, evaluate, predict
+
+TEST_F(Cli, BreastCancerReachesNinetyFivePercentAndTheSavedModelRoundTrips) {
+  const Result t = run("train --data breast-cancer --layers 16 --val-split 0.2 --normalize standard "
+                       "--lr 0.5 --iterations 1000 --print-every 500 --out bc.dnn --json");
+  ASSERT_EQ(t.status, 0) << t.err;
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(t.out, match, std::regex(R"("validation":\{"examples":(\d+),"cost":[^,]+,"accuracy":([0-9.]+))")))
+      << t.out;
+  EXPECT_EQ(match[1].str(), "113");  // stratified, rounded per class: 42 of 212 malignant + 71 of 357 benign
+  EXPECT_GE(std::stod(match[2]), 0.95);
+  EXPECT_NE(t.err.find("iteration 0: cost"), std::string::npos);  // progress on stderr with --json
+
+  const Result e = run("evaluate --model bc.dnn --data breast-cancer --json");
+  ASSERT_EQ(e.status, 0) << e.err;
+  EXPECT_NE(e.out.find("\"accuracy\":"), std::string::npos);
+  EXPECT_NE(e.out.find("\"confusion_matrix\":[["), std::string::npos);
+  const Result table = run("evaluate --model bc.dnn --data breast-cancer");
+  ASSERT_EQ(table.status, 0) << table.err;
+  for (const char* word : {"accuracy:", "log-loss:", "precision", "recall", "f1", "malignant", "benign", "macro avg",
+                           "confusion matrix"})
+    EXPECT_NE(table.out.find(word), std::string::npos) << word;
+
+  // Predictions from the file equal predictions from stdout, in input order, with names.
+  const Result p = run("predict --model bc.dnn --data breast-cancer --proba --out preds.csv");
+  ASSERT_EQ(p.status, 0) << p.err;
+  const Result again = run("predict --model bc.dnn --data breast-cancer --proba");
+  const std::string file = read_file(dir_ / "preds.csv");
+  EXPECT_EQ(file, again.out);
+  EXPECT_EQ(file.rfind("prediction,proba_malignant,proba_benign\n", 0), 0u);
+  EXPECT_EQ(std::count(file.begin(), file.end(), '\n'), 570);
+  EXPECT_EQ(file.substr(40, 10), "malignant,");  // the first example is malignant
+}
+
+TEST_F(Cli, StringLabelsAndTestFile) {
+  std::string train = "w,h,kind\n", test = "w,h,kind\n";
+  for (int k = 0; k < 40; ++k) {
+    const bool big = k % 2;
+    const std::string row = std::to_string(big ? 5 + k % 3 : 1 + k % 2) + "," + std::to_string(big ? 4 : 1) + "," +
+                            (big ? "large" : "small") + "\n";
+    (k < 30 ? train : test) += row;
+  }
+  write("train.csv", train);
+  write("test.csv", test);
+  const Result r = run("train --data train.csv --test test.csv --lr 0.5 --iterations 300 --layers 4 --out m.dnn");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("test accuracy: 1.0000"), std::string::npos) << r.out;
+  write("features.csv", "w,h\n1,1\n6,4\n");
+  const Result p = run("predict --model m.dnn --data features.csv");
+  ASSERT_EQ(p.status, 0) << p.err;
+  EXPECT_EQ(p.out, "prediction\nsmall\nlarge\n");
+}
+
+TEST_F(Cli, RegressionOnNonIntegerTargets) {
+  std::string csv = "x,y\n";
+  for (int k = 0; k < 50; ++k) csv += std::to_string(k / 10.0) + "," + std::to_string(0.5 * k / 10.0 + 0.25) + "\n";
+  write("line.csv", csv);
+  const Result r = run("train --data line.csv --layers '' --lr 0.1 --iterations 2000 --out lin.dnn --quiet");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("training mse:"), std::string::npos);
+  const Result e = run("evaluate --model lin.dnn --data line.csv");
+  ASSERT_EQ(e.status, 0) << e.err;
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(e.out, match, std::regex(R"(r2: ([0-9.]+))"))) << e.out;
+  EXPECT_GT(std::stod(match[1]), 0.999);
+}
+
+TEST_F(Cli, SummaryInCourseNotation) {
+  const Result r = run("summary --inputs 12288 --layers 20,7,5 --outputs 1 --batch-size 209");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("(20, 12288)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("245780"), std::string::npos);  // 20 x 12288 + 20
+  EXPECT_NE(r.out.find("total parameters: 245973"), std::string::npos);
+  EXPECT_NE(r.out.find("forward 491880"), std::string::npos);  // 2 x 245940 weights
+  const Result usage = run("summary --layers 3");
+  EXPECT_EQ(usage.status, 2);
+}
+
+TEST_F(Cli, GradcheckPassesOnRealDataAndReportsEachLayer) {
+  const Result r = run("gradcheck --data iris --layers 5,4 --hidden-activation tanh --normalize standard --init xavier");
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("layer 3 (W[3], b[3]): relative error"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("PASS"), std::string::npos);
+  const Result strict = run("gradcheck --data iris --layers 5 --threshold 1e-300");
+  EXPECT_EQ(strict.status, 1);
+  EXPECT_NE(strict.out.find("FAIL"), std::string::npos);
+}
+
+TEST_F(Cli, InfoAndDatasets) {
+  const Result i = run("info");
+  ASSERT_EQ(i.status, 0);
+  for (const char* word : {"deepnet", "compiler:", "simd:", "matrix product:", "threads:"})
+    EXPECT_NE(i.out.find(word), std::string::npos) << word;
+  const Result d = run("datasets");
+  ASSERT_EQ(d.status, 0);
+  for (const char* name : {"planar", "breast-cancer", "iris", "wine", "digits", "fashion-mnist"})
+    EXPECT_NE(d.out.find(name), std::string::npos) << name;
+}
+
+// ---------------------------------------------------------------- bad input
+
+// Each case: one line on stderr naming the place, the expected exit code, and no output file.
+struct BadCase {
+  std::string what, setup_file, setup_content, args, expected_code_and_text;
+};
+
+TEST_F(Cli, BadDataFilesGiveOneLineNamingThePlace) {
+  std::string header_only = "a,b,y\n";
+  const std::vector<std::tuple<std::string, std::string, int, std::string>> cases = {
+      {"nonexistent", "", 3, "missing.csv: cannot open the file for reading"},
+      {"empty", "", 3, "empty.csv: the file is empty"},
+      {"header only", header_only, 3, "header.csv: no data rows after the header"},
+      {"ragged", "a,b,y\n1,2,0\n1,2\n", 3, "ragged.csv: line 3: expected 3 fields as in the header, found 2"},
+      {"non-numeric", "a,b,y\n1,x,0\n", 3, "nonnum.csv: line 2, column 2 ('b'): expected a number, got 'x'"},
+      {"nan", "a,b,y\n1,nan,0\n2,3,1\n", 3, "nan.csv: line 2, column 2 ('b'): expected a finite number, got 'nan'"},
+      {"inf", "a,b,y\n1,2,0\n-inf,3,1\n", 3, "inf.csv: line 3, column 1 ('a'): expected a finite number, got '-inf'"},
+      {"single class", "a,y\n1,1\n2,1\n", 3, "targets: every example has the label 1"},
+  };
+  const char* names[] = {"missing.csv", "empty.csv", "header.csv", "ragged.csv", "nonnum.csv", "nan.csv", "inf.csv", "single.csv"};
+  for (std::size_t k = 0; k < cases.size(); ++k) {
+    const auto& [what, content, code, text] = cases[k];
+    if (k > 0) write(names[k], content);
+    const Result r = run(std::string("train --data ") + names[k] + " --layers 2 --iterations 3 --out never.dnn");
+    EXPECT_EQ(r.status, code) << what << ": " << r.err;
+    EXPECT_EQ(r.err.rfind("deepnet: error: ", 0), 0u) << what << ": " << r.err;
+    EXPECT_NE(r.err.find(text), std::string::npos) << what << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << what << ": " << r.err;
+    EXPECT_FALSE(fs::exists(dir_ / "never.dnn")) << what;
+  }
+  write("ok.csv", "a,b,y\n1,2,0\n3,4,1\n");
+  const Result missing_label = run("train --data ok.csv --label-column target");
+  EXPECT_EQ(missing_label.status, 3);
+  EXPECT_NE(missing_label.err.find("ok.csv: no column named 'target' for the label; the header has: a, b, y"),
+            std::string::npos) << missing_label.err;
+}
+
+class CliWithModel : public Cli {
+ protected:
+  void SetUp() override {
+    Cli::SetUp();
+    write("train.csv", "a,b,y\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n");
+    const Result r = run("train --data train.csv --layers 3 --iterations 10 --out m.dnn --quiet");
+    ASSERT_EQ(r.status, 0) << r.err;
+    model_ = read_file(dir_ / "m.dnn");
+  }
+  std::string model_;
+};
+
+TEST_F(CliWithModel, DamagedModelFilesExitWithFourAndSayWhy) {
+  std::string truncated = model_.substr(0, model_.size() / 2);
+  std::string flipped = model_;
+  flipped[model_.size() / 2] ^= 0x10;
+  std::string wrong_magic = model_;
+  wrong_magic.replace(0, 8, "PK\x03\x04xxxx");
+  std::string future = model_;
+  future[8] = 9;
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {truncated, "byte 16: the header promises"},
+      {flipped, "checksum mismatch"},
+      {wrong_magic, "byte 0: not a deepnet model file"},
+      {future, "byte 8: format version 9 is newer than this deepnet reads"},
+  };
+  for (const auto& [bytes, text] : cases) {
+    write("bad.dnn", bytes);
+    for (const std::string& command : {std::string("evaluate --model bad.dnn --data train.csv"),
+                                       std::string("predict --model bad.dnn --data train.csv --out p.csv"),
+                                       std::string("summary --model bad.dnn")}) {
+      const Result r = run(command);
+      EXPECT_EQ(r.status, 4) << command << ": " << r.err;
+      EXPECT_EQ(r.err.rfind("deepnet: error: bad.dnn: ", 0), 0u) << r.err;
+      EXPECT_NE(r.err.find(text), std::string::npos) << r.err;
+      EXPECT_FALSE(fs::exists(dir_ / "p.csv"));
+    }
+  }
+}
+
+TEST_F(CliWithModel, DataThatDoesNotFitTheModelIsADataError) {
+  write("three.csv", "a,b,c,y\n1,2,3,0\n");
+  Result r = run("evaluate --model m.dnn --data three.csv");
+  EXPECT_EQ(r.status, 3);
+  EXPECT_NE(r.err.find("three.csv: has 3 features but the model m.dnn expects n[0] = 2"), std::string::npos) << r.err;
+  r = run("predict --model m.dnn --data three.csv");
+  EXPECT_EQ(r.status, 3);
+  EXPECT_NE(r.err.find("expects n[0] = 2"), std::string::npos) << r.err;
+  write("unseen.csv", "a,b,y\n1,0,1\n0,0,7\n");
+  r = run("evaluate --model m.dnn --data unseen.csv");
+  EXPECT_EQ(r.status, 3);
+  EXPECT_NE(r.err.find("example 2: label 7 is not one of the model's classes (0, 1)"), std::string::npos) << r.err;
+}
+
+TEST_F(CliWithModel, UnwritableOutputKeepsThePreviousFile) {
+  Result r = run("train --data train.csv --layers 3 --iterations 10 --out no/such/dir/m.dnn --quiet");
+  EXPECT_EQ(r.status, 4);
+  EXPECT_NE(r.err.find("no/such/dir/m.dnn"), std::string::npos) << r.err;
+  write("preds.csv", "old content\n");
+  r = run("predict --model m.dnn --data train.csv --out no/dir/preds.csv");
+  EXPECT_NE(r.status, 0);
+  EXPECT_EQ(read_file(dir_ / "preds.csv"), "old content\n");
+  EXPECT_EQ(read_file(dir_ / "m.dnn"), model_);
+}
+
+TEST_F(Cli, ConflictingAndOutOfRangeFlagsAreUsageErrors) {
+  write("d.csv", "a,y\n1,0\n2,1\n3,0\n4,1\n");
+  for (const std::string& args :
+       {std::string("train --data d.csv --test d.csv --val-split 0.5"), std::string("train --data d.csv --val-split 1.5"),
+        std::string("train --data d.csv --normalize zscore"), std::string("train --data d.csv --threads 0"),
+        std::string("train --data d.csv --delimiter pipe"), std::string("train --data d.csv --output linear --dtype float16"),
+        std::string("train --data d.csv --iterations 0"), std::string("train --data d.csv --print-every 0")}) {
+    const Result r = run(args);
+    EXPECT_EQ(r.status, 2) << args << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << ": " << r.err;
+  }
+}
+
 }  // namespace

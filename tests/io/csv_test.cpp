@@ -118,3 +118,85 @@ TEST(TargetEncoding, InfersOutputFromLabels) {
 
 }  // namespace
 }  // namespace deepnet
+
+namespace deepnet {
+namespace {
+
+TEST(Csv, DetectsAMissingHeaderAndNamesColumns) {
+  const Dataset d = parse_csv("1,2,0\n3,4,1\n", "n.csv");
+  EXPECT_EQ(d.examples(), 2);
+  EXPECT_EQ(d.feature_names, (std::vector<std::string>{"x1", "x2"}));
+  CsvOptions forced;
+  forced.header = CsvHeader::absent;
+  EXPECT_EQ(parse_csv("1,2,0\n3,4,1\n", "n.csv", forced).examples(), 2);
+  forced.header = CsvHeader::present;
+  EXPECT_EQ(parse_csv("1,2,0\n3,4,1\n", "n.csv", forced).examples(), 1);
+}
+
+TEST(Csv, StringLabelsBecomeSortedNamedClasses) {
+  const Dataset d = parse_csv("x,animal\n1,dog\n2,cat\n3,dog\n4,emu\n", "s.csv");
+  EXPECT_EQ(d.class_names, (std::vector<std::string>{"cat", "dog", "emu"}));
+  EXPECT_EQ(d.targets, (std::vector<double>{1, 0, 1, 2}));
+  const TargetEncoding e = infer_target_encoding(d);
+  EXPECT_EQ(e.output, Output::softmax);
+  EXPECT_EQ(e.class_names, d.class_names);
+  // Another file's names line up by name, not by position.
+  const Dataset other = parse_csv("x,animal\n5,emu\n6,cat\n", "t.csv");
+  EXPECT_EQ(targets_in_encoding(other, e), (std::vector<double>{2, 0}));
+  const Dataset unseen = parse_csv("x,animal\n5,yak\n", "u.csv");
+  try {
+    targets_in_encoding(unseen, e);
+    FAIL();
+  } catch (const Error& err) {
+    EXPECT_EQ(std::string(err.what()), "u.csv: example 1: label 'yak' is not one of the model's classes (cat, dog, emu)");
+  }
+}
+
+TEST(Csv, ExplicitDelimiterAndFeaturesOnly) {
+  CsvOptions semicolon;
+  semicolon.delimiter = ';';
+  EXPECT_EQ(parse_csv("a;b\n1.5;2\n", "d.csv", semicolon).X(0, 0), 1.5);
+  CsvOptions comma;
+  comma.delimiter = ',';
+  EXPECT_NE(message_of([&] { parse_csv("a;b\n1.5;2\n", "d.csv", comma); }).find("expected at least 2 columns"),
+            std::string::npos);
+  CsvOptions all;
+  all.features_only = true;
+  const Dataset f = parse_csv("a,b,c\n1,2,3\n", "f.csv", all);
+  EXPECT_EQ(f.features(), 3);
+  EXPECT_TRUE(f.targets.empty());
+}
+
+TEST(Csv, InfinityAndNaNAreRejectedWithTheirPlace) {
+  EXPECT_EQ(message_of([] { parse_csv("a,y\n1,0\ninf,1\n", "i.csv"); }),
+            "i.csv: line 3, column 1 ('a'): expected a finite number, got 'inf'");
+  EXPECT_EQ(message_of([] { parse_csv("a,y\nnan,0\n", "i.csv"); }),
+            "i.csv: line 2, column 1 ('a'): expected a finite number, got 'nan'");
+}
+
+TEST(BuiltinData, ScikitLearnSetsHaveTheirDocumentedShapes) {
+  struct Expect {
+    const char* name;
+    Eigen::Index m, n;
+    std::size_t classes;
+  };
+  for (const Expect e : {Expect{"breast-cancer", 569, 30, 2}, Expect{"iris", 150, 4, 3},
+                         Expect{"wine", 178, 13, 3}, Expect{"digits", 1797, 64, 10}}) {
+    const Dataset d = load_builtin(e.name);
+    EXPECT_EQ(d.examples(), e.m) << e.name;
+    EXPECT_EQ(d.features(), e.n) << e.name;
+    EXPECT_EQ(infer_target_encoding(d).classes.size(), e.classes) << e.name;
+    EXPECT_EQ(d.feature_names.size(), static_cast<std::size_t>(e.n)) << e.name;
+  }
+  const Dataset bc = load_builtin("breast-cancer");
+  EXPECT_EQ(bc.class_names, (std::vector<std::string>{"malignant", "benign"}));
+  EXPECT_EQ(bc.X(0, 0), 17.99);  // first value of data/breast_cancer.csv
+  int benign = 0;
+  for (double t : bc.targets) benign += t == 1;
+  EXPECT_EQ(benign, 357);
+  EXPECT_THROW(load_builtin("iris:test"), Error);
+  EXPECT_TRUE(is_builtin_dataset("fashion-mnist:test"));
+}
+
+}  // namespace
+}  // namespace deepnet

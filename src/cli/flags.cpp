@@ -1,0 +1,175 @@
+// Flag groups shared by several subcommands: data and network settings.
+#include <cmath>
+#include <sstream>
+
+#include "cli/cli.hpp"
+#include "deepnet/error.hpp"
+
+namespace deepnet::cli {
+
+std::vector<std::string> split_list(const std::string& text, char separator) {
+  std::vector<std::string> items;
+  std::string item;
+  std::istringstream in(text);
+  while (std::getline(in, item, separator)) items.push_back(item);
+  if (!text.empty() && text.back() == separator) items.push_back("");
+  return items;
+}
+
+void add_data_flags(CLI::App& cmd, DataFlags& flags, const std::string& data_help) {
+  cmd.add_option("--data", flags.data, data_help)->required();
+  cmd.add_option("--label-column", flags.label_column,
+                 "CSV column holding the label: a header name or a 0-based index (-1 = last); "
+                 "default: the last column");
+  cmd.add_option("--delimiter", flags.delimiter, "CSV delimiter: ',', ';' or 'tab'; default: detected");
+  cmd.add_flag("--no-header", flags.no_header, "The CSV file has no header row (default: detected)");
+}
+
+CsvOptions csv_options(const DataFlags& flags) {
+  CsvOptions options;
+  options.label_column = flags.label_column;
+  options.header = flags.no_header ? CsvHeader::absent : CsvHeader::detect;
+  if (flags.delimiter.empty()) {
+  } else if (flags.delimiter == "," || flags.delimiter == "comma") {
+    options.delimiter = ',';
+  } else if (flags.delimiter == ";" || flags.delimiter == "semicolon") {
+    options.delimiter = ';';
+  } else if (flags.delimiter == "tab" || flags.delimiter == "\t" || flags.delimiter == "\\t") {
+    options.delimiter = '\t';
+  } else {
+    throw CliError(exit_usage, "--delimiter: expected ',', ';' or 'tab', got '" + flags.delimiter + "'");
+  }
+  return options;
+}
+
+Dataset load_data(const DataFlags& flags, const std::string& path) {
+  const CsvOptions options = csv_options(flags);
+  return with_exit_code(exit_data, [&] {
+    Dataset data = load_dataset(path, options);
+    check_finite_features(data);
+    return data;
+  });
+}
+
+void check_finite_features(const Dataset& data) {
+  for (Eigen::Index j = 0; j < data.X.cols(); ++j)
+    for (Eigen::Index i = 0; i < data.X.rows(); ++i)
+      if (!std::isfinite(data.X(i, j)))
+        throw Error(data.source + ": example " + std::to_string(j + 1) + ", feature " + std::to_string(i + 1) +
+                    ": expected a finite number, got " + std::to_string(data.X(i, j)));
+}
+
+void add_network_flags(CLI::App& cmd, NetworkFlags& f) {
+  cmd.add_option("--layers", f.layers,
+                 "Hidden layer sizes n[1],...,n[L-1], comma-separated; \"\" = no hidden layer "
+                 "(logistic regression)")
+      ->capture_default_str();
+  cmd.add_option("--hidden-activation", f.hidden_activation,
+                 "Hidden activation: sigmoid, tanh, relu, leaky_relu or linear; one name for all "
+                 "hidden layers or one per layer, comma-separated")
+      ->capture_default_str();
+  cmd.add_option("--output", f.output,
+                 "Output layer and loss: sigmoid (binary cross-entropy), softmax (categorical "
+                 "cross-entropy), linear (mean squared error); default: 2 classes -> sigmoid, more "
+                 "-> softmax, non-integer labels -> linear");
+  cmd.add_option("--leaky-slope", f.leaky_slope, "Slope of leaky_relu for z <= 0")->capture_default_str();
+  cmd.add_option("--init", f.init,
+                 "Weight initialisation: small (randn x scale), xavier (randn / sqrt(n[l-1])), he "
+                 "(randn x sqrt(2/n[l-1])), zeros, or auto (he for relu/leaky_relu, else xavier); "
+                 "biases start at 0")
+      ->capture_default_str();
+  cmd.add_option("--init-scale", f.init_scale, "Scale for --init small")->capture_default_str();
+  cmd.add_option("--rng", f.rng,
+                 "Random generator: portable (same bits everywhere) or numpy (draws exactly what "
+                 "np.random.seed(s); np.random.randn(...) draws)")
+      ->capture_default_str();
+  cmd.add_option("--seed", f.seed, "Random seed (numpy mode: 0..4294967295)")->capture_default_str();
+  cmd.add_option("--dtype", f.dtype, "Element type: float32 or float64")->capture_default_str();
+}
+
+NetworkPlan plan_network(const NetworkFlags& f) {
+  NetworkPlan plan;
+  if (!f.layers.empty()) {
+    int position = 0;
+    for (const std::string& item : split_list(f.layers)) {
+      ++position;
+      std::size_t used = 0;
+      int value = 0;
+      try {
+        value = std::stoi(item, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used == 0 || used != item.size() || value < 1)
+        throw CliError(exit_usage, "--layers: hidden layer " + std::to_string(position) +
+                                       ": expected a positive number of units, got '" + item + "'");
+      plan.hidden.push_back(value);
+    }
+  }
+  with_exit_code(exit_usage, [&] {
+    for (const std::string& name : split_list(f.hidden_activation))
+      plan.activations.push_back(parse_activation(name));
+    if (plan.activations.empty()) throw Error("--hidden-activation: expected at least one name");
+    if (!plan.hidden.empty() && plan.activations.size() != 1 && plan.activations.size() != plan.hidden.size())
+      throw Error("--hidden-activation: " + std::to_string(plan.activations.size()) + " names for " +
+                  std::to_string(plan.hidden.size()) + " hidden layers; give one, or one per hidden layer");
+    plan.rng = parse_rng_kind(f.rng);
+    if (f.init == "auto") {
+      const Activation first = plan.activations[0];
+      plan.init = first == Activation::relu || first == Activation::leaky_relu ? InitScheme::he : InitScheme::xavier;
+    } else {
+      plan.init = parse_init_scheme(f.init);
+    }
+    if (f.dtype != "float32" && f.dtype != "float64")
+      throw Error("--dtype: expected float32 or float64, got '" + f.dtype + "'");
+    if (!(std::isfinite(f.init_scale) && f.init_scale > 0))
+      throw Error("--init-scale: expected a finite value > 0, got " + std::to_string(f.init_scale));
+    if (!std::isfinite(f.leaky_slope))
+      throw Error("--leaky-slope: expected a finite value, got " + std::to_string(f.leaky_slope));
+    if (!f.output.empty()) parse_output(f.output);
+    Rng check_seed(f.seed, plan.rng);  // numpy mode rejects seeds >= 2^32
+    return 0;
+  });
+  return plan;
+}
+
+TargetEncoding choose_encoding(const NetworkFlags& f, const Dataset& train) {
+  TargetEncoding encoding = with_exit_code(exit_data, [&] { return infer_target_encoding(train); });
+  if (f.output.empty()) return encoding;
+  const Output wanted = with_exit_code(exit_usage, [&] { return parse_output(f.output); });
+  if (wanted == encoding.output) return encoding;
+  if (wanted == Output::linear) {
+    if (!train.class_names.empty())
+      throw CliError(exit_usage, "--output linear: the labels in " + train.source + " are names, not numbers");
+    encoding.output = Output::linear;
+    encoding.classes.clear();
+    encoding.class_names.clear();
+  } else if (encoding.output == Output::linear) {
+    throw CliError(exit_usage, "--output " + f.output + ": the labels in " + train.source +
+                                   " are not all integers, so they are not classes");
+  } else if (wanted == Output::sigmoid && encoding.classes.size() > 2) {
+    throw CliError(exit_usage, "--output sigmoid: " + train.source + " has " +
+                                   std::to_string(encoding.classes.size()) + " classes; one sigmoid unit takes 2 (use softmax)");
+  } else {
+    encoding.output = wanted;  // softmax for 2 classes
+  }
+  return encoding;
+}
+
+Architecture make_architecture(const NetworkFlags& f, const NetworkPlan& plan, int features,
+                               const TargetEncoding& encoding) {
+  Architecture arch;
+  arch.output = encoding.output;
+  arch.sizes.push_back(features);
+  for (int n : plan.hidden) arch.sizes.push_back(n);
+  arch.sizes.push_back(encoding.output_units());
+  arch.hidden_activations = plan.activations;
+  arch.leaky_slope = f.leaky_slope;
+  with_exit_code(exit_usage, [&] {
+    arch.validate();
+    return 0;
+  });
+  return arch;
+}
+
+}  // namespace deepnet::cli

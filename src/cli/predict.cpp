@@ -1,0 +1,91 @@
+// `deepnet predict`: a saved model's predictions as CSV, one row per example.
+#include <cstdio>
+#include <iostream>
+
+#include "cli/cli.hpp"
+#include "deepnet/model_file.hpp"
+#include "io/atomic_write.hpp"
+
+namespace deepnet::cli {
+
+namespace {
+
+struct PredictSettings {
+  std::string model;
+  DataFlags data;
+  bool proba = false;
+  std::string out;
+};
+
+// CSV field: quoted when it holds a delimiter, quote or line break.
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+std::string number(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.9g", value);
+  return text;
+}
+
+int run_predict(const PredictSettings& s) {
+  const Model model = with_exit_code(exit_model, [&] { return load_model(s.model); });
+  const int n0 = model.architecture.sizes.front();
+  // The file may hold just the features, or the features and a label column.
+  DataFlags flags = s.data;
+  CsvOptions options = csv_options(flags);
+  Dataset data = with_exit_code(exit_data, [&] {
+    CsvOptions features_only = options;
+    features_only.features_only = true;
+    Dataset d = load_dataset(flags.data, features_only);
+    if (d.features() == n0 + 1 || !flags.label_column.empty()) d = load_dataset(flags.data, options);
+    check_finite_features(d);
+    if (d.features() != n0)
+      throw Error(d.source + ": has " + std::to_string(d.features()) + " feature columns but the model " + s.model +
+                  " expects n[0] = " + std::to_string(n0));
+    return d;
+  });
+  const Prediction p = with_exit_code(exit_data, [&] { return predict(model, data.X); });
+  const bool classifier = model.architecture.output != Output::linear;
+  std::string csv = "prediction";
+  if (s.proba && classifier)
+    for (const std::string& name : model.encoding.class_names) csv.append(",").append(csv_field(std::string("proba_").append(name)));
+  csv += "\n";
+  for (std::size_t j = 0; j < p.labels.size(); ++j) {
+    csv += classifier ? csv_field(model.encoding.class_names.at(static_cast<std::size_t>(p.labels[j])))
+                      : number(p.labels[j]);
+    if (s.proba && classifier)
+      for (Eigen::Index k = 0; k < p.outputs.rows(); ++k) csv.append(",").append(number(p.outputs(k, static_cast<Eigen::Index>(j))));
+    csv += "\n";
+  }
+  if (s.out.empty()) {
+    std::fwrite(csv.data(), 1, csv.size(), stdout);
+  } else {
+    with_exit_code(exit_other, [&] {
+      io::write_file_atomically(s.out, csv);
+      return 0;
+    });
+  }
+  return exit_ok;
+}
+
+}  // namespace
+
+Runner add_predict_command(CLI::App& app) {
+  auto s = std::make_shared<PredictSettings>();
+  CLI::App* cmd = app.add_subcommand(
+      "predict", "Predict with a saved model: CSV with header, one row per example in input order; first column "
+                 "'prediction' (class name or regression value)");
+  cmd->add_option("--model", s->model, "Model file written by 'deepnet train --out'")->required();
+  add_data_flags(*cmd, s->data,
+                 "Input data: a CSV file with the model's feature columns (a label column, if present, is "
+                 "ignored) or a built-in set name");
+  cmd->add_flag("--proba", s->proba, "Add one probability column per class (proba_<class>)");
+  cmd->add_option("--out", s->out, "Write the CSV here (atomically) instead of stdout");
+  return [s] { return run_predict(*s); };
+}
+
+}  // namespace deepnet::cli
