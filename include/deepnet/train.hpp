@@ -21,6 +21,8 @@ struct GradientDescentOptions {
   int record_every = 100;         // K >= 1
   // Called for every recorded cost, in order (for progress printing).
   std::function<void(const CostRecord&)> on_record;
+  // Called after every iteration with the number done so far (for progress bars).
+  std::function<void(int completed)> on_iteration;
 };
 
 // Trains in place. X: (n[0], m), Y: (n[L], m) in the output's target form

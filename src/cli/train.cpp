@@ -7,7 +7,12 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
+#include <memory>
+
 #include "cli/cli.hpp"
+#include "cli/progress.hpp"
 #include "deepnet/error.hpp"
 #include "deepnet/metrics.hpp"
 #include "deepnet/model_file.hpp"
@@ -94,8 +99,17 @@ int run_training(const TrainSettings& s, const NetworkPlan& plan, const Architec
   options.learning_rate = s.learning_rate;
   options.iterations = s.iterations;
   options.record_every = s.print_every;
+  // On a terminal a progress bar on stderr; the plain lines always go to `progress`.
+  std::unique_ptr<ProgressBar> bar;
+  if (!s.quiet && ::isatty(STDERR_FILENO)) {
+    bar = std::make_unique<ProgressBar>(s.iterations, X.cols(), "iteration");
+    options.on_iteration = [&bar](int done) { bar->update(done); };
+  }
   if (!s.quiet)
-    options.on_record = [progress](const CostRecord& r) {
+    options.on_record = [progress, &bar](const CostRecord& r) {
+      if (bar) bar->set_cost(r.cost);
+      if (bar && progress == stderr) return;  // the bar shows it
+      if (bar) bar->clear();                   // the line takes the bar's place; the bar redraws below it
       std::fprintf(progress, "iteration %d: cost %.6f\n", r.iteration, r.cost);
       std::fflush(progress);
     };

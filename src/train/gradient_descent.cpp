@@ -46,6 +46,7 @@ std::vector<CostRecord> train_gradient_descent(Network<T>& network, const Matrix
     network.zero_grad();
     network.backward(Y);
     network.update(options.learning_rate);
+    if (options.on_iteration) options.on_iteration(i + 1);
   }
   for (T value : network.parameters())
     if (!std::isfinite(value))

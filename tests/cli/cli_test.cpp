@@ -49,6 +49,19 @@ class Cli : public ::testing::Test {
     return r;
   }
 
+  // Runs `deepnet ARGS` under a pseudo-terminal (util-linux `script`); out holds what the terminal showed.
+  Result run_in_terminal(const std::string& args) {
+    const std::string inner = "'" + std::string(DEEPNET_BINARY) + "' " + args;
+    std::string quoted;
+    for (char c : inner) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    const std::string command = "cd '" + dir_.string() + "' && script -qec '" + quoted + "' /dev/null >terminal.txt 2>&1";
+    const int raw = std::system(command.c_str());
+    Result r;
+    r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+    r.out = read_file(dir_ / "terminal.txt");
+    return r;
+  }
+
   void write(const std::string& name, const std::string& content) {
     std::ofstream(dir_ / name, std::ios::binary) << content;
   }
@@ -249,6 +262,20 @@ TEST_F(Cli, GradcheckPassesOnRealDataAndReportsEachLayer) {
   const Result strict = run("gradcheck --data iris --layers 5 --threshold 1e-300");
   EXPECT_EQ(strict.status, 1);
   EXPECT_NE(strict.out.find("FAIL"), std::string::npos);
+}
+
+TEST_F(Cli, ProgressBarOnATerminalPlainLinesOtherwise) {
+  // `script` gives the command a pseudo-terminal; stdout goes to a file.
+  const Result tty = run_in_terminal("train --data planar --layers 4 --iterations 2000 --print-every 1000 >out.txt");
+  ASSERT_EQ(tty.status, 0) << tty.out;
+  EXPECT_NE(tty.out.find("] iteration 2000/2000  cost "), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("examples/s"), std::string::npos);
+  EXPECT_NE(tty.out.find("ETA"), std::string::npos);
+  EXPECT_NE(read_file(dir_ / "out.txt").find("iteration 1000: cost"), std::string::npos);
+  const Result quiet = run_in_terminal("train --data planar --layers 4 --iterations 2000 --quiet >out.txt");
+  EXPECT_EQ(quiet.out.find("examples/s"), std::string::npos) << quiet.out;
+  const Result plain = run("train --data planar --layers 4 --iterations 2000 --print-every 1000");
+  EXPECT_TRUE(plain.err.empty()) << plain.err;  // no bar when stderr is not a terminal
 }
 
 TEST_F(Cli, InfoAndDatasets) {
