@@ -7,6 +7,7 @@ deepnet_packages=(
   libeigen3-dev              # matrices
   libcli11-dev               # command line
   zlib1g-dev                 # .gz data files, NPZ
+  libhdf5-dev                # HDF5 data files
   libgtest-dev               # tests
   nlohmann-json3-dev         # --json output; tests read the course reference cases
   dataset-fashion-mnist      # the built-in fashion-mnist set (IDX files)

@@ -35,11 +35,16 @@ NumericArray load_npz_array(const std::string& path, const std::string& key);
 // "<f8" per array (default "<f8"). Atomic: the old file survives any failure.
 void save_npz(const std::string& path, const std::vector<std::pair<std::string, NumericArray>>& arrays);
 
-// HDF5 through libhdf5: one dataset by its path in the file, any numeric type.
+// HDF5 through libhdf5: one dataset by its path in the file (with or without a
+// leading "/"), any numeric type; dtype is a byte-order-free name ("uint8",
+// "float32", "bool"). libhdf5 itself can crash on some deliberately corrupted
+// files before deepnet can check them: treat untrusted HDF5 input with care.
 NumericArray load_hdf5_dataset(const std::string& path, const std::string& key);
 std::vector<std::string> hdf5_dataset_names(const std::string& path);
 
-// IDX (the MNIST family), raw or gzip-compressed.
+// IDX (the MNIST family), raw or gzip-compressed; dtype "uint8", "int8",
+// "int16", "int32", "float32" or "float64".
 NumericArray load_idx(const std::string& path);
+NumericArray parse_idx(const std::string& bytes, const std::string& name);
 
 }  // namespace deepnet

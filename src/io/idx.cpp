@@ -44,6 +44,8 @@ void decode(const unsigned char* data, std::size_t width, std::vector<double>& v
   for (std::size_t k = 0; k < values.size(); ++k) values[k] = convert(big_endian(data + k * width, width));
 }
 
+}  // namespace
+
 NumericArray parse_idx(const std::string& bytes, const std::string& name) {
   const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
   if (bytes.size() < 4)
@@ -86,10 +88,9 @@ NumericArray parse_idx(const std::string& bytes, const std::string& name) {
                 " multiply past 64 bits; the header is corrupt");
   const std::uint64_t present = bytes.size() - header_bytes;
   if (data_bytes != present) {
-    const std::string promised = type->bytes == 1
-                                     ? dims_text + " bytes"
-                                     : dims_text + " " + type->dtype + " values (" +
-                                           std::to_string(data_bytes) + " bytes)";
+    const std::string promised = type->bytes == 1 ? dims_text + " bytes"
+                                                  : dims_text + " " + type->dtype + " values (" +
+                                                        std::to_string(data_bytes) + " bytes)";
     throw Error(name + ": the header promises " + promised + " of data after its " +
                 std::to_string(header_bytes) + " header bytes, but the file has " + std::to_string(present));
   }
@@ -119,8 +120,6 @@ NumericArray parse_idx(const std::string& bytes, const std::string& name) {
   }
   return array;
 }
-
-}  // namespace
 
 NumericArray load_idx(const std::string& path) { return parse_idx(io::read_maybe_gzip(path), path); }
 

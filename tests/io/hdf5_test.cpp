@@ -1,0 +1,263 @@
+// HDF5 reading: every numeric type h5py writes, against the formulas of
+// tests/data/make_hdf5_idx_fixtures.py, and the errors that name file and key.
+#include <gtest/gtest.h>
+#include <hdf5.h>
+#include <stdlib.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "deepnet/array.hpp"
+#include "deepnet/error.hpp"
+
+namespace deepnet {
+namespace {
+
+const std::string kCourse = std::string(DEEPNET_TEST_DATA_DIR) + "/hdf5/course.h5";
+
+std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "deepnet-hdf5-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+void write_bytes(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out << bytes;
+}
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// A file with one chunked dataset that was never written: its shape is all
+// the header promises, and the file stays a few KB whatever that shape is.
+void write_unwritten_dataset(const std::string& path, const std::vector<hsize_t>& dims, hid_t type) {
+  const hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  const hid_t space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
+  const hid_t properties = H5Pcreate(H5P_DATASET_CREATE);
+  const std::vector<hsize_t> chunk(dims.size(), 1);
+  H5Pset_chunk(properties, static_cast<int>(chunk.size()), chunk.data());
+  const hid_t dataset = H5Dcreate2(file, "huge", type, space, H5P_DEFAULT, properties, H5P_DEFAULT);
+  ASSERT_GE(file, 0);
+  ASSERT_GE(dataset, 0);
+  H5Dclose(dataset);
+  H5Pclose(properties);
+  H5Sclose(space);
+  H5Fclose(file);
+}
+
+TEST(Hdf5, ReadsCourseImagesInMhwcOrder) {
+  const NumericArray x = load_hdf5_dataset(kCourse, "train_set_x");
+  EXPECT_EQ(x.dtype, "uint8");
+  ASSERT_EQ(x.shape, (std::vector<std::size_t>{4, 5, 5, 3}));
+  ASSERT_EQ(x.values.size(), 300u);
+  std::size_t n = 0;
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 5; ++j)
+      for (int k = 0; k < 5; ++k)
+        for (int c = 0; c < 3; ++c)
+          EXPECT_EQ(x.values[n++], (i * 61 + j * 17 + k * 5 + c * 3) % 256) << i << j << k << c;
+}
+
+TEST(Hdf5, ReadsInt64LabelsAsVectorAndRow) {
+  const NumericArray y = load_hdf5_dataset(kCourse, "train_set_y");
+  EXPECT_EQ(y.dtype, "int64");
+  ASSERT_EQ(y.shape, (std::vector<std::size_t>{4}));
+  const NumericArray row = load_hdf5_dataset(kCourse, "train_set_y_row");
+  ASSERT_EQ(row.shape, (std::vector<std::size_t>{1, 4}));
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(y.values[i], (i * 3 + 1) % 2);
+    EXPECT_EQ(row.values[i], (i * 3 + 1) % 2);
+  }
+}
+
+TEST(Hdf5, ConvertsBigEndianFloat32) {
+  const NumericArray a = load_hdf5_dataset(kCourse, "big_endian_f32");
+  EXPECT_EQ(a.dtype, "float32");
+  ASSERT_EQ(a.shape, (std::vector<std::size_t>{2, 3}));
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 3; ++j) EXPECT_EQ(a.values[i * 3 + j], (i * 3 + j) * 0.375 - 1.0);
+}
+
+TEST(Hdf5, ReadsCompressedDatasetInGroupWithOrWithoutLeadingSlash) {
+  for (const std::string key : {"group/values", "/group/values"}) {
+    const NumericArray a = load_hdf5_dataset(kCourse, key);
+    EXPECT_EQ(a.dtype, "float64");
+    ASSERT_EQ(a.shape, (std::vector<std::size_t>{6}));
+    for (int k = 0; k < 6; ++k) EXPECT_EQ(a.values[k], (k - 2) * 0.125) << key;
+  }
+}
+
+TEST(Hdf5, IntegerExtremesFloat16AndBool) {
+  const auto values = [](const std::string& key) { return load_hdf5_dataset(kCourse, "types/" + key); };
+  EXPECT_EQ(values("int8").values, (std::vector<double>{-128, -1, 0, 127}));
+  EXPECT_EQ(values("int8").dtype, "int8");
+  EXPECT_EQ(values("uint16_be").values, (std::vector<double>{0, 1, 65535}));
+  EXPECT_EQ(values("uint16_be").dtype, "uint16");
+  EXPECT_EQ(values("int32").values, (std::vector<double>{-2147483648.0, 2147483647.0}));
+  const NumericArray u64 = values("uint64");
+  EXPECT_EQ(u64.dtype, "uint64");
+  EXPECT_EQ(u64.values, (std::vector<double>{std::ldexp(1.0, 64), std::ldexp(1.0, 53) + 2}));
+  EXPECT_EQ(values("float16").values, (std::vector<double>{1.5, -0.25, 65504}));
+  EXPECT_EQ(values("float16").dtype, "float16");
+  const NumericArray flags = values("bool");
+  EXPECT_EQ(flags.dtype, "bool");
+  EXPECT_EQ(flags.values, (std::vector<double>{1, 0, 1}));
+}
+
+TEST(Hdf5, ScalarAndEmptyDatasets) {
+  const NumericArray scalar = load_hdf5_dataset(kCourse, "types/scalar");
+  EXPECT_TRUE(scalar.shape.empty());
+  EXPECT_EQ(scalar.values, (std::vector<double>{2.5}));
+  const NumericArray empty = load_hdf5_dataset(kCourse, "types/empty");
+  EXPECT_EQ(empty.shape, (std::vector<std::size_t>{0, 3}));
+  EXPECT_TRUE(empty.values.empty());
+}
+
+TEST(Hdf5, CompactAndNeverWrittenDatasets) {
+  const TempDir dir;
+  const std::string path = dir.file("layouts.h5");
+  {
+    const hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    const hsize_t dims[1] = {10};
+    const hid_t space = H5Screate_simple(1, dims, nullptr);
+    const hid_t compact = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_layout(compact, H5D_COMPACT);
+    const hid_t in_header =
+        H5Dcreate2(file, "compact", H5T_STD_I32BE, space, H5P_DEFAULT, compact, H5P_DEFAULT);
+    std::vector<int> values(10);
+    for (int k = 0; k < 10; ++k) values[k] = k * k - 7;
+    H5Dwrite(in_header, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
+    const hid_t filled = H5Pcreate(H5P_DATASET_CREATE);
+    const double fill = 1.5;
+    H5Pset_fill_value(filled, H5T_NATIVE_DOUBLE, &fill);
+    const hid_t unwritten =
+        H5Dcreate2(file, "unwritten", H5T_IEEE_F64LE, space, H5P_DEFAULT, filled, H5P_DEFAULT);
+    ASSERT_GE(in_header, 0);
+    ASSERT_GE(unwritten, 0);
+    H5Dclose(unwritten);
+    H5Pclose(filled);
+    H5Dclose(in_header);
+    H5Pclose(compact);
+    H5Sclose(space);
+    H5Fclose(file);
+  }
+  const NumericArray compact = load_hdf5_dataset(path, "compact");
+  EXPECT_EQ(compact.dtype, "int32");
+  ASSERT_EQ(compact.values.size(), 10u);
+  for (int k = 0; k < 10; ++k) EXPECT_EQ(compact.values[k], k * k - 7);
+  EXPECT_EQ(load_hdf5_dataset(path, "unwritten").values, std::vector<double>(10, 1.5));
+}
+
+TEST(Hdf5, ListsEveryDatasetRecursively) {
+  EXPECT_EQ(hdf5_dataset_names(kCourse),
+            (std::vector<std::string>{"big_endian_f32", "group/values", "list_classes", "train_set_x",
+                                      "train_set_y", "train_set_y_row", "types/bool", "types/empty",
+                                      "types/float16", "types/int32", "types/int8", "types/null",
+                                      "types/records", "types/scalar", "types/uint16_be", "types/uint64"}));
+}
+
+TEST(Hdf5, MissingFileAndNonHdf5File) {
+  const TempDir dir;
+  const std::string missing = dir.file("absent.h5");
+  EXPECT_EQ(message_of([&] { load_hdf5_dataset(missing, "x"); }),
+            missing + ": cannot open the file for reading");
+  EXPECT_EQ(message_of([&] { hdf5_dataset_names(missing); }), missing + ": cannot open the file for reading");
+  const std::string text = dir.file("notes.h5");
+  write_bytes(text, "train_set_x,train_set_y\n1,2\n");
+  const std::string message = message_of([&] { load_hdf5_dataset(text, "train_set_x"); });
+  EXPECT_TRUE(contains(message, text + ": not an HDF5 file")) << message;
+  EXPECT_TRUE(contains(message_of([&] { hdf5_dataset_names(text); }), "not an HDF5 file"));
+  EXPECT_TRUE(contains(message_of([&] { load_hdf5_dataset(dir.file(""), "x"); }), "is a directory"));
+}
+
+TEST(Hdf5, TruncatedFileIsAnErrorNamingTheFile) {
+  const TempDir dir;
+  const std::string bytes = read_bytes(kCourse);
+  ASSERT_GT(bytes.size(), 4000u);
+  for (const std::size_t keep : {std::size_t(8), std::size_t(100), bytes.size() / 2, bytes.size() - 1}) {
+    const std::string cut = dir.file("cut.h5");
+    write_bytes(cut, bytes.substr(0, keep));
+    const std::string message = message_of([&] { load_hdf5_dataset(cut, "train_set_x"); });
+    EXPECT_TRUE(contains(message, cut + ": ")) << keep << ": " << message;
+  }
+}
+
+TEST(Hdf5, MissingKeyListsTheDatasetsPresent) {
+  const std::string message = message_of([] { load_hdf5_dataset(kCourse, "test_set_x"); });
+  EXPECT_TRUE(contains(message, kCourse + ": no dataset 'test_set_x'; the file has datasets: big_endian_f32, "
+                                          "group/values, list_classes, train_set_x, train_set_y"))
+      << message;
+  EXPECT_TRUE(contains(message_of([] { load_hdf5_dataset(kCourse, "group/missing"); }),
+                       "no dataset 'group/missing'"));
+  EXPECT_TRUE(contains(message_of([] { load_hdf5_dataset(kCourse, ""); }), "no dataset ''"));
+  EXPECT_TRUE(contains(message_of([] { load_hdf5_dataset(kCourse, "group"); }),
+                       kCourse + ": 'group' is a group, not a dataset; the file has datasets: "));
+}
+
+TEST(Hdf5, NonNumericDatasetsNameTheirType) {
+  EXPECT_EQ(message_of([] { load_hdf5_dataset(kCourse, "list_classes"); }),
+            kCourse +
+                ": dataset 'list_classes' holds fixed-length strings of 7 bytes, not numbers; "
+                "expected integers, floats or an integer enum");
+  EXPECT_TRUE(contains(message_of([] { load_hdf5_dataset(kCourse, "types/records"); }),
+                       "dataset 'types/records' holds compound records of 2 fields, not numbers"));
+  EXPECT_TRUE(contains(message_of([] { load_hdf5_dataset(kCourse, "types/null"); }),
+                       "dataset 'types/null' has a null dataspace"));
+}
+
+TEST(Hdf5, RefusesShapesTheFileCannotHoldBeforeAllocating) {
+  const TempDir dir;
+  const std::string beyond_file = dir.file("beyond_file.h5");  // 64 MiB of uint8 in a few KB
+  write_unwritten_dataset(beyond_file, {1 << 20, 64}, H5T_STD_U8LE);
+  std::string message = message_of([&] { load_hdf5_dataset(beyond_file, "huge"); });
+  EXPECT_TRUE(contains(message, beyond_file +
+                                    ": dataset 'huge' has shape 1048576 x 64 of uint8 (67108864 bytes), "
+                                    "more than a "))
+      << message;
+  const std::string beyond_limit = dir.file("beyond_limit.h5");  // 2^36 values, 512 GiB as double
+  write_unwritten_dataset(beyond_limit, {1 << 18, 1 << 18}, H5T_IEEE_F64LE);
+  message = message_of([&] { load_hdf5_dataset(beyond_limit, "huge"); });
+  EXPECT_TRUE(
+      contains(message, "dataset 'huge' has shape 262144 x 262144 (68719476736 values), more than the limit"))
+      << message;
+  const std::string overflowing = dir.file("overflowing.h5");  // 2^96 elements
+  write_unwritten_dataset(overflowing, {hsize_t(1) << 32, hsize_t(1) << 32, hsize_t(1) << 32}, H5T_STD_U8LE);
+  message = message_of([&] { load_hdf5_dataset(overflowing, "huge"); });
+  EXPECT_TRUE(contains(message, "more elements than 64 bits can count")) << message;
+}
+
+}  // namespace
+}  // namespace deepnet
