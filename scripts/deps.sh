@@ -11,6 +11,7 @@ deepnet_packages=(
   libgtest-dev               # tests
   nlohmann-json3-dev         # --json output; tests read the course reference cases
   dataset-fashion-mnist      # the built-in fashion-mnist set (IDX files)
+  python3-numpy              # tests: numpy reads the NPZ that 'deepnet export' writes
 )
 
 deepnet_install_missing() {

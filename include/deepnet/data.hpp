@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "deepnet/array.hpp"
 #include "deepnet/loss.hpp"
 #include "deepnet/matrix.hpp"
 
@@ -61,8 +62,32 @@ std::vector<BuiltinDataset> builtin_datasets();
 bool is_builtin_dataset(std::string_view name);
 // NAME or NAME:train is the training part, NAME:test the test part (Error when there is none).
 Dataset load_builtin(std::string_view name, const CsvOptions& options = {});
-// A built-in name (unless a file of that name exists) or a CSV path.
-Dataset load_dataset(const std::string& name_or_path, const CsvOptions& options = {});
+// Where examples and labels are inside array files (NPY, NPZ, HDF5, IDX).
+struct ArrayOptions {
+  std::string x_key;        // NPZ member / HDF5 dataset holding X (default: X or x)
+  std::string y_key;        // NPZ member / HDF5 dataset holding the labels (default: y or Y)
+  std::string labels_path;  // a separate labels file (NPY, IDX, NPZ/HDF5 with --y-key)
+  // The array is stored the course's way, (n_x, m); otherwise rows are examples
+  // and trailing dimensions are flattened row-major: (m, 64, 64, 3) -> 12288 features.
+  bool examples_as_columns = false;
+  // Labels are optional (prediction input): a missing y is not an error.
+  bool labels_optional = false;
+};
+
+enum class FileFormat { csv, npy, npz, hdf5, idx };
+// By magic bytes, then by extension (.csv, .tsv, .txt, .gz: CSV).
+FileFormat detect_format(const std::string& path);
+
+// Builds a data set from arrays. X: (m, d1, d2, ...) or, with
+// examples_as_columns, (n_x, m); y: (m,), (m, 1) or (1, m), or null.
+Dataset dataset_from_arrays(const NumericArray& X, const NumericArray* y, bool examples_as_columns,
+                            const std::string& source);
+
+// A built-in name (unless a file of that name exists), or a CSV, NPY, NPZ, HDF5 or IDX file.
+Dataset load_dataset(const std::string& name_or_path, const CsvOptions& options = {},
+                     const ArrayOptions& arrays = {});
+// An NPY, NPZ, HDF5 or IDX file (with its labels as `arrays` says).
+Dataset load_array_dataset(const std::string& path, const ArrayOptions& arrays);
 
 // ---------------------------------------------------------------- normalising
 

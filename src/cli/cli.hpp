@@ -35,12 +35,13 @@ auto with_exit_code(ExitCode code, F&& f) -> decltype(f()) {
   }
 }
 
-// --data, --label-column, --delimiter, --no-header
+// --data, --label-column, --delimiter, --no-header, --x-key, --y-key, --labels, --examples-as-columns
 struct DataFlags {
   std::string data;
   std::string label_column;
   std::string delimiter;
   bool no_header = false;
+  ArrayOptions arrays;
 };
 void add_data_flags(CLI::App& cmd, DataFlags& flags, const std::string& data_help);
 CsvOptions csv_options(const DataFlags& flags);  // CliError(usage) on a bad --delimiter
@@ -86,5 +87,7 @@ Runner add_summary_command(CLI::App& app);
 Runner add_gradcheck_command(CLI::App& app);
 Runner add_info_command(CLI::App& app);
 Runner add_datasets_command(CLI::App& app);
+Runner add_export_command(CLI::App& app);
+Runner add_import_command(CLI::App& app);
 
 }  // namespace deepnet::cli

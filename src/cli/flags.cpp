@@ -23,6 +23,13 @@ void add_data_flags(CLI::App& cmd, DataFlags& flags, const std::string& data_hel
                  "default: the last column");
   cmd.add_option("--delimiter", flags.delimiter, "CSV delimiter: ',', ';' or 'tab'; default: detected");
   cmd.add_flag("--no-header", flags.no_header, "The CSV file has no header row (default: detected)");
+  cmd.add_option("--x-key", flags.arrays.x_key, "NPZ member or HDF5 dataset holding X (default: X or x)");
+  cmd.add_option("--y-key", flags.arrays.y_key, "NPZ member or HDF5 dataset holding the labels (default: y or Y)");
+  cmd.add_option("--labels", flags.arrays.labels_path,
+                 "Labels in a separate file (NPY, IDX, or NPZ/HDF5 with --y-key), for NPY and IDX data");
+  cmd.add_flag("--examples-as-columns", flags.arrays.examples_as_columns,
+               "The array is stored the course's way, (n_x, m); default: rows are examples and trailing "
+               "dimensions are flattened row-major ((m, 64, 64, 3) -> 12288 features)");
 }
 
 CsvOptions csv_options(const DataFlags& flags) {
@@ -45,7 +52,7 @@ CsvOptions csv_options(const DataFlags& flags) {
 Dataset load_data(const DataFlags& flags, const std::string& path) {
   const CsvOptions options = csv_options(flags);
   return with_exit_code(exit_data, [&] {
-    Dataset data = load_dataset(path, options);
+    Dataset data = load_dataset(path, options, flags.arrays);
     check_finite_features(data);
     return data;
   });

@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
       {"train", add_train_command},       {"evaluate", add_evaluate_command},
       {"predict", add_predict_command},   {"summary", add_summary_command},
       {"gradcheck", add_gradcheck_command}, {"info", add_info_command},
-      {"datasets", add_datasets_command}};
+      {"datasets", add_datasets_command}, {"export", add_export_command},
+      {"import", add_import_command}};
   for (const auto& [name, add] : commands) {
     Runner run = add(app);
     runners[app.get_subcommand(name)] = run;

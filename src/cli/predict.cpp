@@ -37,11 +37,12 @@ int run_predict(const PredictSettings& s) {
   // The file may hold just the features, or the features and a label column.
   DataFlags flags = s.data;
   CsvOptions options = csv_options(flags);
+  flags.arrays.labels_optional = true;
   Dataset data = with_exit_code(exit_data, [&] {
     CsvOptions features_only = options;
     features_only.features_only = true;
-    Dataset d = load_dataset(flags.data, features_only);
-    if (d.features() == n0 + 1 || !flags.label_column.empty()) d = load_dataset(flags.data, options);
+    Dataset d = load_dataset(flags.data, features_only, flags.arrays);
+    if (d.features() == n0 + 1 || !flags.label_column.empty()) d = load_dataset(flags.data, options, flags.arrays);
     check_finite_features(d);
     if (d.features() != n0)
       throw Error(d.source + ": has " + std::to_string(d.features()) + " feature columns but the model " + s.model +

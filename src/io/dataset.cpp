@@ -149,11 +149,17 @@ Dataset load_builtin(std::string_view spec, const CsvOptions& options) {
   return data;
 }
 
-Dataset load_dataset(const std::string& name_or_path, const CsvOptions& options) {
+Dataset load_dataset(const std::string& name_or_path, const CsvOptions& options, const ArrayOptions& arrays) {
   // A file of that name in the working directory wins over a built-in set.
   if (is_builtin_dataset(name_or_path) && !std::filesystem::exists(name_or_path))
     return load_builtin(name_or_path, options);
-  return load_csv(name_or_path, options);
+  if (detect_format(name_or_path) == FileFormat::csv) {
+    if (!arrays.labels_path.empty() || !arrays.x_key.empty() || !arrays.y_key.empty())
+      throw Error(name_or_path + ": a CSV file holds its labels in a column; --labels, --x-key and --y-key are "
+                  "for NPY, NPZ, HDF5 and IDX files");
+    return load_csv(name_or_path, options);
+  }
+  return load_array_dataset(name_or_path, arrays);
 }
 
 // Shortest text that reads back as the same double (17 digits at most).

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "deepnet/array.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -276,6 +278,66 @@ TEST_F(Cli, ProgressBarOnATerminalPlainLinesOtherwise) {
   EXPECT_EQ(quiet.out.find("examples/s"), std::string::npos) << quiet.out;
   const Result plain = run("train --data planar --layers 4 --iterations 2000 --print-every 1000");
   EXPECT_TRUE(plain.err.empty()) << plain.err;  // no bar when stderr is not a terminal
+}
+
+// ---------------------------------------------------------------- array formats, export and import
+
+const std::string test_data = DEEPNET_TEST_DATA_DIR;
+
+TEST_F(Cli, TrainsOnHdf5ImagesAndIdxFiles) {
+  const Result r = run("train --data " + test_data + "/hdf5/course.h5 --x-key train_set_x --y-key train_set_y "
+                       "--layers 3 --normalize div255 --lr 0.5 --iterations 200 --out cat.dnn --quiet");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_GE(accuracy_in(r.out), 0.5) << r.out;  // 4 examples: this checks loading, not learning
+  const Result s = run("summary --model cat.dnn");
+  EXPECT_NE(s.out.find("75-3-1"), std::string::npos) << s.out;  // 5 x 5 x 3 features per image
+  const Result idx = run("train --data " + test_data + "/idx/images-idx3-ubyte.gz --labels " + test_data +
+                         "/idx/labels-idx1-ubyte --layers '' --iterations 5 --quiet");
+  ASSERT_EQ(idx.status, 0) << idx.err;
+  const Result missing = run("train --data " + test_data + "/hdf5/course.h5 --x-key train_set_x --y-key nope");
+  EXPECT_EQ(missing.status, 3);
+  EXPECT_NE(missing.err.find("nope"), std::string::npos) << missing.err;
+}
+
+TEST_F(Cli, ImportedNumpyParametersPredictWhatNumpyComputed) {
+  const std::string params = test_data + "/course_params/params.npz";
+  const std::string expected = test_data + "/course_params/expected.npz";
+  ASSERT_EQ(run("import --npz " + params + " --out imported.dnn --hidden-activation tanh,relu --dtype float64").status, 0);
+  const Result p = run("predict --model imported.dnn --data " + expected + " --x-key X --examples-as-columns --proba");
+  ASSERT_EQ(p.status, 0) << p.err;
+  // numpy's A[L] for the six examples, read back through the (separately tested) NPZ reader.
+  const deepnet::NumericArray AL = deepnet::load_npz_array(expected, "AL");
+  std::istringstream lines(p.out);
+  std::string line;
+  std::getline(lines, line);
+  EXPECT_EQ(line, "prediction,proba_0,proba_1");
+  for (std::size_t j = 0; j < 6; ++j) {
+    ASSERT_TRUE(std::getline(lines, line));
+    const double proba_1 = std::stod(line.substr(line.rfind(',') + 1));
+    EXPECT_NEAR(proba_1, AL.values[j], 1e-8) << j;
+    EXPECT_EQ(line[0], AL.values[j] > 0.5 ? '1' : '0');
+  }
+}
+
+TEST_F(Cli, ExportWritesTheCoursesNamesAndShapesAndImportsBackIdentically) {
+  write("d.csv", "a,b,c,y\n0,0,1,0\n0,1,0,1\n1,0,0,2\n1,1,1,0\n");
+  ASSERT_EQ(run("train --data d.csv --layers 4 --iterations 50 --out m.dnn --quiet").status, 0);
+  const Result e = run("export --model m.dnn --npz params.npz");
+  ASSERT_EQ(e.status, 0) << e.err;
+  // numpy itself reads the file: names W1, b1, W2, b2 in the course's shapes.
+  const std::string check =
+      "import numpy as np; p = np.load('params.npz'); "
+      "print(sorted(p.files), p['W1'].shape, p['b1'].shape, p['W2'].shape, p['b2'].shape, p['W1'].dtype)";
+  const int status = std::system(("cd '" + dir_.string() + "' && /usr/bin/python3 -c \"" + check + "\" > numpy.txt 2>&1").c_str());
+  ASSERT_EQ(status, 0) << read_file(dir_ / "numpy.txt");
+  EXPECT_EQ(read_file(dir_ / "numpy.txt"), "['W1', 'W2', 'b1', 'b2'] (4, 3) (4, 1) (3, 4) (3, 1) float32\n");
+  ASSERT_EQ(run("import --npz params.npz --out back.dnn --classes 0,1,2").status, 0);
+  const Result a = run("predict --model m.dnn --data d.csv --proba");
+  const Result b = run("predict --model back.dnn --data d.csv --proba");
+  EXPECT_EQ(a.out, b.out);
+  const Result bad = run("import --npz d.csv --out x.dnn");
+  EXPECT_EQ(bad.status, 3);
+  EXPECT_FALSE(fs::exists(dir_ / "x.dnn"));
 }
 
 TEST_F(Cli, InfoAndDatasets) {

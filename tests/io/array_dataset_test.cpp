@@ -1,0 +1,104 @@
+// Data sets from array files written by numpy and h5py (tests/data/*): the
+// flattening of (m, h, w, c) images, the course's (n_x, m) layout, labels in
+// every accepted shape, and the errors.
+#include <gtest/gtest.h>
+
+#include "deepnet/data.hpp"
+#include "deepnet/error.hpp"
+
+namespace deepnet {
+namespace {
+
+const std::string data_dir = DEEPNET_TEST_DATA_DIR;
+
+std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(ArrayDataset, HdfImagesAreFlattenedRowMajorPerExample) {
+  ArrayOptions options;
+  options.x_key = "train_set_x";
+  options.y_key = "train_set_y";
+  const Dataset d = load_array_dataset(data_dir + "/hdf5/course.h5", options);
+  ASSERT_EQ(d.examples(), 4);
+  ASSERT_EQ(d.features(), 75);  // 5 x 5 x 3
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 5; ++j)
+      for (int k = 0; k < 5; ++k)
+        for (int c = 0; c < 3; ++c)
+          EXPECT_EQ(d.X(j * 15 + k * 3 + c, i), (i * 61 + j * 17 + k * 5 + c * 3) % 256);
+  EXPECT_EQ(d.targets, (std::vector<double>{1, 0, 1, 0}));
+  options.y_key = "train_set_y_row";  // labels stored (1, m)
+  EXPECT_EQ(load_array_dataset(data_dir + "/hdf5/course.h5", options).targets, d.targets);
+}
+
+TEST(ArrayDataset, ExamplesAsColumnsReadsTheCoursesLayout) {
+  ArrayOptions options;
+  options.x_key = "big_endian_f32";  // (2, 3): n_x = 2 features of m = 3 examples
+  options.labels_optional = true;
+  options.examples_as_columns = true;
+  const Dataset d = load_array_dataset(data_dir + "/hdf5/course.h5", options);
+  ASSERT_EQ(d.features(), 2);
+  ASSERT_EQ(d.examples(), 3);
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 3; ++j) EXPECT_EQ(d.X(i, j), (i * 3 + j) * 0.375 - 1.0);
+  options.examples_as_columns = false;
+  const Dataset rows = load_array_dataset(data_dir + "/hdf5/course.h5", options);
+  EXPECT_EQ(rows.features(), 3);
+  EXPECT_EQ(rows.examples(), 2);
+}
+
+TEST(ArrayDataset, IdxImagesWithASeparateLabelsFile) {
+  for (const char* images : {"/idx/images-idx3-ubyte", "/idx/images-idx3-ubyte.gz"}) {
+    ArrayOptions options;
+    options.labels_path = data_dir + "/idx/labels-idx1-ubyte";
+    const Dataset d = load_array_dataset(data_dir + images, options);
+    ASSERT_EQ(d.examples(), 3);
+    ASSERT_EQ(d.features(), 20);
+    for (int i = 0; i < 3; ++i) {
+      for (int j = 0; j < 4; ++j)
+        for (int k = 0; k < 5; ++k) EXPECT_EQ(d.X(j * 5 + k, i), (i * 97 + j * 31 + k * 13) % 256);
+      EXPECT_EQ(d.targets[static_cast<std::size_t>(i)], (i * 7 + 3) % 10);
+    }
+  }
+}
+
+TEST(ArrayDataset, NpzDefaultsToXAndY) {
+  ArrayOptions columns;
+  columns.examples_as_columns = true;  // savez.npz holds X (2, 3) and y (3,): the course's layout
+  const Dataset d = load_array_dataset(data_dir + "/npy/savez.npz", columns);
+  EXPECT_EQ(d.examples(), 3);
+  EXPECT_EQ(d.targets.size(), static_cast<std::size_t>(d.examples()));
+  EXPECT_EQ(detect_format(data_dir + "/npy/savez.npz"), FileFormat::npz);
+  EXPECT_EQ(detect_format(data_dir + "/hdf5/course.h5"), FileFormat::hdf5);
+  EXPECT_EQ(detect_format(data_dir + "/npy/f2.npy"), FileFormat::npy);
+  EXPECT_EQ(detect_format(data_dir + "/idx/labels-idx1-ubyte"), FileFormat::idx);
+  EXPECT_EQ(detect_format(data_dir + "/step-by-step-v3-cases.json"), FileFormat::csv);
+}
+
+TEST(ArrayDataset, ErrorsNameTheFileAndWhatIsMissing) {
+  EXPECT_EQ(message_of([] { load_array_dataset(data_dir + "/hdf5/course.h5", {}); }).rfind(
+                data_dir + "/hdf5/course.h5: give --x-key; the file holds: ", 0),
+            0u);
+  ArrayOptions only_x;
+  only_x.x_key = "train_set_x";
+  EXPECT_NE(message_of([&] { load_array_dataset(data_dir + "/hdf5/course.h5", only_x); }).find("give --y-key"),
+            std::string::npos);
+  ArrayOptions wrong_labels;
+  wrong_labels.labels_path = data_dir + "/idx/labels-idx1-ubyte";  // 3 labels
+  wrong_labels.x_key = "train_set_x";                              // 4 examples
+  EXPECT_NE(message_of([&] { load_array_dataset(data_dir + "/hdf5/course.h5", wrong_labels); })
+                .find("labels have shape (3,) but X has 4 examples"),
+            std::string::npos);
+  EXPECT_NE(message_of([] { load_array_dataset(data_dir + "/idx/images-idx3-ubyte", {}); }).find("no labels; give --labels"),
+            std::string::npos);
+  EXPECT_NE(message_of([] { load_dataset("nowhere.npz"); }).find("nowhere.npz: cannot open"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace deepnet
