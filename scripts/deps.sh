@@ -32,8 +32,9 @@ deepnet_install_missing() {
   "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-# Configures and builds the release preset into build/release.
+# Configures and builds a preset (default: release) into build/PRESET.
 deepnet_build() {
-  cmake --preset release >/dev/null
-  cmake --build --preset release -j "$(nproc)"
+  local preset=${1:-release}
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j "$(nproc)"
 }

@@ -1,4 +1,5 @@
 // deepnet command line: subcommand dispatch and error reporting. No math here.
+#include <Eigen/Core>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -8,6 +9,8 @@
 
 int main(int argc, char** argv) {
   using namespace deepnet::cli;
+  // One thread unless a command says otherwise (train --threads): same bits every run.
+  Eigen::setNbThreads(1);
   CLI::App app{"deepnet: fully connected neural networks (logistic regression, shallow and deep "
                "L-layer nets) in the course's notation"};
   app.name("deepnet");

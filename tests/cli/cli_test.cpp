@@ -40,8 +40,11 @@ class Cli : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   // Runs `deepnet ARGS` (ARGS already shell-quoted) in the temporary directory.
-  Result run(const std::string& args) {
-    const std::string command = "cd '" + dir_.string() + "' && '" + DEEPNET_BINARY + "' " + args +
+  Result run(const std::string& args) { return run_with_env("", args); }
+
+  // The same with environment assignments ("NAME=value ...") in front.
+  Result run_with_env(const std::string& env, const std::string& args) {
+    const std::string command = "cd '" + dir_.string() + "' && " + env + " '" + DEEPNET_BINARY + "' " + args +
                                 " >stdout.txt 2>stderr.txt";
     const int raw = std::system(command.c_str());
     Result r;
@@ -338,6 +341,30 @@ TEST_F(Cli, ExportWritesTheCoursesNamesAndShapesAndImportsBackIdentically) {
   const Result bad = run("import --npz d.csv --out x.dnn");
   EXPECT_EQ(bad.status, 3);
   EXPECT_FALSE(fs::exists(dir_ / "x.dnn"));
+}
+
+TEST_F(Cli, ReadsGzippedCsv) {
+  write("plain.csv", "a,b,y\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n");
+  ASSERT_EQ(std::system(("cd '" + dir_.string() + "' && gzip -c plain.csv > packed.csv.gz").c_str()), 0);
+  const Result a = run("train --data plain.csv --layers 4 --iterations 100 --quiet");
+  const Result b = run("train --data packed.csv.gz --layers 4 --iterations 100 --quiet");
+  ASSERT_EQ(b.status, 0) << b.err;
+  EXPECT_EQ(a.out, b.out);
+}
+
+TEST_F(Cli, FashionMnistNamesThePackageWhenItIsMissing) {
+  const Result r = run_with_env("DEEPNET_FASHION_MNIST_DIR=" + dir_.string(), "train --data fashion-mnist");
+  EXPECT_EQ(r.status, 3);
+  EXPECT_NE(r.err.find("apt-get install dataset-fashion-mnist"), std::string::npos) << r.err;
+}
+
+TEST_F(Cli, SameSeedSameThreadsSameModelBits) {
+  for (const char* threads : {"1", "2"}) {
+    const std::string args = std::string("train --data digits --layers 32 --normalize minmax --iterations 30 --lr 0.5 --quiet --threads ") + threads;
+    ASSERT_EQ(run(args + " --out a.dnn").status, 0);
+    ASSERT_EQ(run(args + " --out b.dnn").status, 0);
+    EXPECT_EQ(read_file(dir_ / "a.dnn"), read_file(dir_ / "b.dnn")) << threads << " threads";
+  }
 }
 
 TEST_F(Cli, InfoAndDatasets) {
