@@ -23,8 +23,9 @@ Activation output_activation(Output output);
 // Numerically stable cost computed from the logits Z[L] (n[L], m) and the
 // targets Y (n[L], m): no log(0) and no overflow for |z| up to 1e4 (and beyond).
 // Equals the course formulas wherever those are finite. Accumulates in double.
+// With example_weights (m values), J = (1/m) sum_j w_j L_j.
 template <typename T>
-double cost_from_logits(Output output, MatrixCRef<T> ZL, MatrixCRef<T> Y);
+double cost_from_logits(Output output, MatrixCRef<T> ZL, MatrixCRef<T> Y, const T* example_weights = nullptr);
 
 // The course's compute_cost, from probabilities AL (1 or more rows, m):
 // J = -(1/m) sum[y log a + (1-y) log(1-a)]. Infinite when a hits 0 or 1 wrongly;

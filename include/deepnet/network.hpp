@@ -20,6 +20,7 @@
 #include "deepnet/activation.hpp"
 #include "deepnet/loss.hpp"
 #include "deepnet/matrix.hpp"
+#include "deepnet/rng.hpp"
 
 namespace deepnet {
 
@@ -78,8 +79,10 @@ class Network {
   // Returns A[L]: (n[L], m).
   const Matrix<T>& forward(const Matrix<T>& X);
 
-  // Cost of the last forward pass against targets Y (n[L], m) (stable, from Z[L]).
-  double cost(MatrixCRef<T> Y) const;
+  // Cost of the last forward pass against targets Y (n[L], m) (stable, from Z[L]),
+  // plus the L2 term lambda/(2m) sum_l ||W[l]||^2 when set_l2 is on.
+  // example_weights: m values w_j, J = (1/m) sum_j w_j L_j; null means all 1.
+  double cost(MatrixCRef<T> Y, const T* example_weights = nullptr) const;
 
   // Sets every gradient to zero.
   void zero_grad();
@@ -89,7 +92,18 @@ class Network {
   //   dZ[L] = A[L] - Y;  dW[l] = (1/m) dZ[l] A[l-1]^T;  db[l] = (1/m) sum_columns dZ[l]
   //   dA[l-1] = W[l]^T dZ[l];  dZ[l-1] = dA[l-1] * g'[l-1](Z[l-1])
   // When input_gradient is non-null it receives dA[0] = W[1]^T dZ[1]: (n[0], m).
-  void backward(MatrixCRef<T> Y, Matrix<T>* input_gradient = nullptr);
+  // example_weights scale the columns of dZ[L] (see cost); L2 adds (lambda/m) W[l] to dW[l];
+  // dropout masks of the last forward pass multiply dA[l] of the hidden layers.
+  void backward(MatrixCRef<T> Y, Matrix<T>* input_gradient = nullptr, const T* example_weights = nullptr);
+
+  // L2 regularisation strength lambda >= 0 (0 = off).
+  void set_l2(double lambda);
+  double l2() const { return l2_; }
+  // Inverted dropout on the hidden layers: drop[l-1] is the probability that a
+  // unit of hidden layer l is dropped (one value for all, or one per hidden
+  // layer; 0 <= p < 1). Active in forward() only while rng is non-null; kept
+  // units are scaled by 1/(1-p) so nothing changes at prediction time.
+  void set_dropout(std::vector<double> drop, Rng* rng);
 
   // One gradient-descent step on the flat buffer: theta -= learning_rate * dtheta.
   void update(double learning_rate);
@@ -106,6 +120,7 @@ class Network {
  private:
   void check_layer(int l) const;
   void check_targets(MatrixCRef<T> Y) const;
+  double dropout(int l) const;  // drop probability of hidden layer l
   void ensure_workspace(Eigen::Index m);
 
   Architecture arch_;
@@ -116,6 +131,11 @@ class Network {
   std::vector<Matrix<T>> Z_, A_, dZ_;
   Eigen::Index m_ = 0;
   const Matrix<T>* X_ = nullptr;
+  double l2_ = 0;
+  std::vector<double> dropout_;   // per hidden layer (index l-1)
+  Rng* dropout_rng_ = nullptr;
+  std::vector<Matrix<T>> mask_;   // index l: 0 or 1/(1-p) per unit, for the last forward pass
+  bool masked_ = false;           // whether the last forward pass used dropout
 };
 
 // Fraction of examples (columns) whose predictions equal the labels in every row.

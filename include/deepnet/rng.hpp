@@ -32,6 +32,11 @@ class Rng {
   // Uniform integer in [0, n); n > 0.
   std::uint64_t below(std::uint64_t n);
 
+  // The whole state as bytes (for checkpoints), and back. restore() throws
+  // Error on bytes that are not a saved state.
+  std::string save_state() const;
+  static Rng restore(const std::string& bytes);
+
  private:
   std::uint32_t next32();
   std::uint64_t next64();

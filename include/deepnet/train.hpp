@@ -38,3 +38,72 @@ template <typename T>
 void check_finite(MatrixCRef<T> M, const char* what);
 
 }  // namespace deepnet
+
+// ---------------------------------------------------------------- mini-batch training
+
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include "deepnet/optimizer.hpp"
+
+namespace deepnet {
+
+struct EpochRecord {
+  int epoch = 0;                 // 1-based
+  double train_cost = 0;         // mean over the epoch's batches (dropout active), weighted by batch size
+  double validation_cost = std::numeric_limits<double>::quiet_NaN();
+  double validation_accuracy = std::numeric_limits<double>::quiet_NaN();  // classifiers with a validation set
+  double learning_rate = 0;      // at the epoch's last step
+  double seconds = 0;            // elapsed since training started (not counting resumed runs)
+};
+
+// Everything needed to continue a run bit for bit: saved in checkpoints.
+struct TrainerState {
+  int epochs_done = 0;
+  std::vector<double> parameters;
+  std::uint64_t optimizer_steps = 0;
+  std::vector<double> first_moment, second_moment;
+  std::string shuffle_rng, dropout_rng;  // Rng::save_state()
+  std::vector<double> best_parameters;   // early stopping
+  int best_epoch = 0;
+  double best_cost = std::numeric_limits<double>::infinity();
+  int bad_epochs = 0;
+  std::vector<EpochRecord> history;
+};
+
+struct MiniBatchOptions {
+  int epochs = 10;            // the total, also when resuming
+  long long batch_size = 128; // 0: full batch
+  bool drop_last = false;     // drop a last batch smaller than batch_size
+  OptimizerSettings optimizer;
+  Schedule schedule;          // alpha is the learning rate
+  double l2 = 0;
+  std::vector<double> dropout;         // per hidden layer, or one for all
+  double clip_norm = 0;                // clip the global gradient norm to this (0 = off)
+  std::vector<double> example_weights; // m training-example weights (empty = all 1)
+  int patience = 0;                    // early stopping on validation cost (0 = off); restores the best weights
+  double min_delta = 0;                // an improvement smaller than this does not count
+  std::uint64_t seed = 1;              // shuffling and dropout
+  std::function<void(const EpochRecord&)> on_epoch;
+  std::function<void(long long done, long long total)> on_step;  // steps over the whole run
+  int checkpoint_every = 0;                                      // epochs; 0 = never
+  std::function<void(const TrainerState&)> on_checkpoint;
+};
+
+struct ValidationSet {
+  const Matrix<double>* X = nullptr;  // (n[0], m_val), already normalised
+  const Matrix<double>* Y = nullptr;  // targets (n[L], m_val)
+  const Matrix<double>* labels = nullptr;  // label form (1, m_val); null for regression
+};
+
+// Trains with shuffled mini-batches. X: (n[0], m); Y: targets (n[L], m).
+// resume: a state from a checkpoint (epochs_done < epochs). Returns the final
+// state (its history has one record per epoch). Throws Error naming the epoch,
+// the step and the first non-finite layer when the cost becomes NaN or infinite.
+template <typename T>
+TrainerState train_minibatch(Network<T>& network, const Matrix<T>& X, const Matrix<T>& Y,
+                             const ValidationSet& validation, const MiniBatchOptions& options,
+                             const TrainerState* resume = nullptr);
+
+}  // namespace deepnet

@@ -42,43 +42,50 @@ static void check_same_shape(const char* where, Eigen::Index r1, Eigen::Index c1
   if (c1 == 0) throw Error(std::string(where) + ": no examples (m = 0)");
 }
 
+// The loss of example (column) j, summed over its output units.
 template <typename T>
-double cost_from_logits(Output output, MatrixCRef<T> ZL, MatrixCRef<T> Y) {
-  check_same_shape("cost", ZL.rows(), ZL.cols(), Y.rows(), Y.cols());
-  const double m = static_cast<double>(ZL.cols());
+static double example_loss(Output output, MatrixCRef<T> ZL, MatrixCRef<T> Y, Eigen::Index j) {
   double total = 0.0;
   switch (output) {
     case Output::sigmoid:
       // -[y log s(z) + (1-y) log(1-s(z))] = max(z, 0) - z y + log(1 + e^-|z|)
-      for (Eigen::Index j = 0; j < ZL.cols(); ++j)
-        for (Eigen::Index i = 0; i < ZL.rows(); ++i) {
-          const double z = ZL(i, j), y = Y(i, j);
-          total += std::max(z, 0.0) - z * y + std::log1p(std::exp(-std::abs(z)));
-        }
-      break;
-    case Output::softmax:
-      // -sum_i y_i log softmax(z)_i = sum_i y_i (logsumexp(z) - z_i)
-      for (Eigen::Index j = 0; j < ZL.cols(); ++j) {
-        double shift = ZL(0, j);
-        for (Eigen::Index i = 1; i < ZL.rows(); ++i) shift = std::max(shift, double(ZL(i, j)));
-        double sum = 0.0;
-        for (Eigen::Index i = 0; i < ZL.rows(); ++i) sum += std::exp(double(ZL(i, j)) - shift);
-        const double log_sum_exp = shift + std::log(sum);
-        for (Eigen::Index i = 0; i < ZL.rows(); ++i) {
-          const double y = Y(i, j);
-          if (y != 0.0) total += y * (log_sum_exp - double(ZL(i, j)));
-        }
+      for (Eigen::Index i = 0; i < ZL.rows(); ++i) {
+        const double z = ZL(i, j), y = Y(i, j);
+        total += std::max(z, 0.0) - z * y + std::log1p(std::exp(-std::abs(z)));
       }
       break;
+    case Output::softmax: {
+      // -sum_i y_i log softmax(z)_i = sum_i y_i (logsumexp(z) - z_i)
+      double shift = ZL(0, j);
+      for (Eigen::Index i = 1; i < ZL.rows(); ++i) shift = std::max(shift, double(ZL(i, j)));
+      double sum = 0.0;
+      for (Eigen::Index i = 0; i < ZL.rows(); ++i) sum += std::exp(double(ZL(i, j)) - shift);
+      const double log_sum_exp = shift + std::log(sum);
+      for (Eigen::Index i = 0; i < ZL.rows(); ++i) {
+        const double y = Y(i, j);
+        if (y != 0.0) total += y * (log_sum_exp - double(ZL(i, j)));
+      }
+      break;
+    }
     case Output::linear:
-      for (Eigen::Index j = 0; j < ZL.cols(); ++j)
-        for (Eigen::Index i = 0; i < ZL.rows(); ++i) {
-          const double d = double(ZL(i, j)) - double(Y(i, j));
-          total += 0.5 * d * d;
-        }
+      for (Eigen::Index i = 0; i < ZL.rows(); ++i) {
+        const double d = double(ZL(i, j)) - double(Y(i, j));
+        total += 0.5 * d * d;
+      }
       break;
   }
-  return total / m;
+  return total;
+}
+
+template <typename T>
+double cost_from_logits(Output output, MatrixCRef<T> ZL, MatrixCRef<T> Y, const T* example_weights) {
+  check_same_shape("cost", ZL.rows(), ZL.cols(), Y.rows(), Y.cols());
+  double total = 0.0;
+  for (Eigen::Index j = 0; j < ZL.cols(); ++j) {
+    const double loss = example_loss<T>(output, ZL, Y, j);
+    total += example_weights ? double(example_weights[j]) * loss : loss;
+  }
+  return total / static_cast<double>(ZL.cols());
 }
 
 template <typename T>
@@ -108,7 +115,7 @@ void output_backward(MatrixCRef<T> AL, MatrixCRef<T> Y, MatrixRef<T> dZL) {
 }
 
 #define DEEPNET_INSTANTIATE(T)                                                             \
-  template double cost_from_logits<T>(Output, MatrixCRef<T>, MatrixCRef<T>);               \
+  template double cost_from_logits<T>(Output, MatrixCRef<T>, MatrixCRef<T>, const T*);     \
   template double binary_cross_entropy<T>(MatrixCRef<T>, MatrixCRef<T>);                   \
   template void binary_cross_entropy_backward<T>(MatrixCRef<T>, MatrixCRef<T>, MatrixRef<T>); \
   template void output_backward<T>(MatrixCRef<T>, MatrixCRef<T>, MatrixRef<T>);

@@ -67,6 +67,7 @@ Network<T>::Network(Architecture architecture) : arch_(std::move(architecture)) 
   params_.assign(total, T(0));
   grads_.assign(total, T(0));
   Z_.resize(static_cast<std::size_t>(L) + 1);
+  mask_.resize(static_cast<std::size_t>(L) + 1);
   A_.resize(static_cast<std::size_t>(L) + 1);
   dZ_.resize(static_cast<std::size_t>(L) + 1);
 }
@@ -150,12 +151,54 @@ const Matrix<T>& Network<T>::forward(const Matrix<T>& X) {
   if (X.cols() < 1) throw Error("forward: X has no examples (m = 0 columns)");
   ensure_workspace(X.cols());
   X_ = &X;
+  masked_ = false;
   for (int l = 1; l <= layers(); ++l) {
     const Matrix<T>& A_prev = l == 1 ? X : A_[l - 1];
     linear_activation_forward<T>(A_prev, W(l), b(l), arch_.activation(l), arch_.leaky_slope, Z_[l],
                                  A_[l], l);
+    const double p = l < layers() && dropout_rng_ ? dropout(l) : 0.0;
+    if (p > 0) {
+      // Inverted dropout: keep each unit with probability 1-p and scale it by 1/(1-p).
+      const T keep_scale = static_cast<T>(1.0 / (1.0 - p));
+      Matrix<T>& mask = mask_[l];
+      mask.resize(Z_[l].rows(), Z_[l].cols());
+      T* m = mask.data();
+      T* a = A_[l].data();
+      for (Eigen::Index k = 0; k < mask.size(); ++k) {
+        m[k] = dropout_rng_->uniform() < p ? T(0) : keep_scale;
+        a[k] *= m[k];
+      }
+      masked_ = true;
+    }
   }
   return A_[layers()];
+}
+
+template <typename T>
+double Network<T>::dropout(int l) const {
+  if (dropout_.empty()) return 0.0;
+  return dropout_.size() == 1 ? dropout_[0] : dropout_[static_cast<std::size_t>(l - 1)];
+}
+
+template <typename T>
+void Network<T>::set_l2(double lambda) {
+  if (!(std::isfinite(lambda) && lambda >= 0))
+    throw Error("l2: expected a finite lambda >= 0, got " + std::to_string(lambda));
+  l2_ = lambda;
+}
+
+template <typename T>
+void Network<T>::set_dropout(std::vector<double> drop, Rng* rng) {
+  const std::size_t hidden = static_cast<std::size_t>(layers() - 1);
+  if (!drop.empty() && drop.size() != 1 && drop.size() != hidden)
+    throw Error("dropout: " + std::to_string(drop.size()) + " rates for " + std::to_string(hidden) +
+                " hidden layers; give one, or one per hidden layer");
+  for (std::size_t k = 0; k < drop.size(); ++k)
+    if (!(drop[k] >= 0 && drop[k] < 1))
+      throw Error("dropout: layer " + std::to_string(drop.size() == 1 ? 1 : k + 1) +
+                  ": expected a drop probability in [0, 1), got " + std::to_string(drop[k]));
+  dropout_ = std::move(drop);
+  dropout_rng_ = rng;
 }
 
 template <typename T>
@@ -168,9 +211,16 @@ void Network<T>::check_targets(MatrixCRef<T> Y) const {
 }
 
 template <typename T>
-double Network<T>::cost(MatrixCRef<T> Y) const {
+double Network<T>::cost(MatrixCRef<T> Y, const T* example_weights) const {
   check_targets(Y);
-  return cost_from_logits<T>(arch_.output, Z_[layers()], Y);
+  double cost = cost_from_logits<T>(arch_.output, Z_[layers()], Y, example_weights);
+  if (l2_ > 0) {
+    // lambda/(2m) sum_l ||W[l]||_F^2
+    double squares = 0;
+    for (int l = 1; l <= layers(); ++l) squares += static_cast<double>(W(l).squaredNorm());
+    cost += l2_ / (2.0 * static_cast<double>(m_)) * squares;
+  }
+  return cost;
 }
 
 template <typename T>
@@ -179,27 +229,38 @@ void Network<T>::zero_grad() {
 }
 
 template <typename T>
-void Network<T>::backward(MatrixCRef<T> Y, Matrix<T>* input_gradient) {
+void Network<T>::backward(MatrixCRef<T> Y, Matrix<T>* input_gradient, const T* example_weights) {
   check_targets(Y);
   const int L = layers();
-  // dZ[L] = A[L] - Y for every matched output/loss pair.
+  // dZ[L] = A[L] - Y for every matched output/loss pair (times w_j per column when weighted).
   dZ_[L].noalias() = A_[L] - Y;
+  if (example_weights)
+    for (Eigen::Index j = 0; j < m_; ++j) dZ_[L].col(j) *= example_weights[j];
   for (int l = L; l >= 1; --l) {
     const Matrix<T>& A_prev = l == 1 ? *X_ : A_[l - 1];
     Matrix<T>* dA_prev = l > 1 ? &dZ_[l - 1] : input_gradient;
     if (l == 1 && input_gradient) input_gradient->resize(units(0), m_);
     linear_backward<T>(dZ_[l], A_prev, W(l), dW(l), db(l), dA_prev, l);
+    if (l2_ > 0) dW(l) += static_cast<T>(l2_ / static_cast<double>(m_)) * W(l);  // d/dW of lambda/(2m) ||W||^2
     if (l > 1) {
       // dZ[l-1] = dA[l-1] * g'(Z[l-1]), in place over dA[l-1].
       Matrix<T>& dZ_prev = dZ_[l - 1];
       const Matrix<T>& Z_prev = Z_[l - 1];
       const Matrix<T>& A_cached = A_[l - 1];
+      const bool dropped = masked_ && mask_[l - 1].size() == dZ_prev.size() && dropout(l - 1) > 0;
       dispatch_activation(arch_.activation(l - 1), arch_.leaky_slope, [&](auto fn) {
         const Eigen::Index size = dZ_prev.size();
         T* dz = dZ_prev.data();
         const T* z = Z_prev.data();
         const T* a = A_cached.data();
-        for (Eigen::Index k = 0; k < size; ++k) dz[k] *= fn.derivative(z[k], a[k]);
+        if (!dropped) {
+          for (Eigen::Index k = 0; k < size; ++k) dz[k] *= fn.derivative(z[k], a[k]);
+        } else {
+          // A[l-1] was multiplied by the mask, so dA[l-1] is too; g' needs the activation before it.
+          const T* mask = mask_[l - 1].data();
+          for (Eigen::Index k = 0; k < size; ++k)
+            dz[k] = mask[k] == T(0) ? T(0) : dz[k] * mask[k] * fn.derivative(z[k], a[k] / mask[k]);
+        }
       });
     }
   }

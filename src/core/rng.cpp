@@ -3,6 +3,7 @@
 #include "deepnet/rng.hpp"
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "deepnet/error.hpp"
@@ -131,6 +132,45 @@ double Rng::normal() {
   cached_normal_ = f * x1;
   has_cached_normal_ = true;
   return f * x2;
+}
+
+// Layout: kind (1 byte), xoshiro state (4 x 8), MT state (624 x 4), MT index
+// (4), cached-normal flag (1), cached normal (8); all little-endian.
+std::string Rng::save_state() const {
+  std::string bytes;
+  auto put = [&](std::uint64_t v, int width) {
+    for (int k = 0; k < width; ++k) bytes.push_back(static_cast<char>(v >> (8 * k)));
+  };
+  put(kind_ == RngKind::numpy ? 1 : 0, 1);
+  for (std::uint64_t w : xo_) put(w, 8);
+  for (std::uint32_t w : mt_) put(w, 4);
+  put(static_cast<std::uint32_t>(mt_index_), 4);
+  put(has_cached_normal_ ? 1 : 0, 1);
+  std::uint64_t cached;
+  std::memcpy(&cached, &cached_normal_, 8);
+  put(cached, 8);
+  return bytes;
+}
+
+Rng Rng::restore(const std::string& bytes) {
+  constexpr std::size_t size = 1 + 32 + 624 * 4 + 4 + 1 + 8;
+  if (bytes.size() != size)
+    throw Error("rng state: expected " + std::to_string(size) + " bytes, got " + std::to_string(bytes.size()));
+  std::size_t at = 0;
+  auto get = [&](int width) {
+    std::uint64_t v = 0;
+    for (int k = 0; k < width; ++k) v |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[at++])) << (8 * k);
+    return v;
+  };
+  Rng rng(0, get(1) ? RngKind::numpy : RngKind::portable);
+  for (auto& w : rng.xo_) w = get(8);
+  for (auto& w : rng.mt_) w = static_cast<std::uint32_t>(get(4));
+  rng.mt_index_ = static_cast<int>(get(4));
+  if (rng.mt_index_ < 0 || rng.mt_index_ > 624) throw Error("rng state: MT index out of range");
+  rng.has_cached_normal_ = get(1) != 0;
+  const std::uint64_t cached = get(8);
+  std::memcpy(&rng.cached_normal_, &cached, 8);
+  return rng;
 }
 
 std::uint64_t Rng::below(std::uint64_t n) {

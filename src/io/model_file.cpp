@@ -15,7 +15,8 @@ namespace deepnet {
 
 namespace {
 
-constexpr char magic[8] = {'D', 'E', 'E', 'P', 'N', 'E', 'T', 'M'};
+constexpr char model_magic[8] = {'D', 'E', 'E', 'P', 'N', 'E', 'T', 'M'};
+constexpr char checkpoint_magic[8] = {'D', 'E', 'E', 'P', 'N', 'E', 'T', 'C'};
 constexpr std::uint32_t format_version = 1;
 constexpr std::uint32_t byte_order_mark = 0x01020304;
 constexpr std::size_t header_size = 24;  // magic, version, byte order mark, payload size
@@ -136,6 +137,48 @@ class Reader {
   const std::string& name_;
 };
 
+
+// Header, payload, CRC-32C: the frame shared by model and checkpoint files.
+std::string seal(const char (&magic)[8], const std::string& payload) {
+  Writer w;
+  for (char c : magic) w.u8(static_cast<std::uint8_t>(c));
+  w.u32(format_version);
+  w.u32(byte_order_mark);
+  w.u64(payload.size());
+  w.bytes() += payload;
+  w.u32(crc32c(w.bytes().data(), w.bytes().size()));
+  return std::move(w.bytes());
+}
+
+// Checks the frame; returns the offset just past the payload (where the CRC sits).
+std::size_t unseal(const std::string& bytes, const char (&magic)[8], const std::string& name, const char* kind) {
+  if (bytes.size() < 8 || std::memcmp(bytes.data(), magic, 8) != 0)
+    throw Error(name + ": byte 0: not a deepnet " + kind + " file (expected the magic bytes '" +
+                std::string(magic, 8) + "')");
+  Reader header(bytes, 8, bytes.size(), name);
+  const std::uint32_t version = header.u32("format version");
+  if (version > format_version)
+    throw Error(name + ": byte 8: format version " + std::to_string(version) +
+                " is newer than this deepnet reads (" + std::to_string(format_version) +
+                "); upgrade deepnet to load it");
+  if (version == 0) throw Error(name + ": byte 8: format version 0 is not valid");
+  if (header.u32("byte order mark") != byte_order_mark)
+    throw Error(name + ": byte 12: byte order mark is wrong; expected 04 03 02 01 (little endian)");
+  const std::uint64_t payload = header.u64("payload size");
+  if (payload > bytes.size() || bytes.size() - header_size - trailer_size != payload)
+    throw Error(name + ": byte 16: the header promises a " + std::to_string(payload) +
+                "-byte payload, so a file of " + std::to_string(payload + header_size + trailer_size) +
+                " bytes, but the file has " + std::to_string(bytes.size()) + " bytes (truncated?)");
+  const std::size_t crc_at = header_size + static_cast<std::size_t>(payload);
+  Reader trailer(bytes, crc_at, bytes.size(), name);
+  const std::uint32_t stored = trailer.u32("checksum");
+  const std::uint32_t actual = crc32c(bytes.data(), crc_at);
+  if (stored != actual)
+    throw Error(name + ": byte " + std::to_string(crc_at) + ": checksum mismatch (stored CRC-32C " +
+                std::to_string(stored) + ", computed " + std::to_string(actual) + "); the file is corrupt");
+  return crc_at;
+}
+
 }  // namespace
 
 template <typename T>
@@ -170,10 +213,6 @@ std::string serialize_model(const Model& model) {
       throw Error("model: parameter " + std::to_string(k) + " is " + std::to_string(model.parameters[k]) +
                   "; a model file never holds a non-finite parameter (training diverged?)");
   Writer w;
-  for (char c : magic) w.u8(static_cast<std::uint8_t>(c));
-  w.u32(format_version);
-  w.u32(byte_order_mark);
-  w.u64(0);  // payload size, filled in below
   w.str(model.training.deepnet_version);
   w.u8(model.float64 ? 8 : 4);
   w.u32(static_cast<std::uint32_t>(L));
@@ -201,43 +240,16 @@ std::string serialize_model(const Model& model) {
   w.f64(model.training.final_cost);
   w.u64(model.parameters.size());
   for (double v : model.parameters) model.float64 ? w.f64(v) : w.f32(static_cast<float>(v));
-  std::string& bytes = w.bytes();
-  const std::uint64_t payload = bytes.size() - header_size;
-  for (int k = 0; k < 8; ++k) bytes[16 + k] = static_cast<char>(payload >> (8 * k));
-  const std::uint32_t crc = crc32c(bytes.data(), bytes.size());
-  w.u32(crc);
-  return std::move(w.bytes());
+  return seal(model_magic, w.bytes());
 }
 
 void save_model(const std::string& path, const Model& model) {
   io::write_file_atomically(path, serialize_model(model));
 }
 
-Model parse_model(const std::string& bytes, const std::string& name) {
-  if (bytes.size() < 8 || std::memcmp(bytes.data(), magic, 8) != 0)
-    throw Error(name + ": byte 0: not a deepnet model file (expected the magic bytes 'DEEPNETM')");
-  Reader header(bytes, 8, bytes.size(), name);
-  const std::uint32_t version = header.u32("format version");
-  if (version > format_version)
-    throw Error(name + ": byte 8: format version " + std::to_string(version) +
-                " is newer than this deepnet reads (" + std::to_string(format_version) +
-                "); upgrade deepnet to load it");
-  if (version == 0) throw Error(name + ": byte 8: format version 0 is not valid");
-  if (header.u32("byte order mark") != byte_order_mark)
-    throw Error(name + ": byte 12: byte order mark is wrong; expected 04 03 02 01 (little endian)");
-  const std::uint64_t payload = header.u64("payload size");
-  if (payload > bytes.size() || bytes.size() - header_size - trailer_size != payload)
-    throw Error(name + ": byte 16: the header promises a " + std::to_string(payload) +
-                "-byte payload, so a file of " + std::to_string(payload + header_size + trailer_size) +
-                " bytes, but the file has " + std::to_string(bytes.size()) + " bytes (truncated?)");
-  const std::size_t crc_at = header_size + static_cast<std::size_t>(payload);
-  Reader trailer(bytes, crc_at, bytes.size(), name);
-  const std::uint32_t stored = trailer.u32("checksum");
-  const std::uint32_t actual = crc32c(bytes.data(), crc_at);
-  if (stored != actual)
-    throw Error(name + ": byte " + std::to_string(crc_at) + ": checksum mismatch (stored CRC-32C " +
-                std::to_string(stored) + ", computed " + std::to_string(actual) + "); the file is corrupt");
 
+Model parse_model(const std::string& bytes, const std::string& name) {
+  const std::size_t crc_at = unseal(bytes, model_magic, name, "model");
   Reader r(bytes, header_size, crc_at, name);
   Model model;
   model.training.deepnet_version = r.str("deepnet version");

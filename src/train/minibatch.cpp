@@ -1,0 +1,208 @@
+// Mini-batch training: shuffled batches, optimizers, schedules, L2, dropout,
+// gradient clipping, example weights, early stopping and checkpoints.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <string>
+
+#include "deepnet/error.hpp"
+#include "deepnet/train.hpp"
+
+namespace deepnet {
+
+namespace {
+
+// The first layer whose cached Z or A holds a non-finite value, for the error message.
+template <typename T>
+std::string first_non_finite_layer(const Network<T>& net) {
+  for (int l = 1; l <= net.layers(); ++l) {
+    if (!net.Z(l).allFinite()) return "Z[" + std::to_string(l) + "] (layer " + std::to_string(l) + ")";
+    if (!net.A(l).allFinite()) return "A[" + std::to_string(l) + "] (layer " + std::to_string(l) + ")";
+  }
+  for (int l = 1; l <= net.layers(); ++l)
+    if (!net.W(l).allFinite() || !net.b(l).allFinite()) return "W[" + std::to_string(l) + "]/b[" + std::to_string(l) + "]";
+  return "the cost (the layer values are finite)";
+}
+
+template <typename T>
+void copy_columns(const Matrix<T>& from, const std::vector<Eigen::Index>& order, std::size_t begin, Matrix<T>& to) {
+  for (Eigen::Index j = 0; j < to.cols(); ++j) to.col(j) = from.col(order[begin + static_cast<std::size_t>(j)]);
+}
+
+}  // namespace
+
+template <typename T>
+TrainerState train_minibatch(Network<T>& network, const Matrix<T>& X, const Matrix<T>& Y,
+                             const ValidationSet& validation, const MiniBatchOptions& options,
+                             const TrainerState* resume) {
+  if (options.epochs < 1) throw Error("epochs: expected at least 1, got " + std::to_string(options.epochs));
+  if (options.batch_size < 0) throw Error("batch size: expected 0 (full batch) or more, got " + std::to_string(options.batch_size));
+  if (!(options.clip_norm >= 0 && std::isfinite(options.clip_norm))) throw Error("clip norm: expected a finite value >= 0");
+  if (options.patience < 0) throw Error("patience: expected 0 or more");
+  options.schedule.validate();
+  const Eigen::Index m = X.cols();
+  if (m < 1) throw Error("training data has no examples");
+  if (X.rows() != network.units(0) || Y.rows() != network.units(network.layers()) || Y.cols() != m)
+    throw Error("training data: X is (" + std::to_string(X.rows()) + ", " + std::to_string(m) + ") and Y is (" +
+                std::to_string(Y.rows()) + ", " + std::to_string(Y.cols()) + ") for a " + network.architecture().describe() +
+                " network");
+  if (!options.example_weights.empty() && static_cast<Eigen::Index>(options.example_weights.size()) != m)
+    throw Error("example weights: " + std::to_string(options.example_weights.size()) + " weights for " +
+                std::to_string(m) + " examples");
+  check_finite<T>(X, "X");
+  check_finite<T>(Y, "Y");
+  if (validation.X && (validation.X->rows() != X.rows() || !validation.Y || validation.Y->cols() != validation.X->cols()))
+    throw Error("validation data does not fit the network");
+
+  const long long batch = options.batch_size == 0 ? m : std::min<long long>(options.batch_size, m);
+  const long long full_batches = m / batch, remainder = m % batch;
+  const long long steps_per_epoch = full_batches + (remainder > 0 && !options.drop_last ? 1 : 0);
+  if (steps_per_epoch == 0) throw Error("batch size " + std::to_string(batch) + " with --drop-last leaves no batch");
+
+  Optimizer optimizer(options.optimizer, network.parameters().size());
+  Rng shuffle_rng(options.seed);
+  Rng dropout_rng(options.seed ^ 0x5DEECE66Dull);
+  TrainerState state;
+  if (resume) {
+    state = *resume;
+    if (state.parameters.size() != network.parameters().size())
+      throw Error("resume: the checkpoint holds " + std::to_string(state.parameters.size()) +
+                  " parameters but the network has " + std::to_string(network.parameters().size()));
+    for (std::size_t k = 0; k < state.parameters.size(); ++k) network.parameters()[k] = static_cast<T>(state.parameters[k]);
+    optimizer.set_steps(state.optimizer_steps);
+    if (!state.first_moment.empty()) optimizer.first_moment() = state.first_moment;
+    if (!state.second_moment.empty()) optimizer.second_moment() = state.second_moment;
+    shuffle_rng = Rng::restore(state.shuffle_rng);
+    dropout_rng = Rng::restore(state.dropout_rng);
+  }
+  network.set_l2(options.l2);
+  network.set_dropout(options.dropout, &dropout_rng);
+
+  // Workspace for batches, allocated once (and once more for a smaller last batch).
+  Matrix<T> Xb(X.rows(), batch), Yb(Y.rows(), batch), X_last, Y_last;
+  std::vector<T> wb(static_cast<std::size_t>(batch)), w_last;
+  if (remainder > 0 && !options.drop_last) {
+    X_last.resize(X.rows(), remainder);
+    Y_last.resize(Y.rows(), remainder);
+    w_last.resize(static_cast<std::size_t>(remainder));
+  }
+  Matrix<T> X_val, Y_val;
+  if (validation.X) {
+    X_val = validation.X->cast<T>();
+    Y_val = validation.Y->cast<T>();
+  }
+  std::vector<Eigen::Index> order(static_cast<std::size_t>(m));
+  const auto start = std::chrono::steady_clock::now();
+  const long long total_steps = steps_per_epoch * options.epochs;
+
+  for (int epoch = state.epochs_done; epoch < options.epochs; ++epoch) {
+    std::iota(order.begin(), order.end(), Eigen::Index{0});
+    for (std::size_t k = order.size(); k > 1; --k) std::swap(order[k - 1], order[shuffle_rng.below(k)]);
+    double cost_sum = 0, lr = 0;
+    long long seen = 0;
+    for (long long s = 0; s < steps_per_epoch; ++s) {
+      const bool last = s == full_batches;
+      Matrix<T>& xb = last ? X_last : Xb;
+      Matrix<T>& yb = last ? Y_last : Yb;
+      std::vector<T>& w = last ? w_last : wb;
+      const std::size_t begin = static_cast<std::size_t>(s * batch);
+      copy_columns(X, order, begin, xb);
+      copy_columns(Y, order, begin, yb);
+      const T* weights = nullptr;
+      if (!options.example_weights.empty()) {
+        for (std::size_t j = 0; j < w.size(); ++j) w[j] = static_cast<T>(options.example_weights[static_cast<std::size_t>(order[begin + j])]);
+        weights = w.data();
+      }
+      network.forward(xb);
+      const double cost = network.cost(yb, weights);
+      if (!std::isfinite(cost))
+        throw Error("epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(s + 1) + ": the cost became " +
+                    std::to_string(cost) + " at " + first_non_finite_layer(network) +
+                    "; training stopped (try a smaller learning rate)");
+      cost_sum += cost * static_cast<double>(xb.cols());
+      seen += xb.cols();
+      network.zero_grad();
+      network.backward(yb, nullptr, weights);
+      if (options.clip_norm > 0) {
+        double squares = 0;
+        for (T g : network.gradients()) squares += static_cast<double>(g) * static_cast<double>(g);
+        const double norm = std::sqrt(squares);
+        if (norm > options.clip_norm) {
+          const T scale = static_cast<T>(options.clip_norm / norm);
+          for (T& g : network.gradients()) g *= scale;
+        }
+      }
+      lr = options.schedule.rate(epoch, options.epochs, s, steps_per_epoch);
+      optimizer.step<T>(network.parameters(), network.gradients(), lr);
+      if (options.on_step) options.on_step(static_cast<long long>(epoch) * steps_per_epoch + s + 1, total_steps);
+    }
+
+    EpochRecord record;
+    record.epoch = epoch + 1;
+    record.train_cost = cost_sum / static_cast<double>(seen);
+    record.learning_rate = lr;
+    if (validation.X) {
+      network.set_dropout(options.dropout, nullptr);  // no dropout when measuring
+      const Matrix<T>& A = network.forward(X_val);
+      record.validation_cost = network.cost(Y_val);
+      if (validation.labels) {
+        const Eigen::Index mv = A.cols();
+        Eigen::Index correct = 0;
+        for (Eigen::Index j = 0; j < mv; ++j) {
+          Eigen::Index predicted = 0;
+          if (A.rows() == 1) {
+            predicted = A(0, j) > T(0.5) ? 1 : 0;
+          } else {
+            A.col(j).maxCoeff(&predicted);
+          }
+          correct += predicted == static_cast<Eigen::Index>((*validation.labels)(0, j));
+        }
+        record.validation_accuracy = static_cast<double>(correct) / static_cast<double>(mv);
+      }
+      network.set_dropout(options.dropout, &dropout_rng);
+    }
+    record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    state.history.push_back(record);
+    state.epochs_done = epoch + 1;
+
+    bool stop = false;
+    if (options.patience > 0 && validation.X) {
+      if (record.validation_cost < state.best_cost - options.min_delta) {
+        state.best_cost = record.validation_cost;
+        state.best_epoch = epoch + 1;
+        state.best_parameters.assign(network.parameters().begin(), network.parameters().end());
+        state.bad_epochs = 0;
+      } else if (++state.bad_epochs >= options.patience) {
+        stop = true;
+      }
+    }
+    if (options.on_epoch) options.on_epoch(record);
+
+    state.parameters.assign(network.parameters().begin(), network.parameters().end());
+    state.optimizer_steps = optimizer.steps();
+    state.first_moment = optimizer.first_moment();
+    state.second_moment = optimizer.second_moment();
+    state.shuffle_rng = shuffle_rng.save_state();
+    state.dropout_rng = dropout_rng.save_state();
+    if (options.on_checkpoint && options.checkpoint_every > 0 &&
+        (state.epochs_done % options.checkpoint_every == 0 || state.epochs_done == options.epochs || stop))
+      options.on_checkpoint(state);
+    if (stop) break;
+  }
+  network.set_dropout(options.dropout, nullptr);
+  if (options.patience > 0 && !state.best_parameters.empty()) {
+    // Early stopping keeps the weights of the best validation epoch.
+    for (std::size_t k = 0; k < state.best_parameters.size(); ++k)
+      network.parameters()[k] = static_cast<T>(state.best_parameters[k]);
+    state.parameters = state.best_parameters;
+  }
+  return state;
+}
+
+template TrainerState train_minibatch<float>(Network<float>&, const Matrix<float>&, const Matrix<float>&,
+                                             const ValidationSet&, const MiniBatchOptions&, const TrainerState*);
+template TrainerState train_minibatch<double>(Network<double>&, const Matrix<double>&, const Matrix<double>&,
+                                              const ValidationSet&, const MiniBatchOptions&, const TrainerState*);
+
+}  // namespace deepnet
