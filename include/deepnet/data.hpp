@@ -21,6 +21,7 @@ struct Dataset {
   Matrix<double> X;                        // (n_x, m)
   std::vector<double> targets;             // m target values; class indices when class_names is set
   std::vector<std::string> class_names;    // set when the file names its classes (string labels)
+  std::vector<double> weights;             // per-example weights, when the file has a weight column
   std::vector<std::string> feature_names;  // n_x
   std::string target_name;
   std::string source;  // file path or "builtin:NAME"
@@ -40,6 +41,8 @@ struct CsvOptions {
   char delimiter = 0;
   // Every column is a feature (no label column), e.g. for prediction input.
   bool features_only = false;
+  // A column of per-example weights (name or 0-based index), not a feature; empty: none.
+  std::string weight_column;
 };
 
 // Reads a CSV file (or .csv.gz) with numeric feature columns. The label column

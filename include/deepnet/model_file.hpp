@@ -8,6 +8,7 @@
 
 #include "deepnet/data.hpp"
 #include "deepnet/network.hpp"
+#include "deepnet/train.hpp"
 
 namespace deepnet {
 
@@ -49,6 +50,19 @@ void save_model(const std::string& path, const Model& model);
 Model load_model(const std::string& path);
 Model parse_model(const std::string& bytes, const std::string& name);
 std::string serialize_model(const Model& model);
+
+// A checkpoint: the model as it stands plus everything needed to resume the
+// run bit for bit (optimizer moments, RNG states, epoch, early-stopping state,
+// history). Same frame as the model file with the magic 'DEEPNETC'; the model
+// inside is a complete model file.
+struct Checkpoint {
+  Model model;
+  TrainerState state;
+};
+std::string serialize_checkpoint(const Checkpoint& checkpoint);
+Checkpoint parse_checkpoint(const std::string& bytes, const std::string& name);
+void save_checkpoint(const std::string& path, const Checkpoint& checkpoint);  // atomic
+Checkpoint load_checkpoint(const std::string& path);
 
 struct Prediction {
   // Classifiers: (K, m) class probabilities (sigmoid: rows P(class 0), P(class 1));

@@ -21,7 +21,8 @@ class ProgressBar {
     last_draw_ = {};
   }
 
-  void update(long long done) {
+  void update(long long done, long long total = -1) {
+    if (total >= 0) total_ = total;
     const auto now = Clock::now();
     if (done < total_ && now - last_draw_ < std::chrono::milliseconds(100)) return;
     last_draw_ = now;

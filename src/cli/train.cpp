@@ -16,6 +16,7 @@
 #include "deepnet/error.hpp"
 #include "deepnet/metrics.hpp"
 #include "deepnet/model_file.hpp"
+#include "deepnet/optimizer.hpp"
 #include "deepnet/train.hpp"
 #include "io/atomic_write.hpp"
 
@@ -26,8 +27,33 @@ namespace {
 struct TrainSettings {
   DataFlags data;
   NetworkFlags network;
-  double learning_rate = 0.0075;
+  double learning_rate = 0.0075;  // course mode default; mini-batch mode: see default_learning_rate
   int iterations = 2500;
+  // Mini-batch mode (any of these given, or no --iterations):
+  int epochs = 10;
+  std::string batch_size = "128";
+  bool drop_last = false;
+  std::string optimizer;  // default: gd in course mode, adam in mini-batch mode
+  OptimizerSettings optimizer_settings;
+  std::string schedule = "constant";
+  double lr_gamma = 0.5;
+  int lr_step = 10;
+  double lr_decay = 0.1;
+  double min_lr = 0;
+  int warmup = 0;
+  double l2 = 0;
+  std::string dropout;
+  double clip_norm = 0;
+  std::string class_weight;
+  std::string sample_weight_column;
+  int patience = 0;
+  double min_delta = 0;
+  std::string checkpoint;
+  int checkpoint_every = 1;
+  std::string resume;
+  bool minibatch = false;  // decided in run_train
+  bool lr_given = false;
+  bool iterations_given = false;
   int print_every = 100;
   std::string history;
   std::string out;
@@ -62,6 +88,36 @@ PartResult evaluate_part(Network<T>& net, const std::string& name, const Matrix<
   else
     r.accuracy = accuracy<T>(predictions, labels);
   return r;
+}
+
+void report(const TrainSettings& s, const Architecture& arch, const std::vector<PartResult>& results, int steps,
+            double final_cost, int best_epoch) {
+  if (s.json) {
+    nlohmann::ordered_json j;
+    j["network"] = arch.describe();
+    j[s.minibatch ? "epochs" : "iterations"] = steps;
+    if (best_epoch > 0) j["best_epoch"] = best_epoch;
+    j["final_cost"] = final_cost;
+    for (const PartResult& r : results) {
+      nlohmann::ordered_json part;
+      part["examples"] = r.examples;
+      part["cost"] = r.cost;
+      if (r.accuracy >= 0) part["accuracy"] = r.accuracy;
+      if (r.mse >= 0) part["mse"] = r.mse;
+      j[r.name] = part;
+    }
+    if (!s.out.empty()) j["model"] = s.out;
+    std::cout << j.dump() << '\n';
+    return;
+  }
+  if (best_epoch > 0 && !s.quiet) std::printf("early stopping: kept the weights of epoch %d\n", best_epoch);
+  for (const PartResult& r : results) {
+    if (r.accuracy >= 0)
+      std::printf("%s accuracy: %.4f\n", r.name.c_str(), r.accuracy);
+    else
+      std::printf("%s mse: %.6g\n", r.name.c_str(), r.mse);
+  }
+  if (!s.out.empty() && !s.quiet) std::printf("model saved to %s\n", s.out.c_str());
 }
 
 template <typename T>
@@ -156,36 +212,281 @@ int run_training(const TrainSettings& s, const NetworkPlan& plan, const Architec
     });
   }
 
-  if (s.json) {
-    nlohmann::ordered_json j;
-    j["network"] = arch.describe();
-    j["iterations"] = s.iterations;
-    j["final_cost"] = history.back().cost;
-    for (const PartResult& r : results) {
-      nlohmann::ordered_json part;
-      part["examples"] = r.examples;
-      part["cost"] = r.cost;
-      if (r.accuracy >= 0) part["accuracy"] = r.accuracy;
-      if (r.mse >= 0) part["mse"] = r.mse;
-      j[r.name] = part;
-    }
-    if (!s.out.empty()) j["model"] = s.out;
-    std::cout << j.dump() << '\n';
-  } else {
-    for (const PartResult& r : results) {
-      if (r.accuracy >= 0)
-        std::printf("%s accuracy: %.4f\n", r.name.c_str(), r.accuracy);
-      else
-        std::printf("%s mse: %.6g\n", r.name.c_str(), r.mse);
-    }
-    if (!s.out.empty() && !s.quiet) std::printf("model saved to %s\n", s.out.c_str());
-  }
+  report(s, arch, results, s.iterations, history.back().cost, 0);
   return exit_ok;
 }
 
-int run_train(const TrainSettings& s) {
+std::string format_number(double value) {
+  if (std::isnan(value)) return "";
+  char text[40];
+  std::snprintf(text, sizeof text, "%.17g", value);
+  return text;
+}
+
+// Per-epoch history: CSV (epoch,train_cost,val_cost,val_accuracy,lr,seconds) or JSON by extension.
+void write_epoch_history(const std::string& path, const std::vector<EpochRecord>& history) {
+  const bool json = path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0;
+  std::string text;
+  if (json) {
+    nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+    for (const EpochRecord& r : history) {
+      nlohmann::ordered_json row;
+      row["epoch"] = r.epoch;
+      row["train_cost"] = r.train_cost;
+      row["val_cost"] = std::isnan(r.validation_cost) ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.validation_cost);
+      row["val_accuracy"] = std::isnan(r.validation_accuracy) ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.validation_accuracy);
+      row["lr"] = r.learning_rate;
+      row["seconds"] = r.seconds;
+      rows.push_back(row);
+    }
+    text = rows.dump(1) + "\n";
+  } else {
+    text = "epoch,train_cost,val_cost,val_accuracy,lr,seconds\n";
+    for (const EpochRecord& r : history)
+      text += std::to_string(r.epoch) + "," + format_number(r.train_cost) + "," + format_number(r.validation_cost) + "," +
+              format_number(r.validation_accuracy) + "," + format_number(r.learning_rate) + "," + format_number(r.seconds) + "\n";
+  }
+  with_exit_code(exit_other, [&] {
+    io::write_file_atomically(path, text);
+    return 0;
+  });
+}
+
+std::vector<double> parse_numbers(const std::string& flag, const std::string& text) {
+  std::vector<double> values;
+  for (const std::string& item : split_list(text)) {
+    std::size_t used = 0;
+    double v = 0;
+    try {
+      v = std::stod(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != item.size() || !std::isfinite(v))
+      throw CliError(exit_usage, flag + ": expected numbers separated by commas, got '" + item + "'");
+    values.push_back(v);
+  }
+  return values;
+}
+
+// Per-example weights from --class-weight and --sample-weight-column (multiplied).
+std::vector<double> example_weights(const TrainSettings& s, const Dataset& train, const TargetEncoding& encoding,
+                                    const std::vector<double>& class_of_example) {
+  std::vector<double> weights;
+  if (!s.class_weight.empty()) {
+    if (encoding.output == Output::linear)
+      throw CliError(exit_usage, "--class-weight: the labels are regression targets, not classes");
+    const std::size_t K = encoding.classes.size();
+    std::vector<double> per_class(K, 1.0);
+    if (s.class_weight == "balanced") {
+      // w_c = m / (K * count_c), as scikit-learn's "balanced"
+      std::vector<double> count(K, 0.0);
+      for (double c : class_of_example) count[static_cast<std::size_t>(c)] += 1;
+      for (std::size_t k = 0; k < K; ++k)
+        per_class[k] = count[k] > 0 ? static_cast<double>(class_of_example.size()) / (static_cast<double>(K) * count[k]) : 0.0;
+    } else {
+      per_class = parse_numbers("--class-weight", s.class_weight);
+      if (per_class.size() != K)
+        throw CliError(exit_usage, "--class-weight: " + std::to_string(per_class.size()) + " weights for " +
+                                       std::to_string(K) + " classes; give 'balanced' or one per class");
+      for (double w : per_class)
+        if (w < 0) throw CliError(exit_usage, "--class-weight: weights must be >= 0");
+    }
+    for (double c : class_of_example) weights.push_back(per_class[static_cast<std::size_t>(c)]);
+  }
+  if (!train.weights.empty()) {
+    if (weights.empty()) weights.assign(train.weights.size(), 1.0);
+    for (std::size_t j = 0; j < weights.size(); ++j) weights[j] *= train.weights[j];
+  }
+  return weights;
+}
+
+template <typename T>
+int run_minibatch(const TrainSettings& s, const NetworkPlan& plan, const Architecture& arch,
+                  const TargetEncoding& encoding, const Normalizer& normalizer, const Dataset& train,
+                  const Matrix<double>& X_train, const Dataset* validation, const Matrix<double>* X_val) {
+  const Matrix<T> X = X_train.cast<T>();
+  const Matrix<T> labels = with_exit_code(exit_data, [&] {
+    return encode_labels<T>(encoding, targets_in_encoding(train, encoding));
+  });
+  const Matrix<T> Y = with_exit_code(exit_data, [&] { return make_targets<T>(arch.output, arch.sizes.back(), labels); });
+  std::vector<double> classes(static_cast<std::size_t>(labels.cols()));
+  for (Eigen::Index j = 0; j < labels.cols(); ++j) classes[static_cast<std::size_t>(j)] = labels(0, j);
+
+  MiniBatchOptions options;
+  options.epochs = s.epochs;
+  options.batch_size = s.batch_size == "full" ? 0 : std::stoll(s.batch_size);
+  options.drop_last = s.drop_last;
+  options.optimizer = s.optimizer_settings;
+  options.optimizer.kind = with_exit_code(exit_usage, [&] { return parse_optimizer(s.optimizer.empty() ? "adam" : s.optimizer); });
+  options.schedule.kind = with_exit_code(exit_usage, [&] { return parse_schedule(s.schedule); });
+  options.schedule.alpha = s.learning_rate;
+  options.schedule.gamma = s.lr_gamma;
+  options.schedule.step_size = s.lr_step;
+  options.schedule.decay = s.lr_decay;
+  options.schedule.min_lr = s.min_lr;
+  options.schedule.warmup_epochs = s.warmup;
+  options.l2 = s.l2;
+  if (!s.dropout.empty()) options.dropout = parse_numbers("--dropout", s.dropout);
+  options.clip_norm = s.clip_norm;
+  options.example_weights = example_weights(s, train, encoding, classes);
+  options.patience = s.patience;
+  options.min_delta = s.min_delta;
+  options.seed = s.network.seed;
+  with_exit_code(exit_usage, [&] {
+    options.optimizer.validate();
+    options.schedule.validate();
+    Network<T> probe(arch);
+    probe.set_l2(options.l2);
+    probe.set_dropout(options.dropout, nullptr);
+    return 0;
+  });
+
+  Matrix<double> Y_val, val_labels;
+  ValidationSet val;
+  if (validation) {
+    val_labels = with_exit_code(exit_data, [&] {
+      return encode_labels<double>(encoding, targets_in_encoding(*validation, encoding));
+    });
+    Y_val = with_exit_code(exit_data, [&] { return make_targets<double>(arch.output, arch.sizes.back(), val_labels); });
+    val.X = X_val;
+    val.Y = &Y_val;
+    if (arch.output != Output::linear) val.labels = &val_labels;
+  }
+  if (s.patience > 0 && !validation)
+    throw CliError(exit_usage, "--patience needs a validation set: give --val-split F or --test FILE");
+
+  auto make_model = [&](const std::vector<double>& parameters, double final_cost) {
+    Model model;
+    model.architecture = arch;
+    model.float64 = sizeof(T) == 8;
+    model.parameters = parameters;
+    model.normalizer = normalizer;
+    model.encoding = encoding;
+    model.feature_names = train.feature_names;
+    model.target_name = train.target_name;
+    model.training.seed = s.network.seed;
+    model.training.rng = std::string(to_string(plan.rng));
+    model.training.init = std::string(to_string(plan.init));
+    model.training.optimizer = std::string(to_string(options.optimizer.kind));
+    model.training.learning_rate = s.learning_rate;
+    model.training.iterations = s.epochs;
+    model.training.final_cost = final_cost;
+    model.training.deepnet_version = DEEPNET_VERSION;
+    return model;
+  };
+
+  Network<T> network(arch);
+  TrainerState resume_state;
+  const TrainerState* resume = nullptr;
+  if (!s.resume.empty()) {
+    Checkpoint c = with_exit_code(exit_model, [&] { return load_checkpoint(s.resume); });
+    if (c.model.architecture.describe() != arch.describe() || c.model.float64 != (sizeof(T) == 8))
+      throw CliError(exit_usage, s.resume + ": the checkpoint is for a " + c.model.architecture.describe() + " " +
+                                     (c.model.float64 ? "float64" : "float32") + " network, not " + arch.describe() +
+                                     " " + s.network.dtype + "; use the same network flags");
+    if (c.state.epochs_done >= s.epochs)
+      throw CliError(exit_usage, "--epochs " + std::to_string(s.epochs) + " is the total, and " + s.resume +
+                                     " already holds " + std::to_string(c.state.epochs_done) + " epochs");
+    resume_state = std::move(c.state);
+    resume = &resume_state;
+  } else {
+    Rng rng(s.network.seed, plan.rng);
+    initialize(network, plan.init, rng, s.network.init_scale);
+  }
+
+  FILE* progress = s.json ? stderr : stdout;
+  if (!s.quiet)
+    std::fprintf(progress, "network: %s, %lld examples, %s, %s lr %g, batch %s, %d epochs%s\n", arch.describe().c_str(),
+                 static_cast<long long>(X.cols()), s.network.dtype.c_str(), std::string(to_string(options.optimizer.kind)).c_str(),
+                 s.learning_rate, s.batch_size.c_str(), s.epochs,
+                 resume ? (", resuming after epoch " + std::to_string(resume->epochs_done)).c_str() : "");
+  std::unique_ptr<ProgressBar> bar;
+  if (!s.quiet && ::isatty(STDERR_FILENO)) {
+    bar = std::make_unique<ProgressBar>(0, s.batch_size == "full" ? X.cols() : std::stoll(s.batch_size), "step");
+    options.on_step = [&bar](long long done, long long total) { bar->update(done, total); };
+  }
+  if (!s.quiet)
+    options.on_epoch = [&](const EpochRecord& r) {
+      if (bar) {
+        bar->set_cost(r.train_cost);
+        if (progress == stderr) return;
+        bar->clear();
+      }
+      std::fprintf(progress, "epoch %d: cost %.6f", r.epoch, r.train_cost);
+      if (!std::isnan(r.validation_cost)) std::fprintf(progress, ", val cost %.6f", r.validation_cost);
+      if (!std::isnan(r.validation_accuracy)) std::fprintf(progress, ", val accuracy %.4f", r.validation_accuracy);
+      std::fprintf(progress, ", lr %.3g, %.1f s\n", r.learning_rate, r.seconds);
+      std::fflush(progress);
+    };
+  if (!s.checkpoint.empty()) {
+    options.checkpoint_every = s.checkpoint_every;
+    options.on_checkpoint = [&](const TrainerState& state) {
+      Checkpoint c;
+      c.model = make_model(state.parameters, state.history.back().train_cost);
+      c.state = state;
+      with_exit_code(exit_model, [&] {
+        save_checkpoint(s.checkpoint, c);
+        return 0;
+      });
+    };
+  }
+  const TrainerState state = with_exit_code(exit_other, [&] {
+    return train_minibatch<T>(network, X, Y, val, options, resume);
+  });
+  if (!s.history.empty()) write_epoch_history(s.history, state.history);
+
+  const bool regression = arch.output == Output::linear;
+  std::vector<PartResult> results;
+  results.push_back(evaluate_part(network, "training", X_train, labels, regression));
+  if (validation) {
+    const Matrix<T> vl = val_labels.cast<T>();
+    results.push_back(evaluate_part(network, s.test.empty() && s.val_split > 0 ? "validation" : "test", *X_val, vl, regression));
+  }
+  if (!s.out.empty())
+    with_exit_code(exit_model, [&] {
+      save_model(s.out, make_model(state.parameters, state.history.back().train_cost));
+      return 0;
+    });
+  report(s, arch, results, static_cast<int>(state.history.size()), state.history.back().train_cost,
+         state.best_epoch > 0 && s.patience > 0 ? state.best_epoch : 0);
+  return exit_ok;
+}
+
+int run_train(TrainSettings s) {
   // Settings first (usage errors, exit 2), then data (exit 3).
   const NetworkPlan plan = plan_network(s.network);
+  if (s.epochs < 1) throw CliError(exit_usage, "--epochs: expected at least 1, got " + std::to_string(s.epochs));
+  if (s.batch_size != "full") {
+    std::size_t used = 0;
+    long long b = -1;
+    try {
+      b = std::stoll(s.batch_size, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != s.batch_size.size() || b < 0)
+      throw CliError(exit_usage, "--batch-size: expected a number of examples, 0 or 'full', got '" + s.batch_size + "'");
+    if (b == 0) s.batch_size = "full";
+  }
+  if (!s.optimizer.empty()) with_exit_code(exit_usage, [&] { return parse_optimizer(s.optimizer); });
+  if (s.minibatch && s.iterations_given)
+    throw CliError(exit_usage, "--iterations is for full-batch gradient descent (the course's loop); with --epochs, "
+                               "--batch-size, --resume or an optimizer other than gd use --epochs");
+  if (!s.minibatch && !s.iterations_given && s.optimizer.empty()) s.minibatch = true;  // the modern default
+  if (!s.minibatch && !s.optimizer.empty() && s.optimizer != "gd" && s.optimizer != "sgd") s.minibatch = true;
+  if (s.minibatch && !s.lr_given) {
+    const OptimizerKind kind = parse_optimizer(s.optimizer.empty() ? "adam" : s.optimizer);
+    s.learning_rate = kind == OptimizerKind::sgd || kind == OptimizerKind::momentum || kind == OptimizerKind::nesterov ? 0.01 : 1e-3;
+  }
+  if (!s.minibatch)
+    for (const auto& [given, flag] : {std::pair{s.l2 != 0, "--l2"}, std::pair{!s.dropout.empty(), "--dropout"},
+                                      std::pair{s.clip_norm != 0, "--clip-norm"}, std::pair{!s.class_weight.empty(), "--class-weight"},
+                                      std::pair{!s.sample_weight_column.empty(), "--sample-weight-column"},
+                                      std::pair{s.patience != 0, "--patience"}, std::pair{!s.checkpoint.empty(), "--checkpoint"}})
+      if (given)
+        throw CliError(exit_usage, std::string(flag) + " belongs to mini-batch training: use --epochs (and --batch-size) "
+                                   "instead of --iterations");
   if (!(std::isfinite(s.learning_rate) && s.learning_rate > 0))
     throw CliError(exit_usage, "--lr: expected a finite learning rate > 0, got " + std::to_string(s.learning_rate));
   if (s.iterations < 1) throw CliError(exit_usage, "--iterations: expected at least 1, got " + std::to_string(s.iterations));
@@ -198,7 +499,18 @@ int run_train(const TrainSettings& s) {
   const Normalization normalization = with_exit_code(exit_usage, [&] { return parse_normalization(s.normalize); });
   Eigen::setNbThreads(s.threads);
 
-  Dataset train = load_data(s.data, s.data.data);
+  DataFlags train_flags = s.data;
+  Dataset train = [&] {
+    if (s.sample_weight_column.empty()) return load_data(s.data, s.data.data);
+    CsvOptions options = csv_options(s.data);
+    options.weight_column = s.sample_weight_column;
+    return with_exit_code(exit_data, [&] {
+      Dataset d = load_dataset(s.data.data, options, s.data.arrays);
+      check_finite_features(d);
+      if (d.weights.empty()) throw Error(d.source + ": --sample-weight-column is for CSV files");
+      return d;
+    });
+  }();
   const TargetEncoding encoding = choose_encoding(s.network, train);
   Dataset validation;
   bool has_validation = false;
@@ -234,6 +546,11 @@ int run_train(const TrainSettings& s) {
     normalizer.apply(X_val);
   }
   const Dataset* val = has_validation ? &validation : nullptr;
+  if (s.minibatch) {
+    if (s.network.dtype == "float64")
+      return run_minibatch<double>(s, plan, arch, encoding, normalizer, train, X_train, val, &X_val);
+    return run_minibatch<float>(s, plan, arch, encoding, normalizer, train, X_train, val, &X_val);
+  }
   if (s.network.dtype == "float64")
     return run_training<double>(s, plan, arch, encoding, normalizer, train, X_train, val, &X_val);
   return run_training<float>(s, plan, arch, encoding, normalizer, train, X_train, val, &X_val);
@@ -249,13 +566,54 @@ Runner add_train_command(CLI::App& app) {
                  "Training data: a CSV file (.csv or .csv.gz) or a built-in set (planar, breast-cancer, "
                  "iris, wine, digits, fashion-mnist; NAME:test for a test part); see 'deepnet datasets'");
   add_network_flags(*cmd, s->network);
-  cmd->add_option("--lr,--learning-rate", s->learning_rate, "Learning rate alpha (> 0)")->capture_default_str();
-  cmd->add_option("--iterations", s->iterations, "Number of gradient-descent iterations")->capture_default_str();
+  CLI::Option* lr = cmd->add_option("--lr,--learning-rate", s->learning_rate,
+                                    "Learning rate alpha (> 0); default 0.0075 with --iterations, else 1e-3 for "
+                                    "adam/adamw/rmsprop and 0.01 for sgd/momentum/nesterov");
+  CLI::Option* iterations = cmd->add_option(
+      "--iterations", s->iterations,
+      "Full-batch gradient descent for N iterations: the course's loop (default 2500 when chosen)");
+  cmd->add_option("--epochs", s->epochs, "Mini-batch training: epochs in all (also the total when resuming)")
+      ->capture_default_str();
+  cmd->add_option("--batch-size", s->batch_size, "Examples per mini-batch; 0 or 'full' = the whole set")
+      ->capture_default_str();
+  cmd->add_flag("--drop-last", s->drop_last, "Drop a last batch smaller than --batch-size (default: use it)");
+  cmd->add_option("--optimizer", s->optimizer,
+                  "gd (= sgd), momentum, nesterov, rmsprop, adam, adamw; default adam (gd with --iterations)");
+  cmd->add_option("--momentum", s->optimizer_settings.momentum, "beta of momentum and nesterov")->capture_default_str();
+  cmd->add_option("--rho", s->optimizer_settings.rho, "rmsprop's decay of the squared-gradient average")->capture_default_str();
+  cmd->add_option("--beta1", s->optimizer_settings.beta1, "adam/adamw first-moment decay")->capture_default_str();
+  cmd->add_option("--beta2", s->optimizer_settings.beta2, "adam/adamw second-moment decay")->capture_default_str();
+  cmd->add_option("--epsilon", s->optimizer_settings.epsilon, "rmsprop/adam/adamw epsilon")->capture_default_str();
+  cmd->add_option("--weight-decay", s->optimizer_settings.weight_decay, "adamw's decoupled weight decay")->capture_default_str();
+  cmd->add_option("--schedule", s->schedule,
+                  "Learning-rate schedule per epoch: constant, step (x gamma every --lr-step epochs), exponential "
+                  "(x gamma each epoch), inverse-time (/(1 + decay epoch)), cosine (to --min-lr)")
+      ->capture_default_str();
+  cmd->add_option("--lr-gamma", s->lr_gamma, "Factor of the step and exponential schedules")->capture_default_str();
+  cmd->add_option("--lr-step", s->lr_step, "Epochs between step-schedule decays")->capture_default_str();
+  cmd->add_option("--lr-decay", s->lr_decay, "Decay of the inverse-time schedule")->capture_default_str();
+  cmd->add_option("--min-lr", s->min_lr, "Final learning rate of the cosine schedule")->capture_default_str();
+  cmd->add_option("--warmup", s->warmup, "Epochs of linear warmup in front of the schedule")->capture_default_str();
+  cmd->add_option("--l2", s->l2, "L2 regularisation lambda: cost + lambda/(2m) sum ||W[l]||^2")->capture_default_str();
+  cmd->add_option("--dropout", s->dropout, "Inverted dropout probability: one for all hidden layers or one per layer");
+  cmd->add_option("--clip-norm", s->clip_norm, "Clip the gradient's global norm to this (0 = off)")->capture_default_str();
+  cmd->add_option("--class-weight", s->class_weight, "'balanced' (m / (K count_c)) or one weight per class, comma-separated");
+  cmd->add_option("--sample-weight-column", s->sample_weight_column, "CSV column of per-example weights (not a feature)");
+  cmd->add_option("--patience", s->patience,
+                  "Early stopping: stop after N epochs without a better validation cost, keep the best weights "
+                  "(needs --val-split or --test)")
+      ->capture_default_str();
+  cmd->add_option("--min-delta", s->min_delta, "Smallest validation-cost improvement that counts")->capture_default_str();
+  cmd->add_option("--checkpoint", s->checkpoint,
+                  "Save a checkpoint here (atomically): parameters, optimizer state, RNG state, epoch, history");
+  cmd->add_option("--checkpoint-every", s->checkpoint_every, "Epochs between checkpoints")->capture_default_str();
+  cmd->add_option("--resume", s->resume, "Continue from a checkpoint; --epochs stays the total");
   cmd->add_option("--print-every", s->print_every,
                   "Print and record the cost every K iterations (and at the last one)")
       ->capture_default_str();
   cmd->add_option("--history", s->history,
-                  "Write the recorded costs as CSV (header iteration,cost; 17 significant digits)");
+                  "Write the history: with --iterations CSV 'iteration,cost'; with epochs CSV "
+                  "'epoch,train_cost,val_cost,val_accuracy,lr,seconds', or JSON when FILE ends in .json");
   cmd->add_option("--out", s->out, "Save the trained model to this file (written atomically)");
   cmd->add_option("--test", s->test, "Evaluate on this data file after training (same CSV options)");
   cmd->add_option("--val-split", s->val_split,
@@ -268,7 +626,13 @@ Runner add_train_command(CLI::App& app) {
   cmd->add_option("--threads", s->threads, "Threads for the matrix products")->capture_default_str();
   cmd->add_flag("--json", s->json, "Print the final metrics as one JSON object on stdout (progress goes to stderr)");
   cmd->add_flag("--quiet", s->quiet, "Print only the final result");
-  return [s] { return run_train(*s); };
+  return [s, cmd, lr, iterations] {
+    s->lr_given = lr->count() > 0;
+    s->iterations_given = iterations->count() > 0;
+    for (const char* flag : {"--epochs", "--batch-size", "--drop-last", "--resume", "--checkpoint"})
+      if (cmd->count(flag) > 0) s->minibatch = true;
+    return run_train(*s);
+  };
 }
 
 }  // namespace deepnet::cli

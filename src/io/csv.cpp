@@ -172,14 +172,18 @@ Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptio
   const std::size_t first = has_header ? 1 : 0;
   if (records.size() <= first) throw Error(name + ": no data rows after the header");
   const int label = options.features_only ? -1 : resolve_label_column(header, has_header, options.label_column, name);
+  const int weight = options.weight_column.empty() ? -1 : resolve_label_column(header, has_header, options.weight_column, name);
+  if (weight >= 0 && weight == label)
+    throw Error(name + ": column '" + header[weight] + "' cannot be both the label and the sample weight");
 
   Dataset data;
   data.source = name;
   data.target_name = label >= 0 ? header[label] : "";
   for (int c = 0; c < columns; ++c)
-    if (c != label) data.feature_names.push_back(header[c]);
+    if (c != label && c != weight) data.feature_names.push_back(header[c]);
   const Eigen::Index m = static_cast<Eigen::Index>(records.size() - first);
-  data.X.resize(label >= 0 ? columns - 1 : columns, m);
+  data.X.resize(static_cast<Eigen::Index>(data.feature_names.size()), m);
+  if (weight >= 0) data.weights.resize(static_cast<std::size_t>(m));
   data.targets.resize(label >= 0 ? static_cast<std::size_t>(m) : 0);
 
   auto where = [&](const Record& record, int c) {
@@ -225,10 +229,14 @@ Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptio
         throw Error(where(record, c) + ": expected a number, got '" + record.fields[c].text + "'");
       if (!std::isfinite(value))
         throw Error(where(record, c) + ": expected a finite number, got '" + trim(record.fields[c].text) + "'");
-      if (c == label)
+      if (c == label) {
         data.targets[static_cast<std::size_t>(j)] = value;
-      else
+      } else if (c == weight) {
+        if (value < 0) throw Error(where(record, c) + ": expected a sample weight >= 0, got '" + trim(record.fields[c].text) + "'");
+        data.weights[static_cast<std::size_t>(j)] = value;
+      } else {
         data.X(feature++, j) = value;
+      }
     }
   }
   return data;

@@ -333,6 +333,92 @@ Model parse_model(const std::string& bytes, const std::string& name) {
 
 Model load_model(const std::string& path) { return parse_model(io::read_whole_file(path), path); }
 
+std::string serialize_checkpoint(const Checkpoint& c) {
+  const TrainerState& s = c.state;
+  Writer w;
+  w.str(serialize_model(c.model));
+  auto doubles = [&](const std::vector<double>& values) {
+    w.u64(values.size());
+    for (double v : values) w.f64(v);
+  };
+  w.u32(static_cast<std::uint32_t>(s.epochs_done));
+  doubles(s.parameters);
+  w.u64(s.optimizer_steps);
+  doubles(s.first_moment);
+  doubles(s.second_moment);
+  w.str(s.shuffle_rng);
+  w.str(s.dropout_rng);
+  doubles(s.best_parameters);
+  w.u32(static_cast<std::uint32_t>(s.best_epoch));
+  w.f64(s.best_cost);
+  w.u32(static_cast<std::uint32_t>(s.bad_epochs));
+  w.u32(static_cast<std::uint32_t>(s.history.size()));
+  for (const EpochRecord& r : s.history) {
+    w.u32(static_cast<std::uint32_t>(r.epoch));
+    w.f64(r.train_cost);
+    w.f64(r.validation_cost);
+    w.f64(r.validation_accuracy);
+    w.f64(r.learning_rate);
+    w.f64(r.seconds);
+  }
+  return seal(checkpoint_magic, w.bytes());
+}
+
+Checkpoint parse_checkpoint(const std::string& bytes, const std::string& name) {
+  const std::size_t crc_at = unseal(bytes, checkpoint_magic, name, "checkpoint");
+  Reader r(bytes, header_size, crc_at, name);
+  Checkpoint c;
+  c.model = parse_model(r.str("model"), name + " (model inside the checkpoint)");
+  auto doubles = [&](const std::string& field, std::vector<double>& values) {
+    values.resize(r.count(field, 8, true));
+    for (double& v : values) v = r.f64(field);
+  };
+  TrainerState& s = c.state;
+  s.epochs_done = static_cast<int>(r.u32("epochs done"));
+  doubles("parameters", s.parameters);
+  if (s.parameters.size() != c.model.parameters.size())
+    r.fail("parameters", "expected " + std::to_string(c.model.parameters.size()) + " values as in the model");
+  s.optimizer_steps = r.u64("optimizer steps");
+  doubles("first moment", s.first_moment);
+  doubles("second moment", s.second_moment);
+  for (const auto* moment : {&s.first_moment, &s.second_moment})
+    if (!moment->empty() && moment->size() != s.parameters.size())
+      r.fail("optimizer state", "expected " + std::to_string(s.parameters.size()) + " values per moment");
+  s.shuffle_rng = r.str("shuffle rng");
+  s.dropout_rng = r.str("dropout rng");
+  doubles("best parameters", s.best_parameters);
+  s.best_epoch = static_cast<int>(r.u32("best epoch"));
+  s.best_cost = r.f64("best cost");
+  s.bad_epochs = static_cast<int>(r.u32("bad epochs"));
+  const std::size_t records = r.count("history", 44);
+  for (std::size_t k = 0; k < records; ++k) {
+    EpochRecord e;
+    e.epoch = static_cast<int>(r.u32("history epoch"));
+    e.train_cost = r.f64("history");
+    e.validation_cost = r.f64("history");
+    e.validation_accuracy = r.f64("history");
+    e.learning_rate = r.f64("history");
+    e.seconds = r.f64("history");
+    s.history.push_back(e);
+  }
+  if (r.remaining() != 0) r.fail("end of payload", std::to_string(r.remaining()) + " unexpected bytes before the checksum");
+  try {
+    Rng::restore(s.shuffle_rng);
+    Rng::restore(s.dropout_rng);
+  } catch (const Error& e) {
+    throw Error(name + ": " + e.what());
+  }
+  return c;
+}
+
+void save_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
+  io::write_file_atomically(path, serialize_checkpoint(checkpoint));
+}
+
+Checkpoint load_checkpoint(const std::string& path) {
+  return parse_checkpoint(io::read_whole_file(path), path);
+}
+
 Prediction predict(const Model& model, const Matrix<double>& X_raw) {
   const int n0 = model.architecture.sizes.front();
   if (X_raw.rows() != n0)

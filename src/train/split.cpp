@@ -19,6 +19,7 @@ Dataset take(const Dataset& data, const std::vector<Eigen::Index>& columns) {
   for (std::size_t k = 0; k < columns.size(); ++k) {
     part.X.col(static_cast<Eigen::Index>(k)) = data.X.col(columns[k]);
     part.targets.push_back(data.targets[static_cast<std::size_t>(columns[k])]);
+    if (!data.weights.empty()) part.weights.push_back(data.weights[static_cast<std::size_t>(columns[k])]);
   }
   part.class_names = data.class_names;
   part.feature_names = data.feature_names;

@@ -19,6 +19,12 @@ std::string message_of(const std::function<void()>& f) {
   return "(no error)";
 }
 
+CsvOptions label_column(const std::string& column) {
+  CsvOptions options;
+  options.label_column = column;
+  return options;
+}
+
 TEST(Csv, ReadsHeaderFeaturesAndLastColumnAsLabel) {
   const Dataset d = parse_csv("a,b,y\n1,2,0\n3.5,-4e-1,1\n", "t.csv");
   ASSERT_EQ(d.features(), 2);
@@ -32,16 +38,16 @@ TEST(Csv, ReadsHeaderFeaturesAndLastColumnAsLabel) {
 
 TEST(Csv, LabelColumnByNameOrIndex) {
   const std::string text = "y,a,b\n1,2,3\n0,5,6\n";
-  const Dataset by_name = parse_csv(text, "t.csv", {"y"});
+  const Dataset by_name = parse_csv(text, "t.csv", label_column("y"));
   EXPECT_EQ(by_name.targets, (std::vector<double>{1, 0}));
   EXPECT_EQ(by_name.X(0, 0), 2);
-  const Dataset by_index = parse_csv(text, "t.csv", {"0"});
+  const Dataset by_index = parse_csv(text, "t.csv", label_column("0"));
   EXPECT_EQ(by_index.targets, by_name.targets);
-  const Dataset last = parse_csv(text, "t.csv", {"-1"});
+  const Dataset last = parse_csv(text, "t.csv", label_column("-1"));
   EXPECT_EQ(last.targets, (std::vector<double>{3, 6}));
-  EXPECT_NE(message_of([&] { parse_csv(text, "t.csv", {"label"}); }).find("no column named 'label'"),
+  EXPECT_NE(message_of([&] { parse_csv(text, "t.csv", label_column("label")); }).find("no column named 'label'"),
             std::string::npos);
-  EXPECT_NE(message_of([&] { parse_csv(text, "t.csv", {"7"}); }).find("out of range"),
+  EXPECT_NE(message_of([&] { parse_csv(text, "t.csv", label_column("7")); }).find("out of range"),
             std::string::npos);
 }
 
