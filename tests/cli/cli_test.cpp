@@ -367,6 +367,95 @@ TEST_F(Cli, SameSeedSameThreadsSameModelBits) {
   }
 }
 
+// ---------------------------------------------------------------- mini-batch training
+
+TEST_F(Cli, BreastCancerWithEarlyStoppingReachesNinetySixPercent) {
+  const Result r = run("train --data breast-cancer --layers 16 --val-split 0.2 --normalize standard --epochs 200 "
+                       "--patience 10 --batch-size 32 --json --quiet");
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(r.out, match, std::regex(R"("best_epoch":(\d+))"))) << r.out;
+  ASSERT_TRUE(std::regex_search(r.out, match, std::regex(R"("validation":\{[^}]*"accuracy":([0-9.]+))"))) << r.out;
+  EXPECT_GE(std::stod(match[1]), 0.96) << r.out;
+}
+
+TEST_F(Cli, ResumeAfterThreeEpochsEqualsSixEpochsStraight) {
+  const std::string common = "train --data digits --layers 16 --normalize minmax --batch-size 64 --dropout 0.1 "
+                             "--optimizer momentum --lr 0.05 --quiet ";
+  ASSERT_EQ(run(common + "--epochs 6 --out straight.dnn").status, 0);
+  ASSERT_EQ(run(common + "--epochs 3 --checkpoint run.ckpt").status, 0);
+  const Result resumed = run(common + "--epochs 6 --resume run.ckpt --out resumed.dnn");
+  ASSERT_EQ(resumed.status, 0) << resumed.err;
+  EXPECT_EQ(read_file(dir_ / "straight.dnn"), read_file(dir_ / "resumed.dnn"));
+  const Result done = run(common + "--epochs 3 --resume run.ckpt");
+  EXPECT_EQ(done.status, 2);
+  EXPECT_NE(done.err.find("already holds 3 epochs"), std::string::npos) << done.err;
+  const Result other = run("train --data digits --layers 8 --epochs 6 --resume run.ckpt");
+  EXPECT_EQ(other.status, 2);
+  EXPECT_NE(other.err.find("use the same network flags"), std::string::npos) << other.err;
+}
+
+TEST_F(Cli, SameSeedTwiceGivesTheSameHistoryAndModel) {
+  const std::string args = "train --data wine --layers 8 --normalize standard --val-split 0.25 --epochs 5 "
+                           "--batch-size 16 --dropout 0.2 --quiet ";
+  ASSERT_EQ(run(args + "--history a.csv --out a.dnn").status, 0);
+  ASSERT_EQ(run(args + "--history b.csv --out b.dnn").status, 0);
+  EXPECT_EQ(read_file(dir_ / "a.dnn"), read_file(dir_ / "b.dnn"));
+  auto without_seconds = [&](const std::string& name) {
+    std::istringstream in(read_file(dir_ / name));
+    std::string line, kept;
+    while (std::getline(in, line)) kept += line.substr(0, line.rfind(',')) + "\n";
+    return kept;
+  };
+  const std::string history = without_seconds("a.csv");
+  EXPECT_EQ(history, without_seconds("b.csv"));
+  EXPECT_EQ(history.rfind("epoch,train_cost,val_cost,val_accuracy,lr\n1,", 0), 0u) << history;
+  EXPECT_EQ(std::count(history.begin(), history.end(), '\n'), 6);
+  ASSERT_EQ(run(args + "--history h.json").status, 0);
+  EXPECT_NE(read_file(dir_ / "h.json").find("\"val_accuracy\":"), std::string::npos);
+}
+
+TEST_F(Cli, DivergenceStopsWithAnErrorAndKeepsTheLastGoodCheckpoint) {
+  const std::string common = "train --data iris --layers 8 --normalize standard --batch-size 16 --quiet ";
+  ASSERT_EQ(run(common + "--epochs 2 --checkpoint good.ckpt").status, 0);
+  const std::string before = read_file(dir_ / "good.ckpt");
+  const Result r = run(common + "--epochs 6 --resume good.ckpt --checkpoint good.ckpt --lr 1e30 --out never.dnn");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err.rfind("deepnet: error: epoch 3, step ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("layer "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("try a smaller learning rate"), std::string::npos) << r.err;
+  EXPECT_EQ(read_file(dir_ / "good.ckpt"), before);
+  EXPECT_FALSE(fs::exists(dir_ / "never.dnn"));
+}
+
+TEST_F(Cli, ClassAndSampleWeights) {
+  ASSERT_EQ(run("train --data breast-cancer --layers 8 --normalize standard --epochs 3 --class-weight balanced --quiet").status, 0);
+  EXPECT_EQ(run("train --data breast-cancer --epochs 1 --class-weight 1,2,3").status, 2);
+  write("w.csv", "a,w,y\n0,1,0\n1,0,1\n2,3,1\n3,1,0\n");
+  const Result r = run("train --data w.csv --sample-weight-column w --epochs 2 --out w.dnn --quiet");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(run("summary --model w.dnn").out.find("1-1"), std::string::npos);  // 'w' is not a feature
+  write("neg.csv", "a,w,y\n0,-1,0\n1,1,1\n");
+  const Result negative = run("train --data neg.csv --sample-weight-column w --epochs 1");
+  EXPECT_EQ(negative.status, 3);
+  EXPECT_NE(negative.err.find("neg.csv: line 2, column 2 ('w'): expected a sample weight >= 0"), std::string::npos) << negative.err;
+}
+
+TEST_F(Cli, MiniBatchFlagsThatConflictAreUsageErrors) {
+  for (const std::string& args : {std::string("train --data iris --iterations 10 --epochs 5"),
+                                  std::string("train --data iris --iterations 10 --l2 0.1"),
+                                  std::string("train --data iris --epochs 2 --patience 3"),
+                                  std::string("train --data iris --epochs 2 --batch-size -4"),
+                                  std::string("train --data iris --epochs 2 --optimizer lbfgs"),
+                                  std::string("train --data iris --epochs 2 --schedule sawtooth"),
+                                  std::string("train --data iris --epochs 2 --dropout 1.5"),
+                                  std::string("train --data iris --epochs 2 --beta1 1")}) {
+    const Result r = run(args);
+    EXPECT_EQ(r.status, 2) << args << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << ": " << r.err;
+  }
+}
+
 TEST_F(Cli, InfoAndDatasets) {
   const Result i = run("info");
   ASSERT_EQ(i.status, 0);
