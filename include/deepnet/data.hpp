@@ -22,6 +22,7 @@ struct Dataset {
   std::vector<double> targets;             // m target values; class indices when class_names is set
   std::vector<std::string> class_names;    // set when the file names its classes (string labels)
   std::vector<double> weights;             // per-example weights, when the file has a weight column
+  bool uint8_pixels = false;               // X came from an 8-bit unsigned array (images: 0..255)
   std::vector<std::string> feature_names;  // n_x
   std::string target_name;
   std::string source;  // file path or "builtin:NAME"
@@ -96,6 +97,8 @@ Dataset load_array_dataset(const std::string& path, const ArrayOptions& arrays);
 
 enum class Normalization { none, standard, minmax, div255 };
 Normalization parse_normalization(std::string_view name);  // none, standard, minmax, div255
+// "auto": div255 for 8-bit image data (uint8_pixels), none otherwise; other names as parse_normalization.
+Normalization choose_normalization(std::string_view name, const Dataset& data);
 std::string_view to_string(Normalization normalization);
 
 // x' = (x - offset) / scale per feature, fitted on training data only and

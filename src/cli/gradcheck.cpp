@@ -13,7 +13,7 @@ namespace {
 struct GradcheckSettings {
   DataFlags data;
   NetworkFlags network;
-  std::string normalize = "none";
+  std::string normalize = "auto";
   long long examples = 64;
   std::size_t max_parameters = 2000;
   double epsilon = 1e-7;
@@ -22,7 +22,7 @@ struct GradcheckSettings {
 
 int run_gradcheck(const GradcheckSettings& s) {
   const NetworkPlan plan = plan_network(s.network);
-  const Normalization normalization = with_exit_code(exit_usage, [&] { return parse_normalization(s.normalize); });
+  if (s.normalize != "auto") with_exit_code(exit_usage, [&] { return parse_normalization(s.normalize); });
   if (s.examples < 1) throw CliError(exit_usage, "--examples: expected at least 1, got " + std::to_string(s.examples));
   if (!(std::isfinite(s.epsilon) && s.epsilon > 0))
     throw CliError(exit_usage, "--epsilon: expected a finite value > 0, got " + std::to_string(s.epsilon));
@@ -33,7 +33,7 @@ int run_gradcheck(const GradcheckSettings& s) {
   // The first --examples examples, normalised like training would.
   const Eigen::Index m = std::min<Eigen::Index>(data.examples(), s.examples);
   Matrix<double> X = data.X.leftCols(m);
-  Normalizer::fit(normalization, data.X).apply(X);
+  Normalizer::fit(choose_normalization(s.normalize, data), data.X).apply(X);
   std::vector<double> targets(data.targets.begin(), data.targets.begin() + m);
   Dataset subset = data;
   subset.targets = targets;
@@ -69,7 +69,7 @@ Runner add_gradcheck_command(CLI::App& app) {
                    "the relative error is above the threshold");
   add_data_flags(*cmd, s->data, "Data: a CSV file or a built-in set name");
   add_network_flags(*cmd, s->network);
-  cmd->add_option("--normalize", s->normalize, "none, standard, minmax or div255")->capture_default_str();
+  cmd->add_option("--normalize", s->normalize, "auto, none, standard, minmax or div255")->capture_default_str();
   cmd->add_option("--examples", s->examples, "Use the first N examples")->capture_default_str();
   cmd->add_option("--max-parameters", s->max_parameters,
                   "Check at most this many parameters (a seeded random subset); 0 = all")

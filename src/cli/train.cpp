@@ -59,7 +59,7 @@ struct TrainSettings {
   std::string out;
   std::string test;
   double val_split = 0;
-  std::string normalize = "none";
+  std::string normalize = "auto";
   int threads = 1;
   bool json = false;
   bool quiet = false;
@@ -496,7 +496,7 @@ int run_train(TrainSettings s) {
     throw CliError(exit_usage, "--test and --val-split both name a validation set; give one of them");
   if (s.val_split != 0 && !(s.val_split > 0 && s.val_split < 1))
     throw CliError(exit_usage, "--val-split: expected a fraction between 0 and 1, got " + std::to_string(s.val_split));
-  const Normalization normalization = with_exit_code(exit_usage, [&] { return parse_normalization(s.normalize); });
+  if (s.normalize != "auto") with_exit_code(exit_usage, [&] { return parse_normalization(s.normalize); });
   Eigen::setNbThreads(s.threads);
 
   DataFlags train_flags = s.data;
@@ -537,6 +537,7 @@ int run_train(TrainSettings s) {
                                   std::to_string(train.features()));
   const Architecture arch = make_architecture(s.network, plan, static_cast<int>(train.features()), encoding);
 
+  const Normalization normalization = choose_normalization(s.normalize, train);
   const Normalizer normalizer = with_exit_code(exit_data, [&] { return Normalizer::fit(normalization, train.X); });
   Matrix<double> X_train = train.X;
   normalizer.apply(X_train);
@@ -620,8 +621,9 @@ Runner add_train_command(CLI::App& app) {
                   "Hold out this fraction of the training data for validation (stratified by class, seeded "
                   "by --seed)");
   cmd->add_option("--normalize", s->normalize,
-                  "Feature scaling fitted on the training data and stored in the model: none, standard "
-                  "(mean 0, std 1), minmax ([0, 1]), div255 (x / 255)")
+                  "Feature scaling fitted on the training data and stored in the model: auto (div255 for "
+                  "8-bit image arrays such as IDX or uint8 NPY/HDF5, else none), none, standard (mean 0, "
+                  "std 1), minmax ([0, 1]), div255 (x / 255)")
       ->capture_default_str();
   cmd->add_option("--threads", s->threads, "Threads for the matrix products")->capture_default_str();
   cmd->add_flag("--json", s->json, "Print the final metrics as one JSON object on stdout (progress goes to stderr)");

@@ -139,7 +139,9 @@ Dataset load_array_dataset(const std::string& path, const ArrayOptions& arrays) 
   }
   if (!has_y && !arrays.labels_optional)
     throw Error(path + ": no labels; give --labels FILE" + (keyed ? std::string(" or --y-key NAME") : std::string()));
-  return dataset_from_arrays(X, has_y ? &y : nullptr, arrays.examples_as_columns, source);
+  Dataset data = dataset_from_arrays(X, has_y ? &y : nullptr, arrays.examples_as_columns, source);
+  data.uint8_pixels = X.dtype == "|u1" || X.dtype == "uint8";
+  return data;
 }
 
 }  // namespace deepnet

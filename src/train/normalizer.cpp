@@ -12,7 +12,12 @@ Normalization parse_normalization(std::string_view name) {
   if (name == "standard") return Normalization::standard;
   if (name == "minmax") return Normalization::minmax;
   if (name == "div255") return Normalization::div255;
-  throw Error("normalize: expected one of none, standard, minmax, div255; got '" + std::string(name) + "'");
+  throw Error("normalize: expected one of auto, none, standard, minmax, div255; got '" + std::string(name) + "'");
+}
+
+Normalization choose_normalization(std::string_view name, const Dataset& data) {
+  if (name == "auto") return data.uint8_pixels ? Normalization::div255 : Normalization::none;
+  return parse_normalization(name);
 }
 
 std::string_view to_string(Normalization normalization) {

@@ -25,6 +25,7 @@ Dataset take(const Dataset& data, const std::vector<Eigen::Index>& columns) {
   part.feature_names = data.feature_names;
   part.target_name = data.target_name;
   part.source = data.source;
+  part.uint8_pixels = data.uint8_pixels;
   return part;
 }
 

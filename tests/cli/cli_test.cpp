@@ -379,6 +379,16 @@ TEST_F(Cli, BreastCancerWithEarlyStoppingReachesNinetySixPercent) {
   EXPECT_GE(std::stod(match[1]), 0.96) << r.out;
 }
 
+TEST_F(Cli, FashionMnistWithDefaultSettingsReachesEightyEightPercent) {
+  // Issue #5's target: 784-256-128-10, every setting but the data left at its default
+  // (adam, lr 1e-3, batch 128, 10 epochs, he init, div255 for the 8-bit images).
+  const Result r = run("train --data fashion-mnist --layers 256,128 --json --quiet");
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(r.out, match, std::regex(R"("test":\{"examples":10000,[^}]*"accuracy":([0-9.]+))"))) << r.out;
+  EXPECT_GE(std::stod(match[1]), 0.88) << r.out;
+}
+
 TEST_F(Cli, ResumeAfterThreeEpochsEqualsSixEpochsStraight) {
   const std::string common = "train --data digits --layers 16 --normalize minmax --batch-size 64 --dropout 0.1 "
                              "--optimizer momentum --lr 0.05 --quiet ";

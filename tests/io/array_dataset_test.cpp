@@ -33,6 +33,7 @@ TEST(ArrayDataset, HdfImagesAreFlattenedRowMajorPerExample) {
         for (int c = 0; c < 3; ++c)
           EXPECT_EQ(d.X(j * 15 + k * 3 + c, i), (i * 61 + j * 17 + k * 5 + c * 3) % 256);
   EXPECT_EQ(d.targets, (std::vector<double>{1, 0, 1, 0}));
+  EXPECT_TRUE(d.uint8_pixels);  // so --normalize auto divides by 255
   options.y_key = "train_set_y_row";  // labels stored (1, m)
   EXPECT_EQ(load_array_dataset(data_dir + "/hdf5/course.h5", options).targets, d.targets);
 }
@@ -45,6 +46,7 @@ TEST(ArrayDataset, ExamplesAsColumnsReadsTheCoursesLayout) {
   const Dataset d = load_array_dataset(data_dir + "/hdf5/course.h5", options);
   ASSERT_EQ(d.features(), 2);
   ASSERT_EQ(d.examples(), 3);
+  EXPECT_FALSE(d.uint8_pixels);  // float32
   for (int i = 0; i < 2; ++i)
     for (int j = 0; j < 3; ++j) EXPECT_EQ(d.X(i, j), (i * 3 + j) * 0.375 - 1.0);
   options.examples_as_columns = false;

@@ -40,6 +40,15 @@ TEST(Normalizer, MinMaxAndDiv255) {
   EXPECT_THROW(parse_normalization("zscore"), Error);
 }
 
+TEST(Normalizer, AutoDividesEightBitImagesBy255AndLeavesTheRest) {
+  Dataset images, table;
+  images.uint8_pixels = true;
+  EXPECT_EQ(choose_normalization("auto", images), Normalization::div255);
+  EXPECT_EQ(choose_normalization("auto", table), Normalization::none);
+  EXPECT_EQ(choose_normalization("standard", images), Normalization::standard);
+  EXPECT_THROW(choose_normalization("zscore", table), Error);
+}
+
 TEST(Normalizer, HugeValuesAreAnErrorNotNaN) {
   Matrix<double> X(1, 2);
   X << 1e308, -1e308;
