@@ -17,6 +17,8 @@ struct GradientCheckOptions {
   // Check at most this many parameters (a seeded random subset); 0 means all.
   std::size_t max_parameters = 0;
   std::uint64_t seed = 0;
+  // Per-example weights (m values) in both the cost and the analytic gradient; empty = all 1.
+  std::vector<double> example_weights;
 };
 
 struct GradientCheckResult {

@@ -16,9 +16,13 @@ GradientCheckResult gradient_check(Network<double>& network, const Matrix<double
   if (!(std::isfinite(options.epsilon) && options.epsilon > 0))
     throw Error("gradient check: epsilon must be finite and > 0, got " +
                 std::to_string(options.epsilon));
+  if (!options.example_weights.empty() && static_cast<Eigen::Index>(options.example_weights.size()) != X.cols())
+    throw Error("gradient check: " + std::to_string(options.example_weights.size()) + " example weights for " +
+                std::to_string(X.cols()) + " examples");
+  const double* weights = options.example_weights.empty() ? nullptr : options.example_weights.data();
   auto cost_at_current_parameters = [&] {
     network.forward(X);
-    return network.cost(Y);
+    return network.cost(Y, weights);
   };
 
   if (analytic_gradient) {
@@ -26,7 +30,7 @@ GradientCheckResult gradient_check(Network<double>& network, const Matrix<double
   } else {
     network.forward(X);
     network.zero_grad();
-    network.backward(Y);
+    network.backward(Y, nullptr, weights);
   }
   std::span<double> theta = network.parameters();
   const std::vector<double> gradient(network.gradients().begin(), network.gradients().end());

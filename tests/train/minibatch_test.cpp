@@ -68,6 +68,56 @@ TEST(MiniBatch, GradientCheckPassesWithL2AndDropoutConfiguredButOff) {
   EXPECT_NEAR(with - without, 0.7 / 24 * (net.W(1).squaredNorm() + net.W(2).squaredNorm() + net.W(3).squaredNorm()), 1e-12);
 }
 
+TEST(MiniBatch, GradientCheckPassesWithExampleWeightsForEveryOutput) {
+  for (Output output : {Output::sigmoid, Output::softmax, Output::linear}) {
+    const int units = output == Output::softmax ? 3 : 1;
+    Network<double> net(Architecture{{2, 4, units}, {Activation::tanh}, output});
+    Rng rng(4);
+    initialize(net, InitScheme::xavier, rng);
+    const Blobs data(9, 0.2, 6);
+    Matrix<double> Y = Matrix<double>::Zero(units, 9);
+    for (int j = 0; j < 9; ++j) {
+      if (output == Output::softmax) Y(j % 3, j) = 1;
+      else Y(0, j) = output == Output::sigmoid ? data.Y(0, j) : data.X(0, j) * 0.5;
+    }
+    GradientCheckOptions options;
+    options.example_weights = {0.5, 2, 1, 0, 3, 1, 1, 0.25, 4};  // e.g. balanced class weights times sample weights
+    EXPECT_LT(gradient_check(net, data.X, Y, options).relative_error, 1e-7) << to_string(output);
+  }
+}
+
+TEST(MiniBatch, ClippingBoundsEachSgdStep) {
+  const Blobs data(64, 0.0, 12);
+  Network<double> net = fresh({2, 8, 1});
+  const std::vector<double> before(net.parameters().begin(), net.parameters().end());
+  MiniBatchOptions options;
+  options.epochs = 1;
+  options.batch_size = 0;  // one full-batch step
+  options.optimizer.kind = OptimizerKind::sgd;
+  options.schedule.alpha = 1.0;
+  options.clip_norm = 1e-3;
+  train_minibatch<double>(net, data.X, data.Y, {}, options);
+  double moved = 0;
+  for (std::size_t k = 0; k < before.size(); ++k) moved += std::pow(net.parameters()[k] - before[k], 2);
+  EXPECT_NEAR(std::sqrt(moved), 1e-3, 1e-12);  // alpha * clip_norm: the gradient norm was larger
+}
+
+TEST(MiniBatch, DropLastSkipsTheShortBatch) {
+  const Blobs data(70, 0.0, 13);
+  for (bool drop : {false, true}) {
+    Network<double> net = fresh({2, 3, 1});
+    MiniBatchOptions options;
+    options.epochs = 1;
+    options.batch_size = 32;
+    options.drop_last = drop;
+    options.optimizer.kind = OptimizerKind::adam;
+    long long steps = 0;
+    options.on_step = [&](long long done, long long) { steps = done; };
+    train_minibatch<double>(net, data.X, data.Y, {}, options);
+    EXPECT_EQ(steps, drop ? 2 : 3);
+  }
+}
+
 TEST(MiniBatch, DropoutDropsAboutPAndScalesTheRest) {
   Network<double> net = fresh({2, 200, 1});
   Rng rng(5);
