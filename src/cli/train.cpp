@@ -90,6 +90,41 @@ PartResult evaluate_part(Network<T>& net, const std::string& name, const Matrix<
   return r;
 }
 
+// The model file's contents for a trained network.
+Model build_model(const TrainSettings& s, const NetworkPlan& plan, const Architecture& arch,
+                  const TargetEncoding& encoding, const Normalizer& normalizer, const Dataset& train, bool float64,
+                  const std::vector<double>& parameters, const std::string& optimizer, std::int64_t steps,
+                  double final_cost) {
+  Model model;
+  model.architecture = arch;
+  model.float64 = float64;
+  model.parameters = parameters;
+  model.normalizer = normalizer;
+  model.encoding = encoding;
+  model.feature_names = train.feature_names;
+  model.target_name = train.target_name;
+  model.training.seed = s.network.seed;
+  model.training.rng = std::string(to_string(plan.rng));
+  model.training.init = std::string(to_string(plan.init));
+  model.training.optimizer = optimizer;
+  model.training.learning_rate = s.learning_rate;
+  model.training.iterations = steps;
+  model.training.final_cost = final_cost;
+  model.training.deepnet_version = DEEPNET_VERSION;
+  return model;
+}
+
+// Labels in label form and training targets for the training data.
+template <typename T>
+std::pair<Matrix<T>, Matrix<T>> labels_and_targets(const Architecture& arch, const TargetEncoding& encoding,
+                                                   const Dataset& data) {
+  return with_exit_code(exit_data, [&] {
+    Matrix<T> labels = encode_labels<T>(encoding, targets_in_encoding(data, encoding));
+    Matrix<T> Y = make_targets<T>(arch.output, arch.sizes.back(), labels);
+    return std::pair{std::move(labels), std::move(Y)};
+  });
+}
+
 void report(const TrainSettings& s, const Architecture& arch, const std::vector<PartResult>& results, int steps,
             double final_cost, int best_epoch) {
   if (s.json) {
@@ -125,12 +160,7 @@ int run_training(const TrainSettings& s, const NetworkPlan& plan, const Architec
                  const TargetEncoding& encoding, const Normalizer& normalizer, const Dataset& train,
                  const Matrix<double>& X_train, const Dataset* validation, const Matrix<double>* X_val) {
   const Matrix<T> X = X_train.cast<T>();
-  const Matrix<T> labels = with_exit_code(exit_data, [&] {
-    return encode_labels<T>(encoding, targets_in_encoding(train, encoding));
-  });
-  const Matrix<T> Y = with_exit_code(exit_data, [&] {
-    return make_targets<T>(arch.output, arch.sizes.back(), labels);
-  });
+  const auto [labels, Y] = labels_and_targets<T>(arch, encoding, train);
   Matrix<T> val_labels;
   if (validation)
     val_labels = with_exit_code(exit_data, [&] {
@@ -192,20 +222,9 @@ int run_training(const TrainSettings& s, const NetworkPlan& plan, const Architec
                                     *X_val, val_labels, regression));
 
   if (!s.out.empty()) {
-    Model model;
-    model.set_parameters(network);
-    model.normalizer = normalizer;
-    model.encoding = encoding;
-    model.feature_names = train.feature_names;
-    model.target_name = train.target_name;
-    model.training.seed = s.network.seed;
-    model.training.rng = std::string(to_string(plan.rng));
-    model.training.init = std::string(to_string(plan.init));
-    model.training.optimizer = "gd";
-    model.training.learning_rate = s.learning_rate;
-    model.training.iterations = s.iterations;
-    model.training.final_cost = history.back().cost;
-    model.training.deepnet_version = DEEPNET_VERSION;
+    const std::vector<double> parameters(network.parameters().begin(), network.parameters().end());
+    const Model model = build_model(s, plan, arch, encoding, normalizer, train, sizeof(T) == 8, parameters, "gd",
+                                    s.iterations, history.back().cost);
     with_exit_code(exit_model, [&] {
       save_model(s.out, model);
       return 0;
@@ -306,10 +325,7 @@ int run_minibatch(const TrainSettings& s, const NetworkPlan& plan, const Archite
                   const TargetEncoding& encoding, const Normalizer& normalizer, const Dataset& train,
                   const Matrix<double>& X_train, const Dataset* validation, const Matrix<double>* X_val) {
   const Matrix<T> X = X_train.cast<T>();
-  const Matrix<T> labels = with_exit_code(exit_data, [&] {
-    return encode_labels<T>(encoding, targets_in_encoding(train, encoding));
-  });
-  const Matrix<T> Y = with_exit_code(exit_data, [&] { return make_targets<T>(arch.output, arch.sizes.back(), labels); });
+  const auto [labels, Y] = labels_and_targets<T>(arch, encoding, train);
   std::vector<double> classes(static_cast<std::size_t>(labels.cols()));
   for (Eigen::Index j = 0; j < labels.cols(); ++j) classes[static_cast<std::size_t>(j)] = labels(0, j);
 
@@ -357,23 +373,8 @@ int run_minibatch(const TrainSettings& s, const NetworkPlan& plan, const Archite
     throw CliError(exit_usage, "--patience needs a validation set: give --val-split F or --test FILE");
 
   auto make_model = [&](const std::vector<double>& parameters, double final_cost) {
-    Model model;
-    model.architecture = arch;
-    model.float64 = sizeof(T) == 8;
-    model.parameters = parameters;
-    model.normalizer = normalizer;
-    model.encoding = encoding;
-    model.feature_names = train.feature_names;
-    model.target_name = train.target_name;
-    model.training.seed = s.network.seed;
-    model.training.rng = std::string(to_string(plan.rng));
-    model.training.init = std::string(to_string(plan.init));
-    model.training.optimizer = std::string(to_string(options.optimizer.kind));
-    model.training.learning_rate = s.learning_rate;
-    model.training.iterations = s.epochs;
-    model.training.final_cost = final_cost;
-    model.training.deepnet_version = DEEPNET_VERSION;
-    return model;
+    return build_model(s, plan, arch, encoding, normalizer, train, sizeof(T) == 8, parameters,
+                       std::string(to_string(options.optimizer.kind)), s.epochs, final_cost);
   };
 
   Network<T> network(arch);

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "test_util.hpp"
+
 #include <cmath>
 
 #include "deepnet/data.hpp"
@@ -15,14 +17,8 @@
 namespace deepnet {
 namespace {
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test::message_of;
+
 
 TEST(Network, ParametersLiveInOneFlatBufferInLayerOrder) {
   Network<double> net(Architecture{{3, 4, 2}, {Activation::tanh}, Output::softmax});

@@ -3,22 +3,18 @@
 // every accepted shape, and the errors.
 #include <gtest/gtest.h>
 
+#include "test_util.hpp"
+
 #include "deepnet/data.hpp"
 #include "deepnet/error.hpp"
 
 namespace deepnet {
 namespace {
 
+using test::message_of;
+
 const std::string data_dir = DEEPNET_TEST_DATA_DIR;
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 TEST(ArrayDataset, HdfImagesAreFlattenedRowMajorPerExample) {
   ArrayOptions options;

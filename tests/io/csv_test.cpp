@@ -1,6 +1,8 @@
 // CSV reading: the accepted dialects and the errors that name line and column.
 #include <gtest/gtest.h>
 
+#include "test_util.hpp"
+
 #include <filesystem>
 #include <fstream>
 
@@ -10,14 +12,8 @@
 namespace deepnet {
 namespace {
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test::message_of;
+
 
 CsvOptions label_column(const std::string& column) {
   CsvOptions options;

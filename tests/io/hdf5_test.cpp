@@ -1,6 +1,8 @@
 // HDF5 reading: every numeric type h5py writes, against the formulas of
 // tests/data/make_hdf5_idx_fixtures.py, and the errors that name file and key.
 #include <gtest/gtest.h>
+
+#include "test_util.hpp"
 #include <hdf5.h>
 #include <stdlib.h>
 
@@ -17,49 +19,18 @@
 namespace deepnet {
 namespace {
 
+using test::message_of;
+using test::contains;
+using test::write_bytes;
+using test::read_bytes;
+using test::TempDir;
+
 const std::string kCourse = std::string(DEEPNET_TEST_DATA_DIR) + "/hdf5/course.h5";
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "deepnet-hdf5-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
 
- private:
-  std::filesystem::path path_;
-};
 
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out << bytes;
-}
-
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // A file with one chunked dataset that was never written: its shape is all
 // the header promises, and the file stays a few KB whatever that shape is.
@@ -147,7 +118,7 @@ TEST(Hdf5, ScalarAndEmptyDatasets) {
 }
 
 TEST(Hdf5, CompactAndNeverWrittenDatasets) {
-  const TempDir dir;
+  const TempDir dir("deepnet-hdf5");
   const std::string path = dir.file("layouts.h5");
   {
     const hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
@@ -190,7 +161,7 @@ TEST(Hdf5, ListsEveryDatasetRecursively) {
 }
 
 TEST(Hdf5, MissingFileAndNonHdf5File) {
-  const TempDir dir;
+  const TempDir dir("deepnet-hdf5");
   const std::string missing = dir.file("absent.h5");
   EXPECT_EQ(message_of([&] { load_hdf5_dataset(missing, "x"); }),
             missing + ": cannot open the file for reading");
@@ -204,7 +175,7 @@ TEST(Hdf5, MissingFileAndNonHdf5File) {
 }
 
 TEST(Hdf5, TruncatedFileIsAnErrorNamingTheFile) {
-  const TempDir dir;
+  const TempDir dir("deepnet-hdf5");
   const std::string bytes = read_bytes(kCourse);
   ASSERT_GT(bytes.size(), 4000u);
   for (const std::size_t keep : {std::size_t(8), std::size_t(100), bytes.size() / 2, bytes.size() - 1}) {
@@ -239,7 +210,7 @@ TEST(Hdf5, NonNumericDatasetsNameTheirType) {
 }
 
 TEST(Hdf5, RefusesShapesTheFileCannotHoldBeforeAllocating) {
-  const TempDir dir;
+  const TempDir dir("deepnet-hdf5");
   const std::string beyond_file = dir.file("beyond_file.h5");  // 64 MiB of uint8 in a few KB
   write_unwritten_dataset(beyond_file, {1 << 20, 64}, H5T_STD_U8LE);
   std::string message = message_of([&] { load_hdf5_dataset(beyond_file, "huge"); });

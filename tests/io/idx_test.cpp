@@ -2,6 +2,8 @@
 // tests/data/make_hdf5_idx_fixtures.py, gzip, and malformed headers that must
 // be errors naming the file, never crashes or huge allocations.
 #include <gtest/gtest.h>
+
+#include "test_util.hpp"
 #include <stdlib.h>
 
 #include <cstdint>
@@ -17,49 +19,18 @@
 namespace deepnet {
 namespace {
 
+using test::message_of;
+using test::contains;
+using test::write_bytes;
+using test::read_bytes;
+using test::TempDir;
+
 const std::string kIdxDir = std::string(DEEPNET_TEST_DATA_DIR) + "/idx/";
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "deepnet-idx-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
 
- private:
-  std::filesystem::path path_;
-};
 
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out << bytes;
-}
-
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // An IDX header: 00 00, type code, dimension count, sizes as big-endian uint32.
 std::string header(unsigned char code, const std::vector<std::uint32_t>& dims) {
@@ -119,7 +90,7 @@ TEST(Idx, ReadsFloatsBigEndian) {
 }
 
 TEST(Idx, ZeroSizedDimensionGivesAnEmptyArray) {
-  const TempDir dir;
+  const TempDir dir("deepnet-idx");
   const std::string path = dir.file("empty-idx2");
   write_bytes(path, header(0x0D, {0, 28}));
   const NumericArray a = load_idx(path);
@@ -128,7 +99,7 @@ TEST(Idx, ZeroSizedDimensionGivesAnEmptyArray) {
 }
 
 TEST(Idx, TruncatedOrOverlongData) {
-  const TempDir dir;
+  const TempDir dir("deepnet-idx");
   const std::string images = read_bytes(kIdxDir + "images-idx3-ubyte");
   const std::string path = dir.file("cut-idx3-ubyte");
   write_bytes(path, images.substr(0, images.size() - 7));
@@ -145,7 +116,7 @@ TEST(Idx, TruncatedOrOverlongData) {
 }
 
 TEST(Idx, BadMagicAndTypeCode) {
-  const TempDir dir;
+  const TempDir dir("deepnet-idx");
   const std::string path = dir.file("bad");
   write_bytes(path, header(0x07, {3}) + "abc");
   EXPECT_EQ(message_of([&] { load_idx(path); }),
@@ -162,7 +133,7 @@ TEST(Idx, BadMagicAndTypeCode) {
 }
 
 TEST(Idx, DimensionCountZeroOrBeyondTheFile) {
-  const TempDir dir;
+  const TempDir dir("deepnet-idx");
   const std::string path = dir.file("dims");
   write_bytes(path, header(0x08, {}));
   EXPECT_EQ(message_of([&] { load_idx(path); }),
@@ -175,7 +146,7 @@ TEST(Idx, DimensionCountZeroOrBeyondTheFile) {
 }
 
 TEST(Idx, HugeOrOverflowingSizesAreRefusedBeforeAllocating) {
-  const TempDir dir;
+  const TempDir dir("deepnet-idx");
   const std::string path = dir.file("huge");
   write_bytes(path, header(0x0E, {0xFFFFFFFF, 0xFFFFFFFF}) + std::string(8, '\0'));
   EXPECT_EQ(
@@ -196,7 +167,7 @@ TEST(Idx, HugeOrOverflowingSizesAreRefusedBeforeAllocating) {
 }
 
 TEST(Idx, EveryPrefixAndHeaderCorruptionIsLoadedOrAnError) {
-  const TempDir dir;
+  const TempDir dir("deepnet-idx");
   const std::string images = read_bytes(kIdxDir + "images-idx3-ubyte");
   const std::string path = dir.file("mangled");
   for (std::size_t keep = 0; keep < images.size(); ++keep) {

@@ -2,6 +2,8 @@
 // them by formulas that these tests recompute), malformed files built here,
 // and archives written by save_npz.
 #include <gtest/gtest.h>
+
+#include "test_util.hpp"
 #include <stdlib.h>
 
 #include <bit>
@@ -23,6 +25,9 @@
 namespace deepnet {
 namespace {
 
+using test::message_of;
+using test::contains;
+
 namespace fs = std::filesystem;
 
 const std::string kFixtures = std::string(DEEPNET_TEST_DATA_DIR) + "/npy/";
@@ -42,18 +47,7 @@ std::string fixture_bytes(const std::string& name) {
   return bytes;
 }
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 bool starts_with(const std::string& text, const std::string& prefix) { return text.rfind(prefix, 0) == 0; }
 
 std::string little_endian_bytes(std::uint64_t value, int width) {
