@@ -1,5 +1,7 @@
 // deepnet command line: subcommand dispatch and error reporting. No math here.
 #include <Eigen/Core>
+#include <malloc.h>
+
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -11,6 +13,11 @@ int main(int argc, char** argv) {
   using namespace deepnet::cli;
   // One thread unless a command says otherwise (train --threads): same bits every run.
   Eigen::setNbThreads(1);
+  // Eigen's matrix products allocate packing buffers on every call; with glibc's
+  // defaults the large ones are mmap'ed and unmapped each time, and the page
+  // faults cost about a tenth of a training step. Keep them in the heap instead.
+  ::mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  ::mallopt(M_TRIM_THRESHOLD, 512 << 20);
   CLI::App app{"deepnet: fully connected neural networks (logistic regression, shallow and deep "
                "L-layer nets) in the course's notation"};
   app.name("deepnet");
