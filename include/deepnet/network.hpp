@@ -13,6 +13,7 @@
 // Thread safety: a Network is not safe to use from several threads at once
 // (forward writes its caches); const accessors are.
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
@@ -127,15 +128,26 @@ class Network {
   std::vector<T> params_;
   std::vector<T> grads_;
   std::vector<std::size_t> offsets_;  // offsets_[l] = start of W[l]; size L+1 (index 0 unused)
-  // Workspace, index l = 1..L (index 0 unused), each (n[l], m).
-  std::vector<Matrix<T>> Z_, A_, dZ_;
+  // Workspace for one batch size m: index l = 1..L (index 0 unused), each (n[l], m).
+  struct Workspace {
+    Eigen::Index m = 0;
+    std::uint64_t last_used = 0;
+    std::vector<Matrix<T>> Z, A, dZ, mask;
+  };
+  // A few workspaces, one per batch size in use (full batches, the last short
+  // batch, validation), so alternating sizes allocate nothing after the first pass.
+  static constexpr std::size_t max_workspaces = 3;
+  std::vector<Workspace> workspaces_;
+  std::size_t active_ = 0;   // index of the workspace the last forward pass used (valid when m_ > 0)
+  Workspace& ws() { return workspaces_[active_]; }
+  const Workspace& ws() const { return workspaces_[active_]; }
+  std::uint64_t passes_ = 0;
   Eigen::Index m_ = 0;
   const Matrix<T>* X_ = nullptr;
   double l2_ = 0;
   std::vector<double> dropout_;   // per hidden layer (index l-1)
   Rng* dropout_rng_ = nullptr;
-  std::vector<Matrix<T>> mask_;   // index l: 0 or 1/(1-p) per unit, for the last forward pass
-  bool masked_ = false;           // whether the last forward pass used dropout
+  bool masked_ = false;           // whether the last forward pass used dropout (masks in ws_->mask)
 };
 
 // Fraction of examples (columns) whose predictions equal the labels in every row.

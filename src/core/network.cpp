@@ -66,10 +66,7 @@ Network<T>::Network(Architecture architecture) : arch_(std::move(architecture)) 
   }
   params_.assign(total, T(0));
   grads_.assign(total, T(0));
-  Z_.resize(static_cast<std::size_t>(L) + 1);
-  mask_.resize(static_cast<std::size_t>(L) + 1);
-  A_.resize(static_cast<std::size_t>(L) + 1);
-  dZ_.resize(static_cast<std::size_t>(L) + 1);
+  workspaces_.reserve(max_workspaces);
 }
 
 template <typename T>
@@ -134,12 +131,32 @@ typename Network<T>::ConstWeightMap Network<T>::db(int l) const {
 
 template <typename T>
 void Network<T>::ensure_workspace(Eigen::Index m) {
-  if (m == m_) return;
-  for (int l = 1; l <= layers(); ++l) {
-    Z_[l].resize(units(l), m);
-    A_[l].resize(units(l), m);
-    dZ_[l].resize(units(l), m);
+  ++passes_;
+  Workspace* chosen = nullptr;
+  for (Workspace& w : workspaces_)
+    if (w.m == m) chosen = &w;
+  if (!chosen) {
+    if (workspaces_.size() < max_workspaces) {
+      chosen = &workspaces_.emplace_back();
+    } else {  // reuse the least recently used one
+      chosen = &workspaces_[0];
+      for (Workspace& w : workspaces_)
+        if (w.last_used < chosen->last_used) chosen = &w;
+    }
+    const std::size_t slots = static_cast<std::size_t>(layers()) + 1;
+    chosen->Z.resize(slots);
+    chosen->A.resize(slots);
+    chosen->dZ.resize(slots);
+    chosen->mask.resize(slots);
+    for (int l = 1; l <= layers(); ++l) {
+      chosen->Z[l].resize(units(l), m);
+      chosen->A[l].resize(units(l), m);
+      chosen->dZ[l].resize(units(l), m);
+    }
+    chosen->m = m;
   }
+  chosen->last_used = passes_;
+  active_ = static_cast<std::size_t>(chosen - workspaces_.data());
   m_ = m;
 }
 
@@ -153,17 +170,17 @@ const Matrix<T>& Network<T>::forward(const Matrix<T>& X) {
   X_ = &X;
   masked_ = false;
   for (int l = 1; l <= layers(); ++l) {
-    const Matrix<T>& A_prev = l == 1 ? X : A_[l - 1];
-    linear_activation_forward<T>(A_prev, W(l), b(l), arch_.activation(l), arch_.leaky_slope, Z_[l],
-                                 A_[l], l);
+    const Matrix<T>& A_prev = l == 1 ? X : ws().A[l - 1];
+    linear_activation_forward<T>(A_prev, W(l), b(l), arch_.activation(l), arch_.leaky_slope, ws().Z[l],
+                                 ws().A[l], l);
     const double p = l < layers() && dropout_rng_ ? dropout(l) : 0.0;
     if (p > 0) {
       // Inverted dropout: keep each unit with probability 1-p and scale it by 1/(1-p).
       const T keep_scale = static_cast<T>(1.0 / (1.0 - p));
-      Matrix<T>& mask = mask_[l];
-      mask.resize(Z_[l].rows(), Z_[l].cols());
+      Matrix<T>& mask = ws().mask[l];
+      mask.resize(ws().Z[l].rows(), ws().Z[l].cols());
       T* m = mask.data();
-      T* a = A_[l].data();
+      T* a = ws().A[l].data();
       for (Eigen::Index k = 0; k < mask.size(); ++k) {
         m[k] = dropout_rng_->uniform() < p ? T(0) : keep_scale;
         a[k] *= m[k];
@@ -171,7 +188,7 @@ const Matrix<T>& Network<T>::forward(const Matrix<T>& X) {
       masked_ = true;
     }
   }
-  return A_[layers()];
+  return ws().A[layers()];
 }
 
 template <typename T>
@@ -213,7 +230,7 @@ void Network<T>::check_targets(MatrixCRef<T> Y) const {
 template <typename T>
 double Network<T>::cost(MatrixCRef<T> Y, const T* example_weights) const {
   check_targets(Y);
-  double cost = cost_from_logits<T>(arch_.output, Z_[layers()], Y, example_weights);
+  double cost = cost_from_logits<T>(arch_.output, ws().Z[layers()], Y, example_weights);
   if (l2_ > 0) {
     // lambda/(2m) sum_l ||W[l]||_F^2
     double squares = 0;
@@ -233,21 +250,21 @@ void Network<T>::backward(MatrixCRef<T> Y, Matrix<T>* input_gradient, const T* e
   check_targets(Y);
   const int L = layers();
   // dZ[L] = A[L] - Y for every matched output/loss pair (times w_j per column when weighted).
-  dZ_[L].noalias() = A_[L] - Y;
+  ws().dZ[L].noalias() = ws().A[L] - Y;
   if (example_weights)
-    for (Eigen::Index j = 0; j < m_; ++j) dZ_[L].col(j) *= example_weights[j];
+    for (Eigen::Index j = 0; j < m_; ++j) ws().dZ[L].col(j) *= example_weights[j];
   for (int l = L; l >= 1; --l) {
-    const Matrix<T>& A_prev = l == 1 ? *X_ : A_[l - 1];
-    Matrix<T>* dA_prev = l > 1 ? &dZ_[l - 1] : input_gradient;
+    const Matrix<T>& A_prev = l == 1 ? *X_ : ws().A[l - 1];
+    Matrix<T>* dA_prev = l > 1 ? &ws().dZ[l - 1] : input_gradient;
     if (l == 1 && input_gradient) input_gradient->resize(units(0), m_);
-    linear_backward<T>(dZ_[l], A_prev, W(l), dW(l), db(l), dA_prev, l);
+    linear_backward<T>(ws().dZ[l], A_prev, W(l), dW(l), db(l), dA_prev, l);
     if (l2_ > 0) dW(l) += static_cast<T>(l2_ / static_cast<double>(m_)) * W(l);  // d/dW of lambda/(2m) ||W||^2
     if (l > 1) {
       // dZ[l-1] = dA[l-1] * g'(Z[l-1]), in place over dA[l-1].
-      Matrix<T>& dZ_prev = dZ_[l - 1];
-      const Matrix<T>& Z_prev = Z_[l - 1];
-      const Matrix<T>& A_cached = A_[l - 1];
-      const bool dropped = masked_ && mask_[l - 1].size() == dZ_prev.size() && dropout(l - 1) > 0;
+      Matrix<T>& dZ_prev = ws().dZ[l - 1];
+      const Matrix<T>& Z_prev = ws().Z[l - 1];
+      const Matrix<T>& A_cached = ws().A[l - 1];
+      const bool dropped = masked_ && ws().mask[l - 1].size() == dZ_prev.size() && dropout(l - 1) > 0;
       dispatch_activation(arch_.activation(l - 1), arch_.leaky_slope, [&](auto fn) {
         const Eigen::Index size = dZ_prev.size();
         T* dz = dZ_prev.data();
@@ -257,7 +274,7 @@ void Network<T>::backward(MatrixCRef<T> Y, Matrix<T>* input_gradient, const T* e
           for (Eigen::Index k = 0; k < size; ++k) dz[k] *= fn.derivative(z[k], a[k]);
         } else {
           // A[l-1] was multiplied by the mask, so dA[l-1] is too; g' needs the activation before it.
-          const T* mask = mask_[l - 1].data();
+          const T* mask = ws().mask[l - 1].data();
           for (Eigen::Index k = 0; k < size; ++k)
             dz[k] = mask[k] == T(0) ? T(0) : dz[k] * mask[k] * fn.derivative(z[k], a[k] / mask[k]);
         }
@@ -278,13 +295,15 @@ void Network<T>::update(double learning_rate) {
 template <typename T>
 const Matrix<T>& Network<T>::Z(int l) const {
   check_layer(l);
-  return Z_[l];
+  if (m_ == 0) throw Error("Z[" + std::to_string(l) + "]: no forward pass yet");
+  return ws().Z[l];
 }
 
 template <typename T>
 const Matrix<T>& Network<T>::A(int l) const {
   check_layer(l);
-  return A_[l];
+  if (m_ == 0) throw Error("A[" + std::to_string(l) + "]: no forward pass yet");
+  return ws().A[l];
 }
 
 template <typename T>
