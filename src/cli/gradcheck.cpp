@@ -18,6 +18,7 @@ struct GradcheckSettings {
   std::size_t max_parameters = 2000;
   double epsilon = 1e-7;
   double threshold = 1e-7;
+  double l2 = 0;
 };
 
 int run_gradcheck(const GradcheckSettings& s) {
@@ -45,13 +46,18 @@ int run_gradcheck(const GradcheckSettings& s) {
   Network<double> net(arch);
   Rng rng(s.network.seed, plan.rng);
   initialize(net, plan.init, rng, s.network.init_scale);
+  with_exit_code(exit_usage, [&] {
+    net.set_l2(s.l2);
+    return 0;
+  });
   GradientCheckOptions options;
   options.epsilon = s.epsilon;
   options.max_parameters = s.max_parameters;
   options.seed = s.network.seed;
   const GradientCheckResult result = gradient_check(net, X, Y, options);
-  std::printf("gradient check: %s, %lld examples, %zu of %zu parameters, epsilon %g (double)\n",
-              arch.describe().c_str(), static_cast<long long>(m), result.checked, net.parameters().size(), s.epsilon);
+  std::printf("gradient check: %s, %lld examples, %zu of %zu parameters, epsilon %g, l2 %g (double)\n",
+              arch.describe().c_str(), static_cast<long long>(m), result.checked, net.parameters().size(), s.epsilon,
+              s.l2);
   for (std::size_t l = 0; l < result.layer_relative_error.size(); ++l)
     std::printf("layer %zu (W[%zu], b[%zu]): relative error %.3e\n", l + 1, l + 1, l + 1, result.layer_relative_error[l]);
   const bool pass = result.relative_error < s.threshold;
@@ -76,6 +82,7 @@ Runner add_gradcheck_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--epsilon", s->epsilon, "Step of the centred differences")->capture_default_str();
   cmd->add_option("--threshold", s->threshold, "Largest relative error that passes")->capture_default_str();
+  cmd->add_option("--l2", s->l2, "Check with L2 regularisation lambda in the cost and gradient")->capture_default_str();
   return [s] { return run_gradcheck(*s); };
 }
 

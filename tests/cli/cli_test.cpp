@@ -264,6 +264,9 @@ TEST_F(Cli, GradcheckPassesOnRealDataAndReportsEachLayer) {
   ASSERT_EQ(r.status, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("layer 3 (W[3], b[3]): relative error"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("PASS"), std::string::npos);
+  const Result l2 = run("gradcheck --data wine --layers 6 --normalize standard --l2 0.5");
+  ASSERT_EQ(l2.status, 0) << l2.out << l2.err;
+  EXPECT_NE(l2.out.find("l2 0.5"), std::string::npos) << l2.out;
   const Result strict = run("gradcheck --data iris --layers 5 --threshold 1e-300");
   EXPECT_EQ(strict.status, 1);
   EXPECT_NE(strict.out.find("FAIL"), std::string::npos);
