@@ -1,12 +1,16 @@
 #pragma once
-// Full-batch gradient descent, the course's training loop:
+// Training loops. First the course's full-batch gradient descent:
 //   for i in 0..N-1: forward, cost, backward, update with learning rate alpha.
 // The cost of iteration i is the one computed in that iteration's forward pass,
 // before its update. It is recorded when i % record_every == 0 and at i = N-1.
+#include <cstdint>
 #include <functional>
+#include <limits>
+#include <string>
 #include <vector>
 
 #include "deepnet/network.hpp"
+#include "deepnet/optimizer.hpp"
 
 namespace deepnet {
 
@@ -40,12 +44,8 @@ void check_finite(MatrixCRef<T> M, const char* what);
 }  // namespace deepnet
 
 // ---------------------------------------------------------------- mini-batch training
-
-#include <cstdint>
-#include <limits>
-#include <string>
-
-#include "deepnet/optimizer.hpp"
+// Shuffled mini-batches with an optimizer from optimizer.hpp, a schedule, L2,
+// dropout, clipping, example weights, early stopping and checkpoints.
 
 namespace deepnet {
 

@@ -1,0 +1,211 @@
+#!/usr/bin/python3
+"""PyTorch (CPU) peer: nn.Sequential models with torch.optim.SGD, for all five
+workloads. Threads: torch.set_num_threads(--threads) for PyTorch's own
+(OpenMP) threads and --blas-threads for OpenBLAS's, which Debian's PyTorch calls
+for its matrix products (scripts/bench runs 1/1, all/all and 1/all and keeps
+the fastest). One JSON line per measurement (see common.py).
+"""
+import numpy as np
+import torch
+from torch import nn
+
+import common as c
+
+SYSTEM = "pytorch"
+
+
+def torch_dtype(dtype):
+    return torch.float32 if np.dtype(dtype) == np.float32 else torch.float64
+
+
+def sequential(sizes, hidden, dtype):
+    layers = []
+    for l in range(1, len(sizes)):
+        layers.append(nn.Linear(sizes[l - 1], sizes[l]))
+        if l < len(sizes) - 1:
+            layers.append(hidden())
+    return nn.Sequential(*layers).to(dtype)
+
+
+def load_params(model, params, dtype):
+    """Copies the course's W[l] (n[l], n[l-1]) and b[l] (n[l], 1) into the Linear layers."""
+    linears = [m for m in model if isinstance(m, nn.Linear)]
+    with torch.no_grad():
+        for l, lin in enumerate(linears, start=1):
+            lin.weight.copy_(torch.from_numpy(params["W%d" % l]).to(dtype))
+            lin.bias.copy_(torch.from_numpy(params["b%d" % l].ravel()).to(dtype))
+
+
+def config_tail(args):
+    if args.blas_threads == args.threads:
+        return "%d thr" % args.threads
+    return "%d torch thr + %d BLAS thr" % (args.threads, args.blas_threads)
+
+
+def full_batch(model, X, Y, lr, iterations):
+    """The course's loop: full-batch gradient descent, cost before each update."""
+    loss_fn = nn.BCEWithLogitsLoss()
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    loss = None
+    for _ in range(iterations):
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(X), Y)
+        loss.backward()
+        opt.step()
+    return float(loss)
+
+
+def planar_shallow(args):
+    X, y = c.planar()
+    sizes = [2, 4, 1]
+    dt = torch.float64
+    model = sequential(sizes, nn.Tanh, dt)
+    load_params(model, c.course_init_small(sizes, seed=2), dt)
+    Xt = torch.from_numpy(X).to(dt)
+    Yt = torch.from_numpy(y.reshape(-1, 1)).to(dt)
+    iterations = 50 if args.quick else 10000
+    t0 = c.now()
+    cost = full_batch(model, Xt, Yt, 1.2, iterations)
+    sec = c.now() - t0
+    with torch.no_grad():
+        acc = float(((model(Xt) > 0) == (Yt > 0.5)).double().mean())
+    m = X.shape[0]
+    c.emit("planar-shallow", "float64", SYSTEM,
+           "nn.Sequential + SGD, float64, full batch m=400, %d it, lr 1.2, %s" % (iterations, config_tail(args)),
+           "float64", args.threads, sec, m * iterations, 6 * c.weights_of(sizes) * m * iterations,
+           "final_cost", cost, iterations=iterations, train_accuracy=acc, blas=c.blas_info())
+
+
+def deep_fullbatch(args):
+    m, sizes = 209, [12288, 20, 7, 5, 1]
+    iterations = 50 if args.quick else 2500
+    for dtype in c.dtypes(args):
+        dt = torch_dtype(dtype)
+        model = sequential(sizes, nn.ReLU, dt)
+        load_params(model, c.course_init_deep(sizes, seed=1), dt)
+        Xt = torch.from_numpy(c.synthetic_pixels(12288, m, dtype))
+        Yt = torch.from_numpy(c.synthetic_labels(m, 2).reshape(-1, 1)).to(dt)
+        t0 = c.now()
+        cost = full_batch(model, Xt, Yt, 0.0075, iterations)
+        sec = c.now() - t0
+        name = c.dtype_name(dtype)
+        c.emit("deep-fullbatch", name, SYSTEM,
+               "nn.Sequential + SGD, %s, full batch m=209, %d it, lr 0.0075, %s" % (name, iterations, config_tail(args)),
+               name, args.threads, sec, m * iterations, 6 * c.weights_of(sizes) * m * iterations,
+               "final_cost", cost, iterations=iterations, blas=c.blas_info())
+
+
+def minibatch(model, X, y, lr, batch, epochs, seed):
+    """A standard loop: shuffled index batches each epoch, CrossEntropyLoss, plain SGD.
+    Returns the mean training loss of the last epoch."""
+    loss_fn = nn.CrossEntropyLoss()
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    gen = torch.Generator().manual_seed(seed)
+    m = X.shape[0]
+    last = 0.0
+    for _ in range(epochs):
+        perm = torch.randperm(m, generator=gen)
+        total = torch.zeros((), dtype=torch.float64)
+        for start in range(0, m, batch):
+            idx = perm[start:start + batch]
+            xb, yb = X[idx], y[idx]
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(xb), yb)
+            loss.backward()
+            opt.step()
+            total += loss.detach().double() * len(idx)
+        last = float(total) / m
+    return last
+
+
+def fmnist_mlp(args):
+    X, y = c.fashion_mnist("train")
+    Xtest, ytest = c.fashion_mnist("test")
+    m = 2000 if args.quick else X.shape[0]
+    epochs = 1 if args.quick else 10
+    Xt, yt = torch.from_numpy(X[:m].copy()), torch.from_numpy(y[:m].copy())
+    sizes = [784, 256, 128, 10]
+    torch.manual_seed(0)
+    model = sequential(sizes, nn.ReLU, torch.float32)  # PyTorch's default Linear initialisation
+    t0 = c.now()
+    cost = minibatch(model, Xt, yt, 0.1, 128, epochs, seed=0)
+    sec = c.now() - t0
+    with torch.no_grad():
+        acc = float((model(torch.from_numpy(Xtest)).argmax(dim=1) == torch.from_numpy(ytest)).double().mean())
+    c.emit("fmnist-mlp", "float32", SYSTEM,
+           "nn.Sequential + SGD lr 0.1, float32, batch 128, %d ep on %d, randperm batches, %s"
+           % (epochs, m, config_tail(args)),
+           "float32", args.threads, sec, m * epochs, 6 * c.weights_of(sizes) * m * epochs,
+           "test_accuracy", acc, epochs=epochs, final_cost=cost, blas=c.blas_info())
+
+
+def wide_mlp(args):
+    m = 1024 if args.quick else 8192
+    epochs = 1 if args.quick else 2
+    sizes = [1024, 2048, 2048, 10]
+    Xt = torch.from_numpy(c.synthetic_pixels(1024, m, np.float32))
+    yt = torch.from_numpy(c.synthetic_labels(m, 10))
+    torch.manual_seed(0)
+    model = sequential(sizes, nn.ReLU, torch.float32)
+    t0 = c.now()
+    cost = minibatch(model, Xt, yt, 0.01, 512, epochs, seed=0)
+    sec = c.now() - t0
+    c.emit("wide-mlp", "float32", SYSTEM,
+           "nn.Sequential + SGD lr 0.01, float32, batch 512, %d ep on %d, %s" % (epochs, m, config_tail(args)),
+           "float32", args.threads, sec, m * epochs, 6 * c.weights_of(sizes) * m * epochs,
+           "final_cost", cost, epochs=epochs, blas=c.blas_info())
+
+
+def inference(args):
+    sizes = [784, 256, 128, 10]
+    torch.manual_seed(0)
+    model = nn.Sequential(*sequential(sizes, nn.ReLU, torch.float32), nn.Softmax(dim=1)).eval()
+    batch = 10000
+    X = torch.from_numpy(c.synthetic_pixels(784, batch, np.float32))
+    w = c.weights_of(sizes)
+    calls = 1000 if args.quick else 10000
+    x1 = X[:1].clone()
+    times = np.empty(calls)
+    with torch.no_grad():
+        for _ in range(100):
+            model(x1)
+        for i in range(calls):
+            t0 = c.now()
+            model(x1)
+            times[i] = c.now() - t0
+        lat = float(np.median(times))
+        c.emit("inference", "latency", SYSTEM,
+               "nn.Sequential, no_grad, float32, 1 example, median of %d calls, %s" % (calls, config_tail(args)),
+               "float32", args.threads, lat, 1, 2 * w, "latency_us", lat * 1e6, calls=calls, blas=c.blas_info())
+        reps = 3 if args.quick else 10
+        model(X)
+        bt = []
+        for _ in range(reps):
+            t0 = c.now()
+            model(X)
+            bt.append(c.now() - t0)
+    bt = float(np.median(bt))
+    c.emit("inference", "batch", SYSTEM,
+           "nn.Sequential, no_grad, float32, batch 10000, median of %d passes, %s" % (reps, config_tail(args)),
+           "float32", args.threads, bt, batch, 2 * w * batch, "batch_ms", bt * 1e3, reps=reps, blas=c.blas_info())
+
+
+def main():
+    args = c.parse_args(__doc__, c.WORKLOADS)
+    torch.set_num_threads(args.threads)
+    c.BLAS_THREADS = args.blas_threads
+    c.limit_blas_threads(args.blas_threads)
+    if c.wants(args, "planar-shallow"):
+        planar_shallow(args)
+    if c.wants(args, "deep-fullbatch"):
+        deep_fullbatch(args)
+    if c.wants(args, "fmnist-mlp"):
+        fmnist_mlp(args)
+    if c.wants(args, "wide-mlp"):
+        wide_mlp(args)
+    if c.wants(args, "inference"):
+        inference(args)
+
+
+if __name__ == "__main__":
+    main()
