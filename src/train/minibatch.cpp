@@ -95,6 +95,15 @@ TrainerState train_minibatch(Network<T>& network, const Matrix<T>& X, const Matr
   std::vector<Eigen::Index> order(static_cast<std::size_t>(m));
   const auto start = std::chrono::steady_clock::now();
   const long long total_steps = steps_per_epoch * options.epochs;
+  // Copies what a resume needs into the state: only for checkpoints and at the end, not every epoch.
+  auto snapshot = [&] {
+    state.parameters.assign(network.parameters().begin(), network.parameters().end());
+    state.optimizer_steps = optimizer.steps();
+    state.first_moment = optimizer.first_moment();
+    state.second_moment = optimizer.second_moment();
+    state.shuffle_rng = shuffle_rng.save_state();
+    state.dropout_rng = dropout_rng.save_state();
+  };
 
   for (int epoch = state.epochs_done; epoch < options.epochs; ++epoch) {
     std::iota(order.begin(), order.end(), Eigen::Index{0});
@@ -179,17 +188,14 @@ TrainerState train_minibatch(Network<T>& network, const Matrix<T>& X, const Matr
     }
     if (options.on_epoch) options.on_epoch(record);
 
-    state.parameters.assign(network.parameters().begin(), network.parameters().end());
-    state.optimizer_steps = optimizer.steps();
-    state.first_moment = optimizer.first_moment();
-    state.second_moment = optimizer.second_moment();
-    state.shuffle_rng = shuffle_rng.save_state();
-    state.dropout_rng = dropout_rng.save_state();
     if (options.on_checkpoint && options.checkpoint_every > 0 &&
-        (state.epochs_done % options.checkpoint_every == 0 || state.epochs_done == options.epochs || stop))
+        (state.epochs_done % options.checkpoint_every == 0 || state.epochs_done == options.epochs || stop)) {
+      snapshot();
       options.on_checkpoint(state);
+    }
     if (stop) break;
   }
+  snapshot();
   network.set_dropout(options.dropout, nullptr);
   if (options.patience > 0 && !state.best_parameters.empty()) {
     // Early stopping keeps the weights of the best validation epoch.
