@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "deepnet/data.hpp"
+#include "deepnet/gemm.hpp"
 #include "deepnet/init.hpp"
 #include "deepnet/network.hpp"
 #include "deepnet/optimizer.hpp"
@@ -414,7 +415,7 @@ int main(int argc, char** argv) {
                 json_escape(__VERSION__).c_str());
     return 0;
   }
-  Eigen::setNbThreads(s.threads);
+  deepnet::set_threads(s.threads);
   auto want = [&](const char* w) { return s.workload == "all" || s.workload == w; };
   try {
     if (want("planar-shallow")) planar_shallow(s);

@@ -5,6 +5,7 @@
 deepnet_packages=(
   g++ make cmake            # toolchain (CMake >= 3.25)
   libeigen3-dev              # matrices
+  libdnnl-dev                # oneDNN: float matrix products with run-time CPU dispatch
   libcli11-dev               # command line
   zlib1g-dev                 # .gz data files, NPZ
   libhdf5-dev                # HDF5 data files

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "cli/cli.hpp"
+#include "deepnet/gemm.hpp"
 
 namespace deepnet::cli {
 
@@ -17,11 +18,10 @@ Runner add_info_command(CLI::App& app) {
     std::printf("compiler: g++ %s\n", __VERSION__);
 #endif
     std::printf("simd: %s\n", Eigen::SimdInstructionSetsInUse());
-    std::printf("matrix product: Eigen %d.%d.%d built-in kernels\n", EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION,
-                EIGEN_MINOR_VERSION);
+    std::printf("matrix product: float: %s; double: %s\n", gemm_backend(true), gemm_backend(false));
 #ifdef _OPENMP
-    std::printf("threads: %d by default (OpenMP; --threads N on train), %u hardware threads\n", 1,
-                std::thread::hardware_concurrency());
+    std::printf("threads: %d by default (all cores; OpenMP; --threads N on train), %u hardware threads\n",
+                threads(), std::thread::hardware_concurrency());
 #else
     std::printf("threads: 1 (built without OpenMP), %u hardware threads\n", std::thread::hardware_concurrency());
 #endif

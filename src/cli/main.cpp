@@ -2,17 +2,24 @@
 #include <Eigen/Core>
 #include <malloc.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <map>
 
+#include <thread>
+
 #include "cli/cli.hpp"
 #include "deepnet/error.hpp"
+#include "deepnet/gemm.hpp"
 
 int main(int argc, char** argv) {
   using namespace deepnet::cli;
-  // One thread unless a command says otherwise (train --threads): same bits every run.
+  // deepnet shares out the work itself (deepnet::set_threads; all cores unless
+  // --threads says otherwise); Eigen never starts threads of its own. The bits
+  // do not depend on the thread count.
   Eigen::setNbThreads(1);
+  deepnet::set_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   // Eigen's matrix products allocate packing buffers on every call; with glibc's
   // defaults the large ones are mmap'ed and unmapped each time, and the page
   // faults cost about a tenth of a training step. Keep them in the heap instead.

@@ -11,7 +11,11 @@
 
 #include <memory>
 
+#include <algorithm>
+#include <thread>
+
 #include "cli/cli.hpp"
+#include "deepnet/gemm.hpp"
 #include "cli/progress.hpp"
 #include "deepnet/error.hpp"
 #include "deepnet/metrics.hpp"
@@ -60,7 +64,7 @@ struct TrainSettings {
   std::string test;
   double val_split = 0;
   std::string normalize = "auto";
-  int threads = 1;
+  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   bool json = false;
   bool quiet = false;
 };
@@ -498,7 +502,7 @@ int run_train(TrainSettings s) {
   if (s.val_split != 0 && !(s.val_split > 0 && s.val_split < 1))
     throw CliError(exit_usage, "--val-split: expected a fraction between 0 and 1, got " + std::to_string(s.val_split));
   if (s.normalize != "auto") with_exit_code(exit_usage, [&] { return parse_normalization(s.normalize); });
-  Eigen::setNbThreads(s.threads);
+  set_threads(s.threads);
 
   DataFlags train_flags = s.data;
   Dataset train = [&] {
@@ -626,7 +630,7 @@ Runner add_train_command(CLI::App& app) {
                   "8-bit image arrays such as IDX or uint8 NPY/HDF5, else none), none, standard (mean 0, "
                   "std 1), minmax ([0, 1]), div255 (x / 255)")
       ->capture_default_str();
-  cmd->add_option("--threads", s->threads, "Threads for the matrix products")->capture_default_str();
+  cmd->add_option("--threads", s->threads, "Threads for the matrix products and element-wise passes (default: all cores; the result has the same bits with any count)")->capture_default_str();
   cmd->add_flag("--json", s->json, "Print the final metrics as one JSON object on stdout (progress goes to stderr)");
   cmd->add_flag("--quiet", s->quiet, "Print only the final result");
   return [s, cmd, lr, iterations] {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "deepnet/error.hpp"
+#include "deepnet/vmath.hpp"
 
 namespace deepnet {
 
@@ -35,15 +36,15 @@ std::string_view to_string(Activation activation) {
 // A[:, j] = exp(Z[:, j] - max Z[:, j]) / sum_i exp(Z[i, j] - max Z[:, j])
 template <typename T>
 static void softmax_columns(MatrixCRef<T> Z, MatrixRef<T> A) {
+  const Eigen::Index n = Z.rows();
   for (Eigen::Index j = 0; j < Z.cols(); ++j) {
     const T shift = Z.col(j).maxCoeff();
+    T* a = &A(0, j);
+    for (Eigen::Index i = 0; i < n; ++i) a[i] = Z(i, j) - shift;
+    vexp(a, a, static_cast<std::size_t>(n));
     T total = T(0);
-    for (Eigen::Index i = 0; i < Z.rows(); ++i) {
-      const T e = std::exp(Z(i, j) - shift);
-      A(i, j) = e;
-      total += e;
-    }
-    A.col(j) /= total;
+    for (Eigen::Index i = 0; i < n; ++i) total += a[i];
+    for (Eigen::Index i = 0; i < n; ++i) a[i] /= total;
   }
 }
 
@@ -54,6 +55,16 @@ void activation_forward(Activation g, MatrixCRef<T> Z, MatrixRef<T> A, double le
                 std::to_string(A.cols()) + ") but Z is (" + std::to_string(Z.rows()) + ", " +
                 std::to_string(Z.cols()) + ")");
   if (g == Activation::softmax) return softmax_columns<T>(Z, A);
+  if (g == Activation::tanh || g == Activation::sigmoid) {  // vectorised (vmath.hpp)
+    for (Eigen::Index j = 0; j < Z.cols(); ++j) {
+      const auto n = static_cast<std::size_t>(Z.rows());
+      const T* z = Z.data() + j * Z.outerStride();
+      T* a = A.data() + j * A.outerStride();
+      if (g == Activation::tanh) vtanh(z, a, n);
+      else vsigmoid(z, a, n);
+    }
+    return;
+  }
   dispatch_activation(g, leaky_slope, [&](auto fn) {
     for (Eigen::Index j = 0; j < Z.cols(); ++j)
       for (Eigen::Index i = 0; i < Z.rows(); ++i) A(i, j) = fn.value(Z(i, j));

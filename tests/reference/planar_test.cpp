@@ -1,6 +1,9 @@
 // The course's planar flower run (week 3): 2-4-1 tanh/sigmoid, lr 1.2, small
 // init 0.01 after np.random.seed(2), double. The costs are the course's printed
-// ones (6 decimals); 90.75% is its accuracy (printed truncated as "90%").
+// ones (6 decimals); the course prints its accuracy truncated, as "90%". Which
+// of the 400 points end up on the right side after 10000 iterations depends on
+// the last bits of tanh (numpy's own run of the course code here: 90.5%; with
+// glibc's scalar tanh: 90.75%), so the test asks for the course's 90.x%.
 #include <gtest/gtest.h>
 
 #include "deepnet/data.hpp"
@@ -33,7 +36,7 @@ TEST(PlanarFlower, ShallowNetReproducesTheCoursesCostsAndAccuracy) {
   }
   const double acc = accuracy<double>(net.predict(p.data.X), p.labels);
   EXPECT_GE(acc, 0.90);
-  EXPECT_DOUBLE_EQ(acc, 0.9075);
+  EXPECT_LT(acc, 0.91);
 }
 
 TEST(PlanarFlower, LogisticRegressionCannotSeparateThePetals) {

@@ -1,0 +1,73 @@
+#pragma once
+// The matrix product behind every layer, and the thread count it runs with.
+//
+// gemm() is BLAS's product on column-major storage (Eigen's default):
+//   C = alpha op(A) op(B) + beta C,  op(X) = X or X^T,  op(A): (m, k), op(B): (k, n).
+// float goes to oneDNN's sgemm when deepnet was built with it (it picks
+// AVX-512, AVX2 or SSE kernels for the CPU at run time); double, and float
+// without oneDNN, go to Eigen's own kernels.
+//
+// Threads and determinism: a large product is cut into column blocks whose
+// number and width depend on the shapes only, never on the thread count; each
+// block is one single-threaded product, and threads share out the blocks. The
+// inner dimension k is never split, so every element of C is summed in the
+// same order whatever the thread count: 1, 2 or 16 threads give identical bits.
+#include <cstdint>
+#include <type_traits>
+#include <utility>
+
+#include "deepnet/matrix.hpp"
+
+namespace deepnet {
+
+// Threads for deepnet's products and element-wise passes (default 1). Applies
+// to the whole process. Throws Error below 1.
+void set_threads(int threads);
+int threads();
+
+// "oneDNN <version> sgemm" or "Eigen <version>": what gemm<T> uses.
+const char* gemm_backend(bool single_precision);
+
+template <typename T>
+void gemm(bool trans_a, bool trans_b, Eigen::Index m, Eigen::Index n, Eigen::Index k, T alpha,
+          const T* A, Eigen::Index lda, const T* B, Eigen::Index ldb, T beta, T* C, Eigen::Index ldc);
+
+// Column blocks [begin, end) of an n-column result with `work` multiply-adds:
+// the split gemm() uses, exposed so that element-wise passes can follow it.
+struct ColumnBlocks {
+  Eigen::Index n = 0, count = 1;
+  Eigen::Index begin(Eigen::Index block) const { return block * n / count; }
+  Eigen::Index end(Eigen::Index block) const { return (block + 1) * n / count; }
+};
+ColumnBlocks column_blocks(Eigen::Index n, double work);
+
+// A non-owning reference to a callable (no allocation, unlike std::function).
+template <typename Signature>
+class FunctionRef;
+template <typename R, typename... Args>
+class FunctionRef<R(Args...)> {
+ public:
+  template <typename F>
+  FunctionRef(F&& f)  // NOLINT: implicit, like a reference
+      : object_(const_cast<void*>(static_cast<const void*>(&f))),
+        call_([](void* o, Args... args) -> R {
+          return (*static_cast<std::remove_reference_t<F>*>(o))(std::forward<Args>(args)...);
+        }) {}
+  R operator()(Args... args) const { return call_(object_, std::forward<Args>(args)...); }
+
+ private:
+  void* object_;
+  R (*call_)(void*, Args...);
+};
+
+// Runs f(block) for block = 0..count-1, shared out statically among threads()
+// threads; a backend called inside f runs single-threaded. f must not throw.
+void parallel_blocks(Eigen::Index count, FunctionRef<void(Eigen::Index)> f);
+
+// One product on the calling thread, not split: for use inside parallel_blocks.
+template <typename T>
+void gemm_serial(bool trans_a, bool trans_b, Eigen::Index m, Eigen::Index n, Eigen::Index k,
+                 T alpha, const T* A, Eigen::Index lda, const T* B, Eigen::Index ldb, T beta, T* C,
+                 Eigen::Index ldc);
+
+}  // namespace deepnet

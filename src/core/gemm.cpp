@@ -1,0 +1,175 @@
+// The matrix product: oneDNN's sgemm for float (CPU kernels chosen at run
+// time), Eigen otherwise; fixed column blocks shared out among threads.
+#include "deepnet/gemm.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <string>
+#include <thread>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#ifdef DEEPNET_WITH_DNNL
+#include <oneapi/dnnl/dnnl.h>
+#endif
+
+#include "core/thread_pool.hpp"
+#include "deepnet/error.hpp"
+
+namespace deepnet {
+
+namespace {
+
+std::atomic<int> thread_count{1};
+
+// Blocks never outnumber the machine's cores, so a product is split the same
+// way whatever --threads says (the count depends on the shapes and the
+// machine only).
+Eigen::Index hardware_blocks() {
+  static const Eigen::Index cores = std::max<Eigen::Index>(1, std::thread::hardware_concurrency());
+  return cores;
+}
+
+// While deepnet runs blocks, an OpenMP backend (oneDNN, Eigen) called on the
+// calling thread must stay on it: it would otherwise start a team of every core.
+class SingleThreadedBackends {
+ public:
+  SingleThreadedBackends() {
+#ifdef _OPENMP
+    saved_ = omp_get_max_threads();
+    if (saved_ != 1) omp_set_num_threads(1);
+#endif
+  }
+  ~SingleThreadedBackends() {
+#ifdef _OPENMP
+    if (saved_ != 1) omp_set_num_threads(saved_);
+#endif
+  }
+  SingleThreadedBackends(const SingleThreadedBackends&) = delete;
+  SingleThreadedBackends& operator=(const SingleThreadedBackends&) = delete;
+
+ private:
+  int saved_ = 1;
+};
+
+template <typename T>
+void eigen_gemm(bool trans_a, bool trans_b, Eigen::Index m, Eigen::Index n, Eigen::Index k, T alpha,
+                const T* A, Eigen::Index lda, const T* B, Eigen::Index ldb, T beta, T* C,
+                Eigen::Index ldc) {
+  using Stride = Eigen::OuterStride<>;
+  using CMap = Eigen::Map<const Matrix<T>, 0, Stride>;
+  Eigen::Map<Matrix<T>, 0, Stride> c(C, m, n, Stride(ldc));
+  const CMap a(A, trans_a ? k : m, trans_a ? m : k, Stride(lda));
+  const CMap b(B, trans_b ? n : k, trans_b ? k : n, Stride(ldb));
+  if (beta == T(0))
+    c.setZero();
+  else if (beta != T(1))
+    c *= beta;
+  if (!trans_a && !trans_b) c.noalias() += alpha * (a * b);
+  else if (!trans_a && trans_b) c.noalias() += alpha * (a * b.transpose());
+  else if (trans_a && !trans_b) c.noalias() += alpha * (a.transpose() * b);
+  else c.noalias() += alpha * (a.transpose() * b.transpose());
+}
+
+template <typename T>
+void gemm_block(bool trans_a, bool trans_b, Eigen::Index m, Eigen::Index n, Eigen::Index k, T alpha,
+                const T* A, Eigen::Index lda, const T* B, Eigen::Index ldb, T beta, T* C,
+                Eigen::Index ldc) {
+  const SingleThreadedBackends guard;
+  if (k <= 0) {  // an empty sum: C = beta C
+    Eigen::Map<Matrix<T>, 0, Eigen::OuterStride<>> c(C, m, n, Eigen::OuterStride<>(ldc));
+    if (beta == T(0)) c.setZero();
+    else c *= beta;
+    return;
+  }
+#ifdef DEEPNET_WITH_DNNL
+  if constexpr (sizeof(T) == sizeof(float)) {
+    // oneDNN is row-major: column-major C = op(A) op(B) is row-major C^T = op(B)^T op(A)^T.
+    if (dnnl_sgemm(trans_b ? 'T' : 'N', trans_a ? 'T' : 'N', n, m, k, alpha, B, ldb, A, lda, beta,
+                   C, ldc) == dnnl_success)
+      return;
+    // oneDNN refused (it should not for valid shapes): Eigen computes the block instead.
+  }
+#endif
+  eigen_gemm<T>(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+}  // namespace
+
+void set_threads(int threads) {
+  if (threads < 1) throw Error("threads: expected at least 1, got " + std::to_string(threads));
+  thread_count.store(threads, std::memory_order_relaxed);
+}
+
+int threads() { return thread_count.load(std::memory_order_relaxed); }
+
+const char* gemm_backend(bool single_precision) {
+#ifdef DEEPNET_WITH_DNNL
+  if (single_precision) {
+    static const std::string name = [] {
+      const dnnl_version_t* v = dnnl_version();
+      return "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+             std::to_string(v->patch) + " sgemm";
+    }();
+    return name.c_str();
+  }
+#endif
+  (void)single_precision;
+  static const std::string eigen = "Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." +
+                                   std::to_string(EIGEN_MAJOR_VERSION) + "." +
+                                   std::to_string(EIGEN_MINOR_VERSION) + " (" +
+                                   Eigen::SimdInstructionSetsInUse() + ")";
+  return eigen.c_str();
+}
+
+ColumnBlocks column_blocks(Eigen::Index n, double work) {
+  // Each block at least ~2^20 multiply-adds (threads cost microseconds to wake)
+  // and 16 columns wide.
+  ColumnBlocks blocks;
+  blocks.n = n;
+  const auto by_work = static_cast<Eigen::Index>(work / double(1 << 20));
+  blocks.count = std::max<Eigen::Index>(1, std::min({hardware_blocks(), by_work, n / 16}));
+  return blocks;
+}
+
+template <typename T>
+void gemm(bool trans_a, bool trans_b, Eigen::Index m, Eigen::Index n, Eigen::Index k, T alpha,
+          const T* A, Eigen::Index lda, const T* B, Eigen::Index ldb, T beta, T* C, Eigen::Index ldc) {
+  if (m <= 0 || n <= 0) return;
+  const ColumnBlocks blocks = column_blocks(n, double(m) * double(n) * double(k));
+  // Column j of op(B) starts at B + j*ldb (B not transposed) or B + j (transposed).
+  const Eigen::Index b_step = trans_b ? 1 : ldb;
+  parallel_blocks(blocks.count, [&](Eigen::Index i) {
+    const Eigen::Index j0 = blocks.begin(i), j1 = blocks.end(i);
+    gemm_block<T>(trans_a, trans_b, m, j1 - j0, k, alpha, A, lda, B + j0 * b_step, ldb, beta,
+                  C + j0 * ldc, ldc);
+  });
+}
+
+void parallel_blocks(Eigen::Index count, FunctionRef<void(Eigen::Index)> f) {
+  const SingleThreadedBackends guard;
+  detail::thread_pool().run(threads(), count, f);
+}
+
+template <typename T>
+void gemm_serial(bool trans_a, bool trans_b, Eigen::Index m, Eigen::Index n, Eigen::Index k,
+                 T alpha, const T* A, Eigen::Index lda, const T* B, Eigen::Index ldb, T beta, T* C,
+                 Eigen::Index ldc) {
+  if (m <= 0 || n <= 0) return;
+  gemm_block<T>(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+template void gemm<float>(bool, bool, Eigen::Index, Eigen::Index, Eigen::Index, float, const float*,
+                          Eigen::Index, const float*, Eigen::Index, float, float*, Eigen::Index);
+template void gemm<double>(bool, bool, Eigen::Index, Eigen::Index, Eigen::Index, double,
+                           const double*, Eigen::Index, const double*, Eigen::Index, double,
+                           double*, Eigen::Index);
+template void gemm_serial<float>(bool, bool, Eigen::Index, Eigen::Index, Eigen::Index, float,
+                                 const float*, Eigen::Index, const float*, Eigen::Index, float,
+                                 float*, Eigen::Index);
+template void gemm_serial<double>(bool, bool, Eigen::Index, Eigen::Index, Eigen::Index, double,
+                                  const double*, Eigen::Index, const double*, Eigen::Index, double,
+                                  double*, Eigen::Index);
+
+}  // namespace deepnet

@@ -1,0 +1,54 @@
+#pragma once
+// deepnet's worker threads: run f(0..count-1) on the caller and the workers.
+//
+// Blocks are claimed one at a time from a shared counter, so a worker that the
+// OS has not scheduled yet (another process holds its core) never holds up the
+// caller: the caller takes the remaining blocks itself and waits only for
+// blocks already started. Which thread runs a block never changes what the
+// block computes, so results do not depend on the thread count or timing.
+//
+// One job at a time: a second caller that finds the pool busy (another user
+// thread, or a block that itself asks for parallel work) runs its blocks
+// inline on its own thread. Idle workers spin briefly, then sleep.
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "deepnet/gemm.hpp"
+
+namespace deepnet::detail {
+
+class ThreadPool {
+ public:
+  ~ThreadPool();
+  // Runs f(block) for block = 0..count-1 using up to `threads` threads
+  // (the caller included).
+  void run(int threads, std::int64_t count, FunctionRef<void(Eigen::Index)> f);
+
+ private:
+  void resize(int workers);
+  void worker_loop(std::uint64_t seen);
+  // Claims and runs blocks of job `generation` until none is left.
+  void claim_and_run(std::uint64_t generation);
+
+  std::mutex busy_;  // held by the caller while a job runs
+  std::vector<std::thread> workers_;
+  // high 32 bits: job generation; low 32 bits: next block to claim
+  std::atomic<std::uint64_t> state_{0};
+  std::atomic<std::int64_t> count_{0};
+  std::atomic<std::int64_t> done_{0};
+  std::atomic<const FunctionRef<void(Eigen::Index)>*> job_{nullptr};
+  void wake_sleepers();
+  std::mutex sleep_mutex_;
+  std::condition_variable wake_;
+  std::atomic<int> sleepers_{0};
+  std::atomic<bool> stop_{false};
+};
+
+ThreadPool& thread_pool();
+
+}  // namespace deepnet::detail

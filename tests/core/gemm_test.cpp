@@ -1,0 +1,191 @@
+// The matrix product behind the layers, its threads, and identical bits at any
+// thread count.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <thread>
+#include <vector>
+
+#include "deepnet/error.hpp"
+#include "deepnet/gemm.hpp"
+#include "deepnet/init.hpp"
+#include "deepnet/network.hpp"
+#include "deepnet/rng.hpp"
+#include "deepnet/train.hpp"
+
+namespace deepnet {
+namespace {
+
+// Restores the thread count a test changed.
+struct ThreadsGuard {
+  int saved = threads();
+  ~ThreadsGuard() { set_threads(saved); }
+};
+
+template <typename T>
+std::vector<T> random_values(std::size_t n, std::uint64_t seed) {
+  Rng rng(seed);
+  std::vector<T> v(n);
+  for (T& x : v) x = static_cast<T>(rng.uniform() * 2 - 1);
+  return v;
+}
+
+// C = alpha op(A) op(B) + beta C by the definition, in long double.
+template <typename T>
+std::vector<T> reference_gemm(bool ta, bool tb, Eigen::Index m, Eigen::Index n, Eigen::Index k,
+                              T alpha, const std::vector<T>& A, Eigen::Index lda,
+                              const std::vector<T>& B, Eigen::Index ldb, T beta,
+                              std::vector<T> C, Eigen::Index ldc) {
+  for (Eigen::Index j = 0; j < n; ++j)
+    for (Eigen::Index i = 0; i < m; ++i) {
+      long double sum = 0;
+      for (Eigen::Index p = 0; p < k; ++p) {
+        const T a = ta ? A[p + i * lda] : A[i + p * lda];
+        const T b = tb ? B[j + p * ldb] : B[p + j * ldb];
+        sum += static_cast<long double>(a) * b;
+      }
+      T& c = C[i + j * ldc];
+      c = static_cast<T>(alpha * sum + (beta == T(0) ? 0.0L : static_cast<long double>(beta) * c));
+    }
+  return C;
+}
+
+template <typename T>
+void check_against_reference(Eigen::Index m, Eigen::Index n, Eigen::Index k, T alpha, T beta) {
+  for (bool ta : {false, true})
+    for (bool tb : {false, true}) {
+      // Leading dimensions larger than the rows, as for a block of a bigger matrix.
+      const Eigen::Index lda = (ta ? k : m) + 3, ldb = (tb ? n : k) + 2, ldc = m + 1;
+      const auto A = random_values<T>(static_cast<std::size_t>(lda * (ta ? m : k)), 1);
+      const auto B = random_values<T>(static_cast<std::size_t>(ldb * (tb ? k : n)), 2);
+      auto C = random_values<T>(static_cast<std::size_t>(ldc * n), 3);
+      if (beta == T(0)) C[0] = std::numeric_limits<T>::quiet_NaN();  // beta = 0 ignores C
+      const auto expected = reference_gemm<T>(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+      gemm<T>(ta, tb, m, n, k, alpha, A.data(), lda, B.data(), ldb, beta, C.data(), ldc);
+      const double tolerance = (sizeof(T) == 4 ? 2e-5 : 1e-12) * static_cast<double>(k + 1);
+      for (Eigen::Index j = 0; j < n; ++j)
+        for (Eigen::Index i = 0; i < ldc; ++i) {
+          const std::size_t at = static_cast<std::size_t>(i + j * ldc);
+          if (i >= m) {  // padding rows are never written
+            ASSERT_EQ(C[at], expected[at]) << "padding row " << i << " column " << j << " was written";
+            continue;
+          }
+          ASSERT_NEAR(C[at], expected[at], tolerance)
+              << "op(A) " << (ta ? "A^T" : "A") << ", op(B) " << (tb ? "B^T" : "B") << ", (" << m
+              << " x " << n << " x " << k << "), element (" << i << ", " << j << ")";
+        }
+    }
+}
+
+TEST(Gemm, MatchesTheDefinitionForEveryTransposeSmallAndSplitShapes) {
+  ThreadsGuard guard;
+  for (int t : {1, 2}) {
+    set_threads(t);
+    check_against_reference<float>(3, 5, 7, 1.0f, 0.0f);
+    check_against_reference<double>(3, 5, 7, 0.5, 2.0);
+    check_against_reference<float>(1, 1, 1, -2.0f, 1.0f);
+    // Big enough to be cut into column blocks (work >= 2^21 multiply-adds, n >= 32).
+    check_against_reference<float>(129, 97, 300, 0.25f, 1.0f);
+    check_against_reference<double>(129, 97, 300, 1.0, 0.0);
+  }
+}
+
+TEST(Gemm, EmptyInnerDimensionScalesC) {
+  std::vector<float> C = {1, 2, 3, 4};
+  gemm<float>(false, false, 2, 2, 0, 1.0f, nullptr, 2, nullptr, 1, 3.0f, C.data(), 2);
+  EXPECT_EQ(C, (std::vector<float>{3, 6, 9, 12}));
+  gemm<float>(false, false, 2, 2, 0, 1.0f, nullptr, 2, nullptr, 1, 0.0f, C.data(), 2);
+  EXPECT_EQ(C, (std::vector<float>{0, 0, 0, 0}));
+}
+
+TEST(Gemm, SameBitsWithAnyThreadCount) {
+  ThreadsGuard guard;
+  const Eigen::Index m = 256, n = 200, k = 784;
+  const auto A = random_values<float>(static_cast<std::size_t>(m * k), 4);
+  const auto B = random_values<float>(static_cast<std::size_t>(k * n), 5);
+  std::vector<float> first;
+  for (int t : {1, 2, 3, 8}) {
+    set_threads(t);
+    std::vector<float> C(static_cast<std::size_t>(m * n));
+    gemm<float>(false, false, m, n, k, 1.0f, A.data(), m, B.data(), k, 0.0f, C.data(), m);
+    if (first.empty()) first = C;
+    ASSERT_EQ(0, std::memcmp(first.data(), C.data(), C.size() * sizeof(float)))
+        << t << " threads changed the bits of the product";
+  }
+}
+
+TEST(Gemm, BlocksSplitByShapeOnly) {
+  ThreadsGuard guard;
+  set_threads(1);
+  const ColumnBlocks one = column_blocks(128, 256.0 * 128 * 784);
+  set_threads(7);
+  const ColumnBlocks seven = column_blocks(128, 256.0 * 128 * 784);
+  EXPECT_EQ(one.count, seven.count);
+  EXPECT_EQ(column_blocks(1, 1e12).count, 1) << "a single column is never split";
+  EXPECT_EQ(column_blocks(1000, 10).count, 1) << "tiny products are not split";
+  // The blocks cover the columns exactly once.
+  const ColumnBlocks b = column_blocks(1001, 1e12);
+  EXPECT_EQ(b.begin(0), 0);
+  EXPECT_EQ(b.end(b.count - 1), 1001);
+  for (Eigen::Index i = 0; i + 1 < b.count; ++i) EXPECT_EQ(b.end(i), b.begin(i + 1));
+}
+
+TEST(ParallelBlocks, RunsEveryBlockOnceAlsoFromManyCallersAtOnce) {
+  ThreadsGuard guard;
+  set_threads(4);
+  constexpr int callers = 8, count = 37, rounds = 200;
+  std::vector<std::vector<std::atomic<int>>> hits(callers);
+  for (auto& h : hits) h = std::vector<std::atomic<int>>(count);
+  std::vector<std::thread> pool;
+  for (int c = 0; c < callers; ++c)
+    pool.emplace_back([&, c] {
+      for (int r = 0; r < rounds; ++r)
+        parallel_blocks(count, [&](Eigen::Index block) {
+          hits[c][static_cast<std::size_t>(block)].fetch_add(1);
+          // A block that asks for parallel work itself runs it inline.
+          parallel_blocks(2, [](Eigen::Index) {});
+        });
+    });
+  for (std::thread& t : pool) t.join();
+  for (int c = 0; c < callers; ++c)
+    for (int b = 0; b < count; ++b) ASSERT_EQ(hits[c][static_cast<std::size_t>(b)].load(), rounds);
+}
+
+TEST(Threads, RejectsZero) {
+  EXPECT_THROW(set_threads(0), Error);
+  EXPECT_GE(threads(), 1);
+}
+
+// Mini-batch training with 1 and 2 threads ends with the same weights, bit for bit.
+TEST(Threads, TrainingGivesIdenticalWeightsWithOneAndTwoThreads) {
+  ThreadsGuard guard;
+  const Eigen::Index m = 600;
+  Rng data_rng(7);
+  Matrix<float> X(64, m), Y = Matrix<float>::Zero(3, m);
+  for (Eigen::Index j = 0; j < m; ++j) {
+    for (Eigen::Index i = 0; i < X.rows(); ++i) X(i, j) = static_cast<float>(data_rng.normal());
+    Y(j % 3, j) = 1;
+  }
+  std::vector<std::vector<float>> weights;
+  for (int t : {1, 2}) {
+    set_threads(t);
+    Network<float> net(Architecture{{64, 256, 128, 3}, {Activation::relu}, Output::softmax});
+    Rng rng(3);
+    initialize(net, InitScheme::he, rng);
+    MiniBatchOptions options;
+    options.epochs = 3;
+    options.batch_size = 200;
+    options.seed = 11;
+    train_minibatch(net, X, Y, ValidationSet{}, options);
+    weights.emplace_back(net.parameters().begin(), net.parameters().end());
+  }
+  ASSERT_EQ(weights[0].size(), weights[1].size());
+  EXPECT_EQ(0, std::memcmp(weights[0].data(), weights[1].data(), weights[0].size() * sizeof(float)))
+      << "2 threads trained different weights than 1 thread";
+}
+
+}  // namespace
+}  // namespace deepnet
