@@ -7,6 +7,7 @@
 #include <string>
 
 #include "deepnet/error.hpp"
+#include "deepnet/gemm.hpp"
 #include "deepnet/train.hpp"
 
 namespace deepnet {
@@ -27,7 +28,12 @@ std::string first_non_finite_layer(const Network<T>& net) {
 
 template <typename T>
 void copy_columns(const Matrix<T>& from, const std::vector<Eigen::Index>& order, std::size_t begin, Matrix<T>& to) {
-  for (Eigen::Index j = 0; j < to.cols(); ++j) to.col(j) = from.col(order[begin + static_cast<std::size_t>(j)]);
+  // Gathering scattered columns is bound by memory latency: share it among threads.
+  const ColumnBlocks blocks = column_blocks(to.cols(), 64.0 * static_cast<double>(to.size()));
+  parallel_blocks(blocks.count, [&](Eigen::Index block) {
+    for (Eigen::Index j = blocks.begin(block); j < blocks.end(block); ++j)
+      to.col(j) = from.col(order[begin + static_cast<std::size_t>(j)]);
+  });
 }
 
 }  // namespace
