@@ -62,7 +62,11 @@ Network<T>::Network(Architecture architecture) : arch_(std::move(architecture)) 
   std::size_t total = 0;
   for (int l = 1; l <= L; ++l) {
     offsets_[l] = total;
-    total += static_cast<std::size_t>(units(l)) * (static_cast<std::size_t>(units(l - 1)) + 1);
+    std::size_t layer = 0;
+    if (__builtin_mul_overflow(static_cast<std::size_t>(units(l)), static_cast<std::size_t>(units(l - 1)) + 1, &layer) ||
+        __builtin_add_overflow(total, layer, &total) || total > std::size_t(1) << 60)
+      throw Error("architecture: layer " + std::to_string(l) + ": the parameter count is beyond any memory (n[" +
+                  std::to_string(l) + "] = " + std::to_string(units(l)) + ")");
   }
   params_.assign(total, T(0));
   grads_.assign(total, T(0));
