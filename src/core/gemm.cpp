@@ -62,14 +62,19 @@ void eigen_gemm(bool trans_a, bool trans_b, Eigen::Index m, Eigen::Index n, Eige
   Eigen::Map<Matrix<T>, 0, Stride> c(C, m, n, Stride(ldc));
   const CMap a(A, trans_a ? k : m, trans_a ? m : k, Stride(lda));
   const CMap b(B, trans_b ? n : k, trans_b ? k : n, Stride(ldb));
-  if (beta == T(0))
-    c.setZero();
-  else if (beta != T(1))
-    c *= beta;
-  if (!trans_a && !trans_b) c.noalias() += alpha * (a * b);
-  else if (!trans_a && trans_b) c.noalias() += alpha * (a * b.transpose());
-  else if (trans_a && !trans_b) c.noalias() += alpha * (a.transpose() * b);
-  else c.noalias() += alpha * (a.transpose() * b.transpose());
+  auto product = [&](const auto& x, const auto& y) {
+    if (beta == T(0)) {  // no pass over C before the product
+      if (alpha == T(1)) c.noalias() = x * y;
+      else c.noalias() = alpha * (x * y);
+      return;
+    }
+    if (beta != T(1)) c *= beta;
+    c.noalias() += alpha * (x * y);
+  };
+  if (!trans_a && !trans_b) product(a, b);
+  else if (!trans_a && trans_b) product(a, b.transpose());
+  else if (trans_a && !trans_b) product(a.transpose(), b);
+  else product(a.transpose(), b.transpose());
 }
 
 template <typename T>
