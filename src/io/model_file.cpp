@@ -278,12 +278,15 @@ Model parse_model(const std::string& bytes, const std::string& name) {
     throw Error(name + ": architecture: " + e.what());
   }
   // The parameter count follows from the sizes; compare it with the bytes left now.
+  // Checked after every layer, so the sum stays below the file size and cannot wrap
+  // (each term is below 2^49: sizes are at most 2^24).
   std::uint64_t expected_parameters = 0;
-  for (std::size_t l = 1; l <= L; ++l)
+  for (std::size_t l = 1; l <= L; ++l) {
     expected_parameters += static_cast<std::uint64_t>(arch.sizes[l]) * (static_cast<std::uint64_t>(arch.sizes[l - 1]) + 1);
-  if (expected_parameters > r.remaining() / element)
-    r.fail("architecture", "n[0.." + std::to_string(L) + "] need " + std::to_string(expected_parameters) +
-                               " parameters, more than the file holds");
+    if (expected_parameters > r.remaining() / element)
+      r.fail("architecture", "n[0.." + std::to_string(l) + "] need " + std::to_string(expected_parameters) +
+                                 " parameters, more than the file holds");
+  }
 
   model.normalizer.kind = r.code(normalization_codes, "normalizer");
   const std::size_t features = r.count("normalizer size", 16);

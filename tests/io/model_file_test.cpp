@@ -6,11 +6,15 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
+#include <cstring>
+#include <thread>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 
 #include "deepnet/error.hpp"
+#include "deepnet/gemm.hpp"
 #include "deepnet/init.hpp"
 
 namespace deepnet {
@@ -195,6 +199,63 @@ TEST(ModelFile, ImpossibleSizesAreRefusedBeforeAllocating) {
     bad[at + 3] = 1;
   }
   EXPECT_NE(error_of(reseal(bad)).find("more than the file holds"), std::string::npos) << error_of(reseal(bad));
+}
+
+// Found by the model fuzz target's parameter-count check (fuzz/, docs/reliability.md):
+// 65540 layers whose sizes need 2^64 + 3 parameters, a sum that wrapped to the 3
+// parameters the file holds. Written by tests/data/fuzz_regressions/make_model_param_count_overflow.py.
+TEST(ModelFile, ParameterCountThatWouldOverflowIsRefused) {
+  const std::string path = std::string(DEEPNET_TEST_DATA_DIR) + "/fuzz_regressions/model-param-count-overflow";
+  std::string message;
+  try {
+    load_model(path);
+  } catch (const Error& e) {
+    message = e.what();
+  }
+  EXPECT_NE(message.find("more than the file holds"), std::string::npos) << message;
+  EXPECT_NE(message.find("model-param-count-overflow"), std::string::npos) << "names the file: " << message;
+}
+
+// One loaded model, 8 threads predicting at once (each also asking for 2 worker
+// threads, so deepnet's pool is contended): the same bits as one thread alone.
+TEST(ModelFile, ConcurrentPredictionGivesTheSameBitsAsOneThread) {
+  const int saved_threads = threads();
+  set_threads(2);
+  // A model big enough for its products to be cut into blocks.
+  Architecture arch{{64, 256, 128, 10}, {Activation::relu}, Output::softmax};
+  Network<float> net(arch);
+  Rng rng(3);
+  initialize(net, InitScheme::he, rng);
+  Model model;
+  model.set_parameters(net);
+  model.encoding.output = Output::softmax;
+  for (int k = 0; k < 10; ++k) model.encoding.classes.push_back(k);
+  const Model loaded = parse_model(serialize_model(model), "concurrent.model");
+  Matrix<double> X(64, 300);
+  for (Eigen::Index j = 0; j < X.cols(); ++j)
+    for (Eigen::Index i = 0; i < X.rows(); ++i) X(i, j) = rng.normal();
+  const Prediction alone = predict(loaded, X);
+  std::atomic<int> mismatches{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < 8; ++t)
+    pool.emplace_back([&] {
+      for (int round = 0; round < 25; ++round) {
+        const Prediction p = predict(loaded, X);
+        if (p.labels != alone.labels ||
+            std::memcmp(p.outputs.data(), alone.outputs.data(), sizeof(double) * static_cast<std::size_t>(alone.outputs.size())) != 0)
+          mismatches.fetch_add(1);
+      }
+    });
+  for (std::thread& t : pool) t.join();
+  set_threads(saved_threads);
+  EXPECT_EQ(mismatches.load(), 0) << "of 200 concurrent predictions";
+}
+
+TEST(Network, ParameterCountOverflowIsAnError) {
+  Architecture arch;
+  arch.sizes = {1 << 30, 1 << 30, 1 << 30};  // 2^61 parameters: no size_t sum or allocation may be tried
+  arch.hidden_activations = {Activation::relu};
+  EXPECT_THROW(Network<float>{arch}, Error);
 }
 
 }  // namespace
