@@ -90,6 +90,9 @@ TEST(Gemm, MatchesTheDefinitionForEveryTransposeSmallAndSplitShapes) {
     // Big enough to be cut into column blocks (work >= 2^21 multiply-adds, n >= 32).
     check_against_reference<float>(129, 97, 300, 0.25f, 1.0f);
     check_against_reference<double>(129, 97, 300, 1.0, 0.0);
+    // One column (a single example), big enough for its rows to be shared out.
+    check_against_reference<float>(300, 1, 800, 1.0f, 0.0f);
+    check_against_reference<double>(257, 1, 513, 0.5, 1.0);
   }
 }
 
@@ -103,7 +106,8 @@ TEST(Gemm, EmptyInnerDimensionScalesC) {
 
 TEST(Gemm, SameBitsWithAnyThreadCount) {
   ThreadsGuard guard;
-  const Eigen::Index m = 256, n = 200, k = 784;
+  for (const Eigen::Index n : {Eigen::Index(200), Eigen::Index(1)}) {
+  const Eigen::Index m = 256, k = 784;
   const auto A = random_values<float>(static_cast<std::size_t>(m * k), 4);
   const auto B = random_values<float>(static_cast<std::size_t>(k * n), 5);
   std::vector<float> first;
@@ -113,7 +117,8 @@ TEST(Gemm, SameBitsWithAnyThreadCount) {
     gemm<float>(false, false, m, n, k, 1.0f, A.data(), m, B.data(), k, 0.0f, C.data(), m);
     if (first.empty()) first = C;
     ASSERT_EQ(0, std::memcmp(first.data(), C.data(), C.size() * sizeof(float)))
-        << t << " threads changed the bits of the product";
+        << t << " threads changed the bits of the product (n = " << n << ")";
+  }
   }
 }
 
