@@ -1,7 +1,9 @@
 #pragma once
 // Writes a whole file so that readers see either the old file or the complete
-// new one, never a half-written file: write a temporary beside it, flush and
-// sync, then rename over the target.
+// new one, never a half-written file: write a temporary beside it
+// (".NAME.tmp-XXXXXX"), fsync it, rename it over the target, fsync the folder.
+// A writer killed mid-write leaves its hidden temporary; the next write of the
+// same target removes it. Test-only: DEEPNET_TEST_SLOW_WRITE_MS (see the .cpp).
 #include <string>
 #include <string_view>
 

@@ -68,7 +68,8 @@ namespace {
 // The update rules over parameters [begin, end). Compiled for AVX-512, AVX2 and
 // baseline x86-64, picked at load time (GCC target_clones); the build has no
 // FMA contraction, so every clone gives the same bits.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__) && \
+    !defined(__SANITIZE_THREAD__)  // ifunc resolvers run before a sanitizer runtime starts
 #define DEEPNET_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define DEEPNET_CLONES
