@@ -2,6 +2,8 @@
 // N-dimensional numeric arrays as they come out of array files (NPY, NPZ,
 // HDF5, IDX): a shape in C order and the values, row-major, as double
 // (every integer and float type up to 64 bits converts exactly or to nearest).
+// Every reader checks the sizes a file declares against the file's size and
+// against the memory limit (deepnet/limits.hpp) before it allocates.
 #include <cstddef>
 #include <string>
 #include <utility>

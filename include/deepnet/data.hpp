@@ -49,7 +49,8 @@ struct CsvOptions {
 // Reads a CSV file (or .csv.gz) with numeric feature columns. The label column
 // may hold numbers or names (names become classes, sorted, kept in
 // class_names). Handles a UTF-8 BOM, CRLF, quoted fields. Throws Error naming
-// the file, line and column of the first problem.
+// the file, line and column of the first problem, or the memory limit
+// (deepnet/limits.hpp) when the file's text would need more to parse.
 Dataset load_csv(const std::string& path, const CsvOptions& options = {});
 // Same, from text in memory; `name` is used in messages.
 Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptions& options = {});

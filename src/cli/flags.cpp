@@ -4,6 +4,7 @@
 
 #include "cli/cli.hpp"
 #include "deepnet/error.hpp"
+#include "deepnet/limits.hpp"
 
 namespace deepnet::cli {
 
@@ -30,6 +31,30 @@ void add_data_flags(CLI::App& cmd, DataFlags& flags, const std::string& data_hel
   cmd.add_flag("--examples-as-columns", flags.arrays.examples_as_columns,
                "The array is stored the course's way, (n_x, m); default: rows are examples and trailing "
                "dimensions are flattened row-major ((m, 64, 64, 3) -> 12288 features)");
+  add_max_memory_flag(cmd, flags.max_memory);
+}
+
+void add_max_memory_flag(CLI::App& cmd, std::string& value) {
+  // Checked and applied while parsing: CLI11 reports a failed check as
+  // "--max-memory: MESSAGE", a usage error (exit 2).
+  const CLI::Validator size(
+      [](std::string& text) -> std::string {
+        try {
+          parse_memory_size(text);
+          return "";
+        } catch (const Error& e) {
+          return e.what();
+        }
+      },
+      "");
+  cmd.add_option("--max-memory", value,
+                 "Memory limit for loading files: a file, an uncompressed size or an array of values "
+                 "(as double) larger than this is refused before anything is allocated. SIZE: bytes, or "
+                 "with K, M, G, T (powers of 1024), e.g. 512M, 1.5G; 'unlimited'. Default: the memory "
+                 "available (MemAvailable, cgroup limit, ulimit -v)")
+      ->type_name("SIZE")
+      ->check(size)
+      ->each([](const std::string& text) { set_memory_limit(parse_memory_size(text)); });
 }
 
 CsvOptions csv_options(const DataFlags& flags) {

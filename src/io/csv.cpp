@@ -1,6 +1,8 @@
 // CSV reader: header row, numeric columns, one target column.
 // Handles a UTF-8 byte-order mark, CRLF line ends, quoted fields ("" escapes a
 // quote), and the delimiters ',', ';' and tab (detected from the header line).
+// The memory parsing needs follows from the text's size and is checked against
+// the memory limit (deepnet/limits.hpp) first.
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -11,6 +13,7 @@
 
 #include "deepnet/data.hpp"
 #include "deepnet/error.hpp"
+#include "deepnet/limits.hpp"
 #include "io/read_file.hpp"
 
 namespace deepnet {
@@ -155,6 +158,18 @@ bool all_numbers(const Record& record) {
 Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptions& options) {
   if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   const char delimiter = options.delimiter ? options.delimiter : detect_delimiter(text);
+  // Parsing holds every field as a string in a record, then the values as
+  // doubles. Each field ends at a delimiter or a line end, so the text bounds
+  // the fields, and the memory they need is checked before any is allocated.
+  std::uint64_t lines = 1, fields = 1;
+  for (const char c : text) {
+    lines += c == '\n';
+    fields += c == '\n' || c == delimiter;
+  }
+  check_memory(text.size() + fields * (sizeof(Field) + sizeof(double)) + lines * sizeof(Record),
+               name + ": " + std::to_string(lines) + " lines with up to " + std::to_string(fields) +
+                   " fields in all need about ",
+               " to parse");
   const std::vector<Record> records = split_records(text, delimiter, name);
   if (records.empty()) throw Error(name + ": the file is empty; expected a header row and data rows");
   const bool has_header = options.header == CsvHeader::present ||

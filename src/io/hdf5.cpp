@@ -13,14 +13,12 @@
 
 #include "deepnet/array.hpp"
 #include "deepnet/error.hpp"
+#include "deepnet/limits.hpp"
 
 namespace deepnet {
 
 namespace {
 
-// A value read as double takes 8 bytes; beyond 16 GiB a dataset is refused
-// rather than risking the machine on a header that may be corrupt.
-constexpr std::uint64_t kMaxValueBytes = std::uint64_t(1) << 34;
 // Deflate cannot compress better than about 1032:1, so a dataset cannot hold
 // more stored bytes than this many times the file size (only a dataset that
 // was never written, all fill value, could; such files are refused too).
@@ -302,11 +300,16 @@ NumericArray load_hdf5_dataset(const std::string& path, const std::string& key) 
   if (overflow && !has_zero)
     throw Error(where + " has shape " + shape_text(array.shape) +
                 ", more elements than 64 bits can count; the file is corrupt");
+  // A value read as double takes 8 bytes: more than the memory limit
+  // (deepnet/limits.hpp) is refused before anything is allocated.
   std::uint64_t value_bytes = 0, stored_bytes = 0;
-  if (__builtin_mul_overflow(count, sizeof(double), &value_bytes) || value_bytes > kMaxValueBytes)
+  const std::uint64_t limit = memory_limit();
+  const bool value_overflow = __builtin_mul_overflow(count, sizeof(double), &value_bytes);
+  if (value_overflow || value_bytes > limit)
     throw Error(where + " has shape " + shape_text(array.shape) + " (" + std::to_string(count) +
-                " values), more than the limit of " + std::to_string(kMaxValueBytes / sizeof(double)) +
-                " values (16 GiB as double)");
+                " values), more than the limit: they take " +
+                (value_overflow ? std::string("more than 2^64 bytes") : format_bytes(value_bytes)) +
+                " as double, " + over_memory_limit(limit));
   hsize_t file_bytes = 0;
   if (H5Fget_filesize(file.get(), &file_bytes) < 0)
     throw Error(path + ": cannot tell the file's size" + library_detail());

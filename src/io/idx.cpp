@@ -1,7 +1,8 @@
 // IDX, the format of MNIST and Fashion-MNIST (described on LeCun's MNIST
 // page): bytes 00 00, a type code, the number of dimensions, each dimension
 // size as a big-endian uint32, then the values big-endian in row-major order.
-// The header is checked against the file's length before anything is allocated.
+// The header is checked against the file's length and the memory limit
+// (deepnet/limits.hpp) before anything is allocated.
 #include <bit>
 #include <cstdint>
 #include <cstdio>
@@ -10,6 +11,7 @@
 
 #include "deepnet/array.hpp"
 #include "deepnet/error.hpp"
+#include "deepnet/limits.hpp"
 #include "io/read_file.hpp"
 
 namespace deepnet {
@@ -95,6 +97,9 @@ NumericArray parse_idx(const std::string& bytes, const std::string& name) {
                 std::to_string(header_bytes) + " header bytes, but the file has " + std::to_string(present));
   }
 
+  // The values become doubles: 8 bytes each, whatever the file's type (count <= the file's bytes).
+  check_memory(count * sizeof(double),
+               name + ": the header claims " + dims_text + " " + type->dtype + " values = ", " as double");
   array.values.resize(static_cast<std::size_t>(count));
   const unsigned char* values = data + header_bytes;
   switch (type->code) {

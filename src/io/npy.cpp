@@ -2,8 +2,9 @@
 // NPY: the format of numpy.lib.format, versions 1.0, 2.0 and 3.0.
 // NPZ: a zip archive of KEY.npy members (PKWARE APPNOTE.TXT 6.3), stored or
 // deflated, with the ZIP64 extensions that np.savez puts in every local header.
-// Every length a file claims is checked against the bytes actually there before
-// anything is read or allocated on its account: these readers take untrusted input.
+// Every length a file claims is checked against the bytes actually there, and
+// against the memory limit (deepnet/limits.hpp), before anything is read or
+// allocated on its account: these readers take untrusted input.
 #include <zlib.h>
 
 #include <algorithm>
@@ -24,6 +25,7 @@
 
 #include "deepnet/array.hpp"
 #include "deepnet/error.hpp"
+#include "deepnet/limits.hpp"
 #include "io/atomic_write.hpp"
 #include "io/read_file.hpp"
 
@@ -474,6 +476,11 @@ NumericArray parse_npy_bytes(std::string_view bytes, const std::string& name) {
                 ": expected the end of the file after the array data (" + layout + "), found " +
                 std::to_string(present - data_bytes) + " more bytes");
 
+  // The values become doubles, 8 bytes each (count <= the file's bytes, so no overflow),
+  // and twice that while a Fortran-order array is reordered.
+  check_memory(*count * sizeof(double) * (header.fortran_order ? 2 : 1),
+               name + ": header: " + layout + " claims " + std::to_string(*count) + " values = ",
+               header.fortran_order ? " as double, twice while reordering" : " as double");
   NumericArray array;
   array.shape = header.shape;
   array.dtype = header.descr;
@@ -547,6 +554,9 @@ constexpr std::size_t kZip64LocatorSize = 20;
 constexpr std::uint64_t kMax16 = 0xffff;      // 16-bit fields at this value: see the ZIP64 record
 constexpr std::uint64_t kMax32 = 0xffffffff;  // 32-bit fields at this value: see the ZIP64 extra field
 constexpr std::uint16_t kZip64ExtraId = 0x0001;
+// Deflate's densest code expands one compressed byte to at most 1032 bytes;
+// a little more allows for tiny members.
+constexpr std::uint64_t kMaxDeflateRatio = 1100;
 constexpr std::uint16_t kDosDate1980 = (0 << 9) | (1 << 5) | 1;  // 1980-01-01, what np.savez writes too
 
 struct ZipMember {
@@ -777,6 +787,17 @@ std::string extract_member(ArchiveFile& file, const ZipMember& member) {
     throw Error(at(data_offset) + "the member's " + std::to_string(member.compressed_size) +
                 " bytes of data run past the end of the file (" + std::to_string(file.size()) + " bytes)");
 
+  // What the member can hold: stored, its size; deflated, at most about 1032
+  // times its compressed size (the densest deflate code); then the memory limit.
+  if (member.method == 8 &&
+      member.uncompressed_size / kMaxDeflateRatio > member.compressed_size + 1)
+    throw Error(context + "the archive records " + std::to_string(member.uncompressed_size) +
+                " bytes uncompressed (" + format_bytes(member.uncompressed_size) + ") from " +
+                std::to_string(member.compressed_size) +
+                " compressed bytes, more than deflate can expand them to; the file is corrupt");
+  check_memory(member.uncompressed_size,
+               context + "the archive records " + std::to_string(member.uncompressed_size) +
+                   " bytes uncompressed (", ")");
   std::string data;
   if (member.method == 0) {
     if (member.compressed_size != member.uncompressed_size)

@@ -2,26 +2,47 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <sys/stat.h>
 
 #include "deepnet/error.hpp"
+#include "deepnet/limits.hpp"
 
 namespace deepnet::io {
 
 std::string read_whole_file(const std::string& path) {
   struct stat info {};
-  if (::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode))
-    throw Error(path + ": is a directory, expected a file");
+  const bool known = ::stat(path.c_str(), &info) == 0;
+  if (known && S_ISDIR(info.st_mode)) throw Error(path + ": is a directory, expected a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path + ": cannot open the file for reading");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
+  const std::uint64_t limit = memory_limit();
+  std::string bytes;
+  if (known && S_ISREG(info.st_mode)) {
+    // A regular file: its size is known before anything is allocated.
+    const auto size = static_cast<std::uint64_t>(info.st_size);
+    if (size > limit)
+      throw Error(path + ": the file is " + format_bytes(size) +
+                  (size < 1024 ? std::string() : " (" + std::to_string(size) + " bytes)") + ", " +
+                  over_memory_limit(limit));
+    bytes.resize(static_cast<std::size_t>(size));
+    in.read(bytes.data(), static_cast<std::streamsize>(size));
+    bytes.resize(static_cast<std::size_t>(in.gcount()));
+    if (in.bad()) throw Error(path + ": read error");
+    if (static_cast<std::uint64_t>(in.gcount()) < size) return bytes;  // it shrank meanwhile
+  }
+  // A pipe or a device, or a file that grew: read on in chunks, up to the limit.
+  char chunk[1 << 16];
+  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+    bytes.append(chunk, static_cast<std::size_t>(in.gcount()));
+    if (bytes.size() > limit) throw Error(path + ": the file holds " + over_memory_limit(limit));
+  }
   if (in.bad()) throw Error(path + ": read error");
-  return buffer.str();
+  return bytes;
 }
 
 bool is_gzip(const std::string& bytes) {
@@ -30,10 +51,23 @@ bool is_gzip(const std::string& bytes) {
 }
 
 std::string gunzip(const std::string& bytes, const std::string& name, std::size_t max_bytes) {
+  const std::uint64_t memory = memory_limit();
+  std::string out;
+  // A gzip member ends with ISIZE, its uncompressed size modulo 2^32: the last
+  // member's ISIZE is a lower bound on the whole output (for a file as gzip
+  // writes it, with nothing after the last member).
+  if (is_gzip(bytes) && bytes.size() >= 18) {
+    std::uint64_t isize = 0;
+    for (std::size_t k = 0; k < 4; ++k)
+      isize |= std::uint64_t(static_cast<unsigned char>(bytes[bytes.size() - 4 + k])) << (8 * k);
+    if (isize > memory)
+      throw Error(name + ": the gzip trailer records " + std::to_string(isize) +
+                  " bytes of uncompressed data (" + format_bytes(isize) + "), " + over_memory_limit(memory));
+    out.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(isize, max_bytes)));
+  }
   z_stream stream{};
   if (inflateInit2(&stream, 15 + 32) != Z_OK)  // 15 + 32: zlib or gzip header, detected
     throw Error(name + ": cannot start gzip decompression");
-  std::string out;
   std::size_t consumed = 0;
   char chunk[1 << 16];
   int status = Z_OK;
@@ -52,6 +86,10 @@ std::string gunzip(const std::string& bytes, const std::string& name, std::size_
                     std::to_string(consumed + (offered - stream.avail_in)) + " (" + why + ")");
       }
       out.append(chunk, sizeof chunk - stream.avail_out);
+      if (out.size() > memory) {
+        inflateEnd(&stream);
+        throw Error(name + ": the gzip data decompresses to " + over_memory_limit(memory));
+      }
       if (out.size() > max_bytes) {
         inflateEnd(&stream);
         throw Error(name + ": decompresses to more than " + std::to_string(max_bytes) +

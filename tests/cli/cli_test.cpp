@@ -596,3 +596,84 @@ TEST_F(Cli, ConflictingAndOutOfRangeFlagsAreUsageErrors) {
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------- --max-memory (issue #7)
+#include <chrono>
+
+namespace {
+
+TEST_F(Cli, MaxMemoryRefusesDataLargerThanTheLimitAndAcceptsItUnderALargerOne) {
+  Result r = run("train --data digits --max-memory 1K --epochs 1 --quiet --out never.dnn");
+  EXPECT_EQ(r.status, 3) << r.err;
+  EXPECT_EQ(r.err.rfind("deepnet: error: builtin:digits: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("more than the memory limit of 1.0 KiB (--max-memory); --max-memory raises it"),
+            std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_FALSE(fs::exists(dir_ / "never.dnn"));
+  r = run("train --data digits --max-memory 1G --epochs 1 --quiet");
+  EXPECT_EQ(r.status, 0) << r.err;
+  r = run("train --data digits --max-memory 1.5G --epochs 1 --quiet");
+  EXPECT_EQ(r.status, 0) << r.err;
+
+  std::string csv = "a,b,y\n";
+  for (int k = 0; k < 200; ++k) csv += std::to_string(k) + "," + std::to_string(k % 7) + "," + std::to_string(k % 2) + "\n";
+  write("big.csv", csv);
+  r = run("train --data big.csv --max-memory 1000 --iterations 2");
+  EXPECT_EQ(r.status, 3) << r.err;
+  EXPECT_NE(r.err.find("big.csv: the file is "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("more than the memory limit of 1000 bytes (--max-memory)"), std::string::npos) << r.err;
+  r = run("train --data big.csv --max-memory 100000 --iterations 2 --quiet");
+  EXPECT_EQ(r.status, 0) << r.err;
+  // gradcheck takes the data flags, --max-memory among them.
+  r = run("gradcheck --data iris --layers 3 --max-memory 1K");
+  EXPECT_EQ(r.status, 3) << r.err;
+  EXPECT_NE(r.err.find("builtin:iris: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("memory limit of 1.0 KiB"), std::string::npos) << r.err;
+}
+
+TEST_F(Cli, BadMaxMemoryValuesAreUsageErrors) {
+  write("d.csv", "a,y\n1,0\n2,1\n3,0\n4,1\n");
+  for (const char* value : {"abc", "0", "-1", "1.5", "10X", "1e3", "99999999999999999999", "''", "16E"})
+    for (const char* command : {"train --data d.csv", "evaluate --model m.dnn --data d.csv",
+                                       "predict --model m.dnn --data d.csv", "gradcheck --data d.csv"}) {
+      const Result r = run(std::string(command) + " --max-memory " + value);
+      EXPECT_EQ(r.status, 2) << command << " " << value << ": " << r.err;
+      EXPECT_EQ(r.err.rfind("deepnet: error: --max-memory: ", 0), 0u) << command << " " << value << ": " << r.err;
+      EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << command << " " << value << ": " << r.err;
+    }
+}
+
+TEST_F(Cli, ArrayFileClaimingATrillionRowsIsRefusedAtOnce) {
+  // An NPY header claiming 10^12 x 784 float32 values in front of 16 bytes of data.
+  std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000000, 784), }";
+  while ((10 + dict.size() + 1) % 64 != 0) dict += ' ';
+  dict += '\n';
+  const std::string header = std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(dict.size() & 0xff) +
+                             static_cast<char>(dict.size() >> 8) + dict;
+  write("huge.npy", header + std::string(16, '\0'));
+  const auto start = std::chrono::steady_clock::now();
+  const Result r = run("train --data huge.npy --labels huge.npy --epochs 1");
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(r.status, 3) << r.err;
+  EXPECT_EQ(r.err.rfind("deepnet: error: huge.npy: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("shape (1000000000000, 784) of '<f4'"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_LT(seconds, 5.0);
+}
+
+TEST_F(CliWithModel, MaxMemoryCoversTheModelFileToo) {
+  const std::string limit = std::to_string(model_.size() - 1);
+  for (const std::string& command : {std::string("evaluate --model m.dnn --data train.csv"),
+                                     std::string("predict --model m.dnn --data train.csv")}) {
+    Result r = run(command + " --max-memory " + limit);
+    EXPECT_EQ(r.status, 4) << command << ": " << r.err;
+    EXPECT_EQ(r.err.rfind("deepnet: error: m.dnn: the file is " + std::to_string(model_.size()) + " bytes, ", 0), 0u)
+        << r.err;
+    EXPECT_NE(r.err.find("more than the memory limit of " + limit + " bytes (--max-memory)"), std::string::npos)
+        << r.err;
+    r = run(command + " --max-memory 1M");
+    EXPECT_EQ(r.status, 0) << command << ": " << r.err;
+  }
+}
+
+}  // namespace
