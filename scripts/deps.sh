@@ -13,6 +13,7 @@ deepnet_packages=(
   nlohmann-json3-dev         # --json output; tests read the course reference cases
   dataset-fashion-mnist      # the built-in fashion-mnist set (IDX files)
   python3-numpy              # tests: numpy reads the NPZ that 'deepnet export' writes
+  librsvg2-bin               # tests: rsvg-convert renders the SVG pictures of deepnet plot
 )
 
 deepnet_install_missing() {

@@ -35,14 +35,21 @@ auto with_exit_code(ExitCode code, F&& f) -> decltype(f()) {
   }
 }
 
-// --data, --label-column, --delimiter, --no-header, --x-key, --y-key, --labels, --examples-as-columns
+// --data, --label-column, --delimiter, --no-header, --x-key, --y-key, --labels, --examples-as-columns,
+// --max-memory
 struct DataFlags {
   std::string data;
   std::string label_column;
   std::string delimiter;
   bool no_header = false;
   ArrayOptions arrays;
+  std::string max_memory;  // as given; empty: the default limit (the memory available)
 };
+// --max-memory SIZE (512M, 2G, 1.5G, 100000, unlimited): the loaders' memory limit
+// (deepnet/limits.hpp), set for the whole process as the command line is parsed,
+// so it covers model files read before the data too. A bad SIZE is a usage error
+// (exit 2). add_data_flags adds it; commands without data flags may add it alone.
+void add_max_memory_flag(CLI::App& cmd, std::string& value);
 void add_data_flags(CLI::App& cmd, DataFlags& flags, const std::string& data_help);
 CsvOptions csv_options(const DataFlags& flags);  // CliError(usage) on a bad --delimiter
 // Loads --data (or `path` with the same CSV options); errors exit with 3.
@@ -89,5 +96,6 @@ Runner add_info_command(CLI::App& app);
 Runner add_datasets_command(CLI::App& app);
 Runner add_export_command(CLI::App& app);
 Runner add_import_command(CLI::App& app);
+Runner add_plot_command(CLI::App& app);
 
 }  // namespace deepnet::cli

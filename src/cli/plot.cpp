@@ -1,0 +1,594 @@
+// `deepnet plot KIND`: pictures as self-contained SVG files (docs/plots.md).
+//
+// Each kind is a sub-subcommand with its own flags plus the picture flags
+// (-o, --title, --width, --height); adding a kind is one add_*_kind function
+// and one line in the table in add_plot_command. The drawing itself is
+// src/plot/svg.hpp (Svg, Chart); this file reads the inputs and lays out panels.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <tuple>
+
+#include "cli/cli.hpp"
+#include "deepnet/metrics.hpp"
+#include "deepnet/model_file.hpp"
+#include "io/atomic_write.hpp"
+#include "io/read_file.hpp"
+#include "plot/svg.hpp"
+
+namespace deepnet::cli {
+
+namespace {
+
+using namespace deepnet::plot;
+
+// ---------------------------------------------------------------- picture flags and output
+
+struct PictureFlags {
+  std::string out;
+  std::string title;
+  int width = 640;
+  int height = 480;
+};
+
+void add_picture_flags(CLI::App& cmd, PictureFlags& f) {
+  cmd.add_option("-o,--out", f.out, "Write the SVG here (atomically: never a half-written file)")->required();
+  cmd.add_option("--title", f.title, "Title of the picture (default: from the kind and the input file names)");
+  cmd.add_option("--width", f.width, "Width in pixels (200 to 10000)")->capture_default_str();
+  cmd.add_option("--height", f.height, "Height in pixels (150 to 10000)")->capture_default_str();
+}
+
+void check_picture_flags(const PictureFlags& f) {
+  if (f.width < 200 || f.width > 10000)
+    throw CliError(exit_usage, "--width: expected 200 to 10000 pixels, got " + std::to_string(f.width));
+  if (f.height < 150 || f.height > 10000)
+    throw CliError(exit_usage, "--height: expected 150 to 10000 pixels, got " + std::to_string(f.height));
+}
+
+// The last part of a path ("runs/h.csv" -> "h.csv"); a built-in set name stays as it is.
+std::string base_name(const std::string& path) {
+  const std::string name = std::filesystem::path(path).filename().string();
+  return name.empty() ? path : name;
+}
+
+std::string fixed(double value, int decimals) {
+  char text[48];
+  std::snprintf(text, sizeof text, "%.*f", decimals, value);
+  return text;
+}
+
+int write_svg(const PictureFlags& f, const Svg& svg) {
+  const std::string text = svg.str();  // the whole document first, then one atomic write
+  with_exit_code(exit_other, [&] {
+    io::write_file_atomically(f.out, text);
+    return 0;
+  });
+  return exit_ok;
+}
+
+// The picture's frame: title at the top, the rest (inset by a margin) for panels.
+Rect frame(Svg& svg, const PictureFlags& f, const std::string& default_title) {
+  const double top = draw_title(svg, f.title.empty() ? default_title : f.title);
+  const double margin = 8;
+  return Rect{margin, top, svg.width() - 2 * margin, svg.height() - top - margin};
+}
+
+// About one tick per 90 pixels, at least 3.
+int tick_target(double pixels) { return std::max(3, static_cast<int>(pixels / 90)); }
+// The same for a vertical axis (labels are one line high): one per 70 pixels.
+int y_tick_target(double pixels) { return std::max(3, static_cast<int>(pixels / 70)); }
+
+// ---------------------------------------------------------------- history
+
+// A training history: the x column (epoch or iteration) and the other columns,
+// NaN where a value is missing (empty CSV field, JSON null or absent key).
+struct History {
+  std::string x_name;
+  std::vector<double> x;
+  struct Column {
+    std::string name;
+    std::vector<double> values;
+  };
+  std::vector<Column> columns;
+};
+
+std::string trim(const std::string& s) {
+  const auto begin = s.find_first_not_of(" \t\r");
+  if (begin == std::string::npos) return "";
+  return s.substr(begin, s.find_last_not_of(" \t\r") - begin + 1);
+}
+
+bool parse_number(const std::string& text, double& value) {
+  if (text.empty()) return false;
+  char* end = nullptr;
+  value = std::strtod(text.c_str(), &end);
+  return end == text.c_str() + text.size() && std::isfinite(value);
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string text;
+  for (const std::string& item : items) text += (text.empty() ? "" : ",") + item;
+  return text;
+}
+
+History parse_history_csv(const std::string& path, const std::string& text) {
+  std::vector<std::string> lines;
+  {
+    std::size_t start = text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;  // UTF-8 BOM
+    while (start <= text.size()) {
+      const std::size_t end = text.find('\n', start);
+      lines.push_back(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
+      if (end == std::string::npos) break;
+      start = end + 1;
+    }
+  }
+  if (lines.empty() || trim(lines[0]).empty())
+    throw CliError(exit_data, path + ": line 1: expected a header such as 'epoch,train_cost,val_cost,val_accuracy' "
+                                     "(written by 'deepnet train --history'), got an empty line");
+  std::vector<std::string> header = split_list(lines[0]);
+  for (std::string& name : header) name = trim(name);
+  History h;
+  std::size_t x_column = header.size();
+  for (std::size_t c = 0; c < header.size(); ++c)
+    if (header[c] == "epoch" || header[c] == "iteration") {
+      x_column = c;
+      break;
+    }
+  if (x_column == header.size())
+    throw CliError(exit_data, path + ": line 1: expected a column 'epoch' or 'iteration' (the history 'deepnet "
+                                     "train --history' writes), got '" + trim(lines[0]) + "'");
+  h.x_name = header[x_column];
+  for (std::size_t c = 0; c < header.size(); ++c)
+    if (c != x_column) h.columns.push_back({header[c], {}});
+  for (std::size_t l = 1; l < lines.size(); ++l) {
+    if (trim(lines[l]).empty()) continue;
+    const std::string where = path + ": line " + std::to_string(l + 1);
+    const std::vector<std::string> fields = split_list(lines[l]);
+    if (fields.size() != header.size())
+      throw CliError(exit_data, where + ": expected " + std::to_string(header.size()) + " fields like the header, got " +
+                                    std::to_string(fields.size()));
+    std::size_t k = 0;
+    for (std::size_t c = 0; c < fields.size(); ++c) {
+      const std::string field = trim(fields[c]);
+      double value = std::nan("");
+      if (!parse_number(field, value) && (c == x_column || !field.empty()))
+        throw CliError(exit_data, where + ", column " + std::to_string(c + 1) + " ('" + header[c] +
+                                      "'): expected a number, got '" + field + "'");
+      if (c == x_column)
+        h.x.push_back(value);
+      else
+        h.columns[k++].values.push_back(value);
+    }
+  }
+  if (h.x.empty()) throw CliError(exit_data, path + ": no rows after the header");
+  return h;
+}
+
+History parse_history_json(const std::string& path, const std::string& text) {
+  nlohmann::ordered_json rows;
+  try {
+    rows = nlohmann::ordered_json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    std::string message = e.what();
+    if (const auto end = message.find("] "); message.rfind("[json.exception", 0) == 0 && end != std::string::npos)
+      message = message.substr(end + 2);
+    throw CliError(exit_data, path + ": " + message);
+  }
+  if (!rows.is_array())
+    throw CliError(exit_data, path + ": expected a JSON array of per-epoch objects, got " + std::string(rows.type_name()));
+  if (rows.empty()) throw CliError(exit_data, path + ": the array has no entries");
+  History h;
+  std::map<std::string, std::size_t> index;  // column name -> position in h.columns
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    const auto& row = rows[r];
+    const std::string where = path + ": entry " + std::to_string(r + 1);
+    if (!row.is_object()) throw CliError(exit_data, where + ": expected an object, got " + std::string(row.type_name()));
+    if (r == 0) h.x_name = row.contains("epoch") ? "epoch" : row.contains("iteration") ? "iteration" : "";
+    if (h.x_name.empty())
+      throw CliError(exit_data, where + ": expected a key \"epoch\" or \"iteration\" (the history 'deepnet train "
+                                        "--history' writes)");
+    for (const auto& [key, value] : row.items()) {
+      double number = std::nan("");
+      if (value.is_number()) {
+        number = value.get<double>();
+      } else if (!value.is_null() || key == h.x_name) {
+        throw CliError(exit_data, where + ", \"" + key + "\": expected a number" + (key == h.x_name ? "" : " or null") +
+                                      ", got " + value.dump());
+      }
+      if (!std::isfinite(number) && !value.is_null())
+        throw CliError(exit_data, where + ", \"" + key + "\": expected a finite number, got " + value.dump());
+      if (key == h.x_name) {
+        h.x.push_back(number);
+        continue;
+      }
+      auto it = index.find(key);
+      if (it == index.end()) {
+        it = index.emplace(key, h.columns.size()).first;
+        h.columns.push_back({key, std::vector<double>(r, std::nan(""))});  // missing in earlier entries
+      }
+      h.columns[it->second].values.push_back(number);
+    }
+    if (h.x.size() != r + 1) throw CliError(exit_data, where + ": has no \"" + h.x_name + "\"");
+    for (History::Column& column : h.columns) column.values.resize(r + 1, std::nan(""));  // absent keys
+  }
+  return h;
+}
+
+History read_history(const std::string& path) {
+  const std::string text = with_exit_code(exit_data, [&] { return io::read_whole_file(path); });
+  const auto first = text.find_first_not_of(" \t\r\n");
+  const bool json = first != std::string::npos && (text[first] == '[' || text[first] == '{');
+  return json ? parse_history_json(path, text) : parse_history_csv(path, text);
+}
+
+// "train_cost" -> "training cost", "val_accuracy" -> "validation accuracy".
+std::string pretty_name(std::string name) {
+  std::replace(name.begin(), name.end(), '_', ' ');
+  if (name.rfind("train ", 0) == 0) name = "training " + name.substr(6);
+  if (name.rfind("val ", 0) == 0) name = "validation " + name.substr(4);
+  return name;
+}
+
+// The same colour for a part's cost and accuracy: training 0, validation 1, test 2.
+int role_color(const std::string& name) {
+  if (name.find("val") != std::string::npos) return 1;
+  if (name.find("test") != std::string::npos) return 2;
+  return 0;
+}
+
+struct HistorySettings {
+  std::string history;
+  PictureFlags picture;
+};
+
+int run_history(const HistorySettings& s) {
+  check_picture_flags(s.picture);
+  const History h = read_history(s.history);
+  std::vector<Series> costs, accuracies;
+  const bool few = h.x.size() <= 40;
+  for (const History::Column& column : h.columns) {
+    const bool cost = column.name.find("cost") != std::string::npos;
+    const bool accuracy = column.name.find("accuracy") != std::string::npos;
+    if ((!cost && !accuracy) || std::none_of(column.values.begin(), column.values.end(), [](double v) { return std::isfinite(v); }))
+      continue;
+    Series series{pretty_name(column.name), h.x, column.values, series_color(role_color(column.name)),
+                  few ? SeriesKind::line_and_markers : SeriesKind::line};
+    (cost ? costs : accuracies).push_back(std::move(series));
+  }
+  if (costs.empty() && accuracies.empty()) {
+    std::vector<std::string> names;
+    for (const History::Column& column : h.columns) names.push_back(column.name);
+    throw CliError(exit_data, s.history + ": no cost or accuracy column with a value to plot (columns: " +
+                                  h.x_name + (names.empty() ? "" : "," + join(names)) + ")");
+  }
+
+  Svg svg(s.picture.width, s.picture.height);
+  const Rect all = frame(svg, s.picture, "learning curves: " + base_name(s.history));
+  Extent xs;
+  for (double x : h.x) xs.add(x);
+  const Axis x_axis = nice_axis(xs.lo, xs.hi, tick_target(all.width), false, true);
+
+  // One panel per quantity: cost on top, accuracy below (when present).
+  struct Panel {
+    std::vector<Series>* series;
+    std::string label;
+    bool accuracy;
+  };
+  std::vector<Panel> panels;
+  if (!costs.empty()) panels.push_back({&costs, costs.size() == 1 ? costs[0].name : "cost", false});
+  if (!accuracies.empty()) panels.push_back({&accuracies, accuracies.size() == 1 ? accuracies[0].name : "accuracy", true});
+  std::vector<Rect> outers;
+  if (panels.size() == 1) {
+    outers.push_back(all);
+  } else {
+    const double top_height = std::round(all.height * 0.58);
+    outers.push_back({all.x, all.y, all.width, top_height});
+    outers.push_back({all.x, all.y + top_height + 6, all.width, all.height - top_height - 6});
+  }
+  std::vector<Axis> y_axes;
+  for (std::size_t p = 0; p < panels.size(); ++p) {
+    const Panel& panel = panels[p];
+    Extent ys;
+    for (const Series& series : *panel.series)
+      for (double v : series.y) ys.add(v);
+    const Extent padded = ys.padded(0.05);
+    Axis axis = nice_axis(padded.lo, padded.hi, y_tick_target(outers[p].height));
+    if (panel.accuracy) axis.lo = std::max(axis.lo, 0.0), axis.hi = std::min(axis.hi, 1.0);
+    if (axis.hi <= axis.lo) axis = nice_axis(0, 1, 3);
+    y_axes.push_back(axis);
+  }
+  // The same left margin for every panel, so their x axes line up.
+  double left = 0;
+  for (std::size_t p = 0; p < panels.size(); ++p) {
+    const bool last = p + 1 == panels.size();
+    left = std::max(left, Chart(outers[p], x_axis, y_axes[p], last ? h.x_name : "", panels[p].label).left_margin());
+  }
+  for (std::size_t p = 0; p < panels.size(); ++p) {
+    const bool last = p + 1 == panels.size();
+    const Chart chart(outers[p], x_axis, y_axes[p], last ? h.x_name : "", panels[p].label, left);
+    chart.draw_axes(svg);
+    chart.draw_series(svg, *panels[p].series);
+    if (panels[p].series->size() > 1) {
+      const std::vector<LegendEntry> entries = Chart::legend_for(*panels[p].series);
+      chart.draw_legend(svg, entries, chart.emptiest_corner(*panels[p].series, entries));
+    }
+  }
+  return write_svg(s.picture, svg);
+}
+
+Runner add_history_kind(CLI::App& cmd) {
+  auto s = std::make_shared<HistorySettings>();
+  cmd.add_option("--history", s->history,
+                 "History file written by 'deepnet train --history': CSV (epoch,train_cost,val_cost,val_accuracy,"
+                 "... or iteration,cost) or JSON")
+      ->required();
+  add_picture_flags(cmd, s->picture);
+  return [s] { return run_history(*s); };
+}
+
+// ---------------------------------------------------------------- a classifier on labelled data
+
+struct ClassifierSettings {
+  std::string model;
+  DataFlags data;
+  PictureFlags picture;
+  int grid = 200;
+};
+
+struct Classified {
+  Model model;
+  Dataset data;
+  std::vector<int> truth;      // true class index per example
+  std::vector<int> predicted;  // predicted class index per example
+  Prediction prediction;
+  double accuracy = 0;
+};
+
+void add_classifier_flags(CLI::App& cmd, ClassifierSettings& s) {
+  cmd.add_option("--model", s.model, "Model file written by 'deepnet train --out' (a classifier)")->required();
+  add_data_flags(cmd, s.data, "Labelled data: a CSV file or a built-in set name");
+  add_picture_flags(cmd, s.picture);
+}
+
+// Loads the model (exit 4) and the data (exit 3); `features`, when not 0, is
+// the feature count the picture needs. `what` names the picture in messages.
+Classified classify(const ClassifierSettings& s, int features, const std::string& what) {
+  Classified c{with_exit_code(exit_model, [&] { return load_model(s.model); }), load_data(s.data, s.data.data), {}, {}, {}, 0};
+  if (c.model.architecture.output == Output::linear)
+    throw CliError(exit_usage, s.model + ": is a regression model (linear output); a " + what + " needs a classifier");
+  if (features != 0 && c.data.features() != features)
+    throw CliError(exit_data, c.data.source + ": has " + std::to_string(c.data.features()) + " features; a " + what +
+                                  " needs exactly " + std::to_string(features));
+  if (c.data.examples() == 0) throw CliError(exit_data, c.data.source + ": has no examples");
+  with_exit_code(exit_data, [&] {
+    if (c.data.features() != c.model.architecture.sizes.front())
+      throw Error(c.data.source + ": has " + std::to_string(c.data.features()) + " features but the model " + s.model +
+                  " expects n[0] = " + std::to_string(c.model.architecture.sizes.front()));
+    c.prediction = predict(c.model, c.data.X);
+    const Matrix<double> labels = encode_labels<double>(c.model.encoding, targets_in_encoding(c.data, c.model.encoding));
+    std::size_t right = 0;
+    for (Eigen::Index j = 0; j < labels.cols(); ++j) {
+      c.truth.push_back(static_cast<int>(labels(0, j)));
+      c.predicted.push_back(static_cast<int>(c.prediction.labels[static_cast<std::size_t>(j)]));
+      right += c.truth.back() == c.predicted.back() ? 1 : 0;
+    }
+    c.accuracy = static_cast<double>(right) / static_cast<double>(c.truth.size());
+    return 0;
+  });
+  return c;
+}
+
+// ---------------------------------------------------------------- boundary
+
+int run_boundary(const ClassifierSettings& s) {
+  check_picture_flags(s.picture);
+  if (s.grid < 10 || s.grid > 1000)
+    throw CliError(exit_usage, "--grid: expected 10 to 1000 cells per side, got " + std::to_string(s.grid));
+  const Classified c = classify(s, 2, "decision-boundary plot");
+  const std::vector<std::string>& classes = c.model.encoding.class_names;
+  const int K = static_cast<int>(classes.size());
+  const Eigen::Index m = c.data.examples();
+
+  Svg svg(s.picture.width, s.picture.height);
+  Rect outer = frame(svg, s.picture,
+                     "decision boundary: " + base_name(s.model) + " on " + base_name(s.data.data) + ", accuracy " +
+                         fixed(c.accuracy, 4));
+  std::vector<LegendEntry> legend;
+  for (int k = 0; k < K; ++k) legend.push_back({classes[static_cast<std::size_t>(k)], class_color(k), false, ""});
+  const double legend_width = Chart::legend_size(legend).x;
+  outer.width -= legend_width + 10;  // the legend stands right of the plot
+
+  Extent e0, e1;
+  for (Eigen::Index j = 0; j < m; ++j) {
+    e0.add(c.data.X(0, j));
+    e1.add(c.data.X(1, j));
+  }
+  const auto axis = [](const Extent& e, int ticks) {
+    // The data with a margin of 5% on each side; a constant feature gets a range around its value.
+    const Extent padded = e.padded(0.05);
+    Axis a = nice_axis(padded.lo, padded.hi, ticks, e.lo == e.hi);
+    a.grid = false;  // the regions are the background
+    return a;
+  };
+  const auto feature = [&](std::size_t i) {
+    return i < c.data.feature_names.size() && !c.data.feature_names[i].empty() ? c.data.feature_names[i]
+                                                                                : "feature " + std::to_string(i + 1);
+  };
+  const Chart chart(outer, axis(e0, tick_target(outer.width)), axis(e1, y_tick_target(outer.height)), feature(0), feature(1));
+  const Rect& area = chart.area();
+
+  // The classifier on an N x N grid of cell centres, row 0 at the top.
+  const int N = s.grid;
+  const Axis& xa = chart.x_axis();
+  const Axis& ya = chart.y_axis();
+  Matrix<double> grid(2, static_cast<Eigen::Index>(N) * N);
+  for (int r = 0; r < N; ++r)
+    for (int i = 0; i < N; ++i) {
+      const Eigen::Index k = static_cast<Eigen::Index>(r) * N + i;
+      grid(0, k) = xa.lo + (i + 0.5) / N * (xa.hi - xa.lo);
+      grid(1, k) = ya.hi - (r + 0.5) / N * (ya.hi - ya.lo);
+    }
+  const Prediction regions = with_exit_code(exit_data, [&] { return predict(c.model, grid); });
+  const auto cell = [&](int r, int i) {
+    return static_cast<int>(regions.labels[static_cast<std::size_t>(r) * static_cast<std::size_t>(N) + static_cast<std::size_t>(i)]);
+  };
+  // The most common class is the background; the others are rectangles of
+  // merged cells: runs along a row, grown downwards while the next row has the same run.
+  std::vector<std::size_t> count(static_cast<std::size_t>(K), 0);
+  for (double label : regions.labels) ++count.at(static_cast<std::size_t>(label));
+  const int background = static_cast<int>(std::max_element(count.begin(), count.end()) - count.begin());
+  struct Box {
+    int x0, x1, y0, y1, cls;
+  };
+  std::vector<Box> boxes;
+  std::map<std::tuple<int, int, int>, std::size_t> open;  // (x0, x1, class) -> box reaching the previous row
+  for (int r = 0; r < N; ++r) {
+    std::map<std::tuple<int, int, int>, std::size_t> next;
+    for (int i = 0; i < N;) {
+      const int cls = cell(r, i);
+      int end = i + 1;
+      while (end < N && cell(r, end) == cls) ++end;
+      if (cls != background) {
+        const auto key = std::make_tuple(i, end, cls);
+        if (const auto it = open.find(key); it != open.end()) {
+          boxes[it->second].y1 = r + 1;
+          next[key] = it->second;
+        } else {
+          boxes.push_back({i, end, r, r + 1, cls});
+          next[key] = boxes.size() - 1;
+        }
+      }
+      i = end;
+    }
+    open = std::move(next);
+  }
+  svg.begin_group(Style().css("regions"));
+  svg.rect(area, Style().fill(light_class_color(background)).name(classes[static_cast<std::size_t>(background)]));
+  // Cells in grid units; the scale needs more digits than a coordinate (x N cells).
+  svg.begin_group({}, "translate(" + num(area.x) + " " + num(area.y) + ") scale(" + num(area.width / N, 6) + " " +
+                          num(area.height / N, 6) + ")", true);
+  for (int k = 0; k < K; ++k) {
+    if (k == background || count[static_cast<std::size_t>(k)] == 0) continue;
+    svg.begin_group(Style().fill(light_class_color(k)).name(classes[static_cast<std::size_t>(k)]));
+    for (const Box& b : boxes)
+      if (b.cls == k) svg.rect(b.x0, b.y0, b.x1 - b.x0, b.y1 - b.y0, {});
+    svg.end_group();
+  }
+  svg.end_group();
+  svg.end_group();
+
+  chart.draw_axes(svg);
+  // The examples on top, coloured by their true class.
+  const double radius = m <= 500 ? 3.2 : m <= 2000 ? 2.4 : 1.6;
+  svg.begin_group(Style().css("points"));
+  for (int k = 0; k < K; ++k) {
+    svg.begin_group(Style().fill(class_color(k)).stroke("#222222", 0.5).name(classes[static_cast<std::size_t>(k)]));
+    for (Eigen::Index j = 0; j < m; ++j)
+      if (c.truth[static_cast<std::size_t>(j)] == k) svg.circle(chart.px(c.data.X(0, j)), chart.py(c.data.X(1, j)), radius, {});
+    svg.end_group();
+  }
+  svg.end_group();
+  Chart::draw_legend_at(svg, legend, area.right() + 10, area.y);
+  return write_svg(s.picture, svg);
+}
+
+Runner add_boundary_kind(CLI::App& cmd) {
+  auto s = std::make_shared<ClassifierSettings>();
+  add_classifier_flags(cmd, *s);
+  cmd.add_option("--grid", s->grid, "Cells per side of the grid the model is evaluated on (10 to 1000)")
+      ->capture_default_str();
+  return [s] { return run_boundary(*s); };
+}
+
+// ---------------------------------------------------------------- confusion
+
+int run_confusion(const ClassifierSettings& s) {
+  check_picture_flags(s.picture);
+  const Classified c = classify(s, 0, "confusion matrix");
+  const std::vector<std::string>& classes = c.model.encoding.class_names;
+  const ClassificationReport report = with_exit_code(
+      exit_data, [&] { return classification_report(c.truth, c.predicted, c.prediction.outputs, classes); });
+  const std::size_t K = classes.size();
+  std::int64_t largest = 1;
+  for (const auto& row : report.confusion)
+    for (std::int64_t n : row) largest = std::max(largest, n);
+
+  Svg svg(s.picture.width, s.picture.height);
+  Rect outer = frame(svg, s.picture,
+                     "confusion matrix: " + base_name(s.model) + " on " + base_name(s.data.data) + ", accuracy " +
+                         fixed(report.accuracy, 4));
+  const Axis x = category_axis(classes), y = category_axis(classes, true);
+  // Square cells: shrink the panel to a square plot area, centred.
+  for (int pass = 0; pass < 2; ++pass) {
+    const Rect area = Chart(outer, x, y, "predicted class", "true class").area();
+    const double side = std::min(area.width, area.height);
+    outer.x += (area.width - side) / 2;
+    outer.width -= area.width - side;
+    outer.y += (area.height - side) / 2;
+    outer.height -= area.height - side;
+  }
+  const Chart chart(outer, x, y, "predicted class", "true class");
+  const double cell = std::min(chart.area().width, chart.area().height) / static_cast<double>(std::max<std::size_t>(K, 1));
+  const double font = std::clamp(cell * 0.3, 7.0, 16.0);
+  svg.begin_group(Style().css("cells"));
+  for (std::size_t t = 0; t < K; ++t)
+    for (std::size_t p = 0; p < K; ++p) {
+      const std::int64_t n = report.confusion[t][p];
+      const double share = static_cast<double>(n) / static_cast<double>(largest);
+      const double x0 = chart.px(static_cast<double>(p)), x1 = chart.px(static_cast<double>(p) + 1);
+      const double y0 = chart.py(static_cast<double>(t)), y1 = chart.py(static_cast<double>(t) + 1);
+      svg.rect(x0, y0, x1 - x0, y1 - y0, Style().fill(heat_color(share)).stroke("#ffffff"));
+      svg.text((x0 + x1) / 2, (y0 + y1) / 2, std::to_string(n),
+               TextStyle(font, Anchor::middle).fill(share > 0.55 ? "#ffffff" : "#222222").centred().css("count"));
+    }
+  svg.end_group();
+  chart.draw_axes(svg);
+  return write_svg(s.picture, svg);
+}
+
+Runner add_confusion_kind(CLI::App& cmd) {
+  auto s = std::make_shared<ClassifierSettings>();
+  add_classifier_flags(cmd, *s);
+  return [s] { return run_confusion(*s); };
+}
+
+}  // namespace
+
+Runner add_plot_command(CLI::App& app) {
+  CLI::App* plot = app.add_subcommand(
+      "plot", "Pictures as self-contained SVG: learning curves, decision boundary, confusion matrix");
+  plot->require_subcommand(1);
+  struct Kind {
+    const char* name;
+    const char* help;
+    Runner (*add)(CLI::App&);
+  };
+  static const Kind kinds[] = {
+      {"history", "Learning curves from 'deepnet train --history': cost (training, validation) against epoch or "
+                  "iteration, and validation accuracy on a second panel when present",
+       add_history_kind},
+      {"boundary", "Decision regions of a classifier on 2-feature data (the model on a grid), with the examples "
+                   "on top coloured by their true class",
+       add_boundary_kind},
+      {"confusion", "Confusion matrix as a heat map with the counts in the cells (rows: true class, columns: "
+                    "predicted)",
+       add_confusion_kind},
+  };
+  auto runners = std::make_shared<std::vector<std::pair<CLI::App*, Runner>>>();
+  for (const Kind& kind : kinds) {
+    CLI::App* cmd = plot->add_subcommand(kind.name, kind.help);
+    runners->emplace_back(cmd, kind.add(*cmd));
+  }
+  return [runners] {
+    for (const auto& [cmd, run] : *runners)
+      if (cmd->parsed()) return run();
+    throw CliError(exit_usage, "plot: no picture kind given (history, boundary, confusion)");
+  };
+}
+
+}  // namespace deepnet::cli

@@ -1,0 +1,398 @@
+// `deepnet plot`: runs the built binary as a user would, then checks each
+// picture three ways: it parses as XML (Python's xml.etree), it renders with
+// rsvg-convert (librsvg2-bin) to a PNG of the requested size that is not blank,
+// and what it shows matches the input (points, polyline lengths, cell counts).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int status = -1;
+  std::string out, err;
+};
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+int exit_status(int raw) { return WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw); }
+
+// Reads an SVG (and optionally its PNG rendering) and prints what the tests
+// check as JSON. Exits non-zero when the SVG is not well-formed XML.
+const char* const svg_stats_py = R"PY(
+import json, struct, sys, zlib
+import xml.etree.ElementTree as ET
+
+NS = '{http://www.w3.org/2000/svg}'
+root = ET.parse(sys.argv[1]).getroot()
+stats = {'root': root.tag, 'width': root.get('width'), 'height': root.get('height')}
+stats['points'] = sum(len(g.findall('.//' + NS + 'circle')) for g in root.iter(NS + 'g') if g.get('class') == 'points')
+stats['point_groups'] = {g.get('data-name'): len(g.findall(NS + 'circle'))
+                         for p in root.iter(NS + 'g') if p.get('class') == 'points' for g in p.findall(NS + 'g')}
+lines = {}
+for p in root.iter(NS + 'polyline'):
+    name = p.get('data-name', '')
+    lines[name] = lines.get(name, 0) + len(p.get('points').split())
+stats['polylines'] = lines
+stats['counts'] = [int(t.text) for t in root.iter(NS + 'text') if t.get('class') == 'count']
+stats['texts'] = [t.text or '' for t in root.iter(NS + 'text')]
+stats['external'] = any(k.endswith('href') for e in root.iter() for k in e.attrib) or \
+    any(e.tag in (NS + 'image', NS + 'script', NS + 'style') for e in root.iter())
+for g in root.iter(NS + 'g'):
+    if g.get('class') == 'regions':  # the background rectangle and the grid's scale
+        back = g.find(NS + 'rect')
+        inner = [e for e in g.iter(NS + 'g') if 'scale(' in e.get('transform', '')]
+        scale = inner[0].get('transform').split('scale(')[1].rstrip(')').split() if inner else ['0', '0']
+        stats['region_area'] = [float(back.get('width')), float(back.get('height'))]
+        stats['region_scale'] = [float(v) for v in scale]
+stats['region_fills'] = sorted({e.get('fill') for g in root.iter(NS + 'g') if g.get('class') == 'regions'
+                                for e in g.iter() if e.get('fill')})
+
+def decode_png(path):
+    data = open(path, 'rb').read()
+    assert data[:8] == b'\x89PNG\r\n\x1a\n', 'not a PNG'
+    pos, idat = 8, b''
+    while pos < len(data):
+        length, kind = struct.unpack('>I4s', data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        pos += 12 + length
+        if kind == b'IHDR':
+            w, h, depth, ctype, _, _, interlace = struct.unpack('>IIBBBBB', body)
+        elif kind == b'IDAT':
+            idat += body
+    assert depth == 8 and interlace == 0, 'unexpected PNG layout'
+    bpp = {6: 4, 2: 3, 0: 1, 4: 2}[ctype]
+    raw, stride, prev, rows, i = zlib.decompress(idat), w * bpp, bytearray(w * bpp), [], 0
+    for y in range(h):
+        f, line = raw[i], bytearray(raw[i + 1:i + 1 + stride])
+        i += 1 + stride
+        for x in range(stride):
+            a = line[x - bpp] if x >= bpp else 0
+            b = prev[x]
+            c = prev[x - bpp] if x >= bpp else 0
+            if f == 1: line[x] = (line[x] + a) & 255
+            elif f == 2: line[x] = (line[x] + b) & 255
+            elif f == 3: line[x] = (line[x] + ((a + b) >> 1)) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(bytes(line))
+        prev = line
+    pixels = {}
+    for row in rows:
+        for x in range(0, stride, bpp):
+            px = row[x:x + bpp]
+            pixels[px] = pixels.get(px, 0) + 1
+    return w, h, bpp, pixels
+
+if len(sys.argv) > 2:
+    w, h, bpp, pixels = decode_png(sys.argv[2])
+    total = w * h
+    white = pixels.get(b'\xff' * bpp, 0)
+    stats['png'] = {'width': w, 'height': h, 'colors': len(pixels), 'non_white': 1 - white / total}
+    share = {}
+    for fill in stats['region_fills']:
+        rgb = bytes(int(fill[k:k + 2], 16) for k in (1, 3, 5))
+        share[fill] = pixels.get(rgb + (b'\xff' if bpp == 4 else b''), 0) / total
+    stats['png']['fill_share'] = share
+print(json.dumps(stats))
+)PY";
+
+class PlotCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "deepnet-plot-cli-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    write("svg_stats.py", svg_stats_py);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Runs `deepnet ARGS` (ARGS already shell-quoted) in the temporary directory.
+  Result run(const std::string& args) {
+    const std::string command =
+        "cd '" + dir_.string() + "' && '" + DEEPNET_BINARY + "' " + args + " >stdout.txt 2>stderr.txt";
+    Result r;
+    r.status = exit_status(std::system(command.c_str()));
+    r.out = read_file(dir_ / "stdout.txt");
+    r.err = read_file(dir_ / "stderr.txt");
+    return r;
+  }
+
+  void write(const std::string& name, const std::string& content) {
+    std::ofstream(dir_ / name, std::ios::binary) << content;
+  }
+
+  // Parses the SVG with Python (fails the test when it is not well-formed XML)
+  // and, with render, renders it with rsvg-convert and reads the PNG back.
+  nlohmann::json inspect(const std::string& svg, bool render = true) {
+    std::string png;
+    if (render) {
+      png = svg + ".png";
+      const std::string command = "cd '" + dir_.string() + "' && rsvg-convert -f png -o '" + png + "' '" + svg +
+                                  "' 2>rsvg.txt";
+      const int status = exit_status(std::system(command.c_str()));
+      EXPECT_EQ(status, 0) << "rsvg-convert failed (install librsvg2-bin, see scripts/deps.sh): "
+                           << read_file(dir_ / "rsvg.txt");
+      if (status != 0) return nlohmann::json::object();
+    }
+    const std::string command = "cd '" + dir_.string() + "' && /usr/bin/python3 svg_stats.py '" + svg + "' " +
+                                (png.empty() ? "" : "'" + png + "'") + " >stats.txt 2>stats-err.txt";
+    const int status = exit_status(std::system(command.c_str()));
+    EXPECT_EQ(status, 0) << svg << " is not well-formed XML or did not render: " << read_file(dir_ / "stats-err.txt");
+    if (status != 0) return nlohmann::json::object();
+    return nlohmann::json::parse(read_file(dir_ / "stats.txt"));
+  }
+
+  // The picture has the size asked for, is self-contained and shows something.
+  static void expect_picture(const nlohmann::json& stats, int width, int height) {
+    ASSERT_TRUE(stats.contains("png")) << stats.dump();
+    EXPECT_EQ(stats["root"], "{http://www.w3.org/2000/svg}svg");
+    EXPECT_EQ(stats["width"], std::to_string(width));
+    EXPECT_EQ(stats["height"], std::to_string(height));
+    EXPECT_FALSE(stats["external"].get<bool>());
+    EXPECT_EQ(stats["png"]["width"], width);
+    EXPECT_EQ(stats["png"]["height"], height);
+    EXPECT_GE(stats["png"]["colors"].get<int>(), 3);
+    EXPECT_GT(stats["png"]["non_white"].get<double>(), 0.01);
+  }
+
+  static bool has_text(const nlohmann::json& stats, const std::string& text) {
+    for (const auto& t : stats["texts"])
+      if (t.get<std::string>() == text) return true;
+    return false;
+  }
+
+  // Files in the directory other than the given ones (a left-over temporary file would show here).
+  std::vector<std::string> files_except(const std::vector<std::string>& known) {
+    std::vector<std::string> extra;
+    for (const auto& entry : fs::directory_iterator(dir_)) {
+      const std::string name = entry.path().filename().string();
+      if (std::find(known.begin(), known.end(), name) == known.end()) extra.push_back(name);
+    }
+    return extra;
+  }
+
+  fs::path dir_;
+};
+
+std::string one_line_error(const Result& r) {
+  return r.err.rfind("deepnet: error: ", 0) == 0 && std::count(r.err.begin(), r.err.end(), '\n') == 1 ? "" : r.err;
+}
+
+// ---------------------------------------------------------------- history
+
+TEST_F(PlotCli, HistoryOfAMiniBatchRunHasCostAndAccuracyPanels) {
+  ASSERT_EQ(run("train --data iris --layers 8 --epochs 30 --val-split 0.2 --history h.csv --quiet").status, 0);
+  const Result r = run("plot history --history h.csv -o h.svg");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(r.out.empty());
+  const nlohmann::json stats = inspect("h.svg");
+  expect_picture(stats, 640, 480);
+  // One point per epoch in each curve.
+  EXPECT_EQ(stats["polylines"]["training cost"], 30) << stats.dump();
+  EXPECT_EQ(stats["polylines"]["validation cost"], 30);
+  EXPECT_EQ(stats["polylines"]["validation accuracy"], 30);
+  EXPECT_TRUE(has_text(stats, "learning curves: h.csv"));
+  EXPECT_TRUE(has_text(stats, "epoch"));
+  EXPECT_TRUE(has_text(stats, "cost"));
+  EXPECT_TRUE(has_text(stats, "validation accuracy"));
+  EXPECT_TRUE(has_text(stats, "training cost"));  // the legend
+}
+
+TEST_F(PlotCli, HistoryReadsJsonAndTakesTitleAndSize) {
+  ASSERT_EQ(run("train --data iris --layers 8 --epochs 5 --history h.json --quiet").status, 0);
+  const Result r = run("plot history --history h.json -o h.svg --width 800 --height 300 "
+                       "--title 'iris <5 epochs> & \"adam\"'");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const nlohmann::json stats = inspect("h.svg");
+  expect_picture(stats, 800, 300);
+  EXPECT_EQ(stats["polylines"]["training cost"], 5) << stats.dump();
+  EXPECT_FALSE(stats["polylines"].contains("validation cost"));  // no validation part: no curve
+  EXPECT_TRUE(has_text(stats, "iris <5 epochs> & \"adam\""));
+}
+
+TEST_F(PlotCli, HistoryOfTheCourseLoopIsCostAgainstIteration) {
+  ASSERT_EQ(run("train --data planar --layers 4 --hidden-activation tanh --lr 1.2 --iterations 500 "
+                "--print-every 100 --history h.csv --quiet").status, 0);
+  const Result r = run("plot history --history h.csv -o h.svg");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const nlohmann::json stats = inspect("h.svg");
+  expect_picture(stats, 640, 480);
+  EXPECT_EQ(stats["polylines"]["cost"], 6) << stats.dump();  // iterations 0, 100, ..., 400 and 499
+  EXPECT_TRUE(has_text(stats, "iteration"));
+}
+
+TEST_F(PlotCli, BadHistoryIsADataErrorNamingTheLineAndTheOldPictureStays) {
+  write("h.svg", "old picture");
+  write("bad.csv", "epoch,train_cost,val_cost\n1,0.9,1.0\n2,oops,0.8\n");
+  const Result r = run("plot history --history bad.csv -o h.svg");
+  EXPECT_EQ(r.status, 3);
+  EXPECT_EQ(r.err, "deepnet: error: bad.csv: line 3, column 2 ('train_cost'): expected a number, got 'oops'\n");
+  EXPECT_EQ(read_file(dir_ / "h.svg"), "old picture");
+
+  write("short.csv", "epoch,train_cost\n1,0.9\n2\n");
+  const Result s = run("plot history --history short.csv -o h.svg");
+  EXPECT_EQ(s.status, 3);
+  EXPECT_EQ(s.err, "deepnet: error: short.csv: line 3: expected 2 fields like the header, got 1\n");
+
+  write("other.csv", "a,b\n1,2\n");
+  const Result o = run("plot history --history other.csv -o h.svg");
+  EXPECT_EQ(o.status, 3);
+  EXPECT_EQ(one_line_error(o), "");
+  EXPECT_NE(o.err.find("other.csv: line 1: expected a column 'epoch' or 'iteration'"), std::string::npos) << o.err;
+
+  write("bad.json", "[{\"epoch\": 1, \"train_cost\": 0.5},\n {\"epoch\": 2, \"train_cost\": \"x\"}]");
+  const Result j = run("plot history --history bad.json -o h.svg");
+  EXPECT_EQ(j.status, 3);
+  EXPECT_EQ(j.err, "deepnet: error: bad.json: entry 2, \"train_cost\": expected a number or null, got \"x\"\n");
+
+  write("broken.json", "[{\"epoch\": 1,\n \"train_cost\": }]");
+  const Result b = run("plot history --history broken.json -o h.svg");
+  EXPECT_EQ(b.status, 3);
+  EXPECT_EQ(one_line_error(b), "");
+  EXPECT_NE(b.err.find("broken.json: parse error at line 2"), std::string::npos) << b.err;
+
+  const Result m = run("plot history --history missing.csv -o h.svg");
+  EXPECT_EQ(m.status, 3);
+  EXPECT_EQ(m.err, "deepnet: error: missing.csv: cannot open the file for reading\n");
+
+  EXPECT_EQ(read_file(dir_ / "h.svg"), "old picture");
+  EXPECT_EQ(files_except({"svg_stats.py", "stdout.txt", "stderr.txt", "h.svg", "bad.csv", "short.csv", "other.csv",
+                          "bad.json", "broken.json"}),
+            std::vector<std::string>{});
+}
+
+// ---------------------------------------------------------------- boundary
+
+TEST_F(PlotCli, BoundaryOfThePlanarNetShowsBothRegionsAndEveryExample) {
+  ASSERT_EQ(run("train --data planar --layers 4 --hidden-activation tanh --lr 1.2 --iterations 2000 "
+                "--out p.dnn --quiet").status, 0);
+  const Result r = run("plot boundary --model p.dnn --data planar -o b.svg");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const nlohmann::json stats = inspect("b.svg");
+  expect_picture(stats, 640, 480);
+  EXPECT_EQ(stats["points"], 400) << stats.dump();  // one circle per example
+  EXPECT_EQ(stats["point_groups"]["0"], 200);         // coloured by the true class
+  EXPECT_EQ(stats["point_groups"]["1"], 200);
+  // Both decision regions are drawn in their light colours and cover a good part of the picture.
+  ASSERT_EQ(stats["region_fills"].size(), 2u) << stats.dump();
+  for (const auto& [fill, share] : stats["png"]["fill_share"].items()) EXPECT_GT(share.get<double>(), 0.05) << fill;
+  EXPECT_LT(fs::file_size(dir_ / "b.svg"), 300u * 1024);
+  EXPECT_TRUE(has_text(stats, "x1"));
+  EXPECT_TRUE(has_text(stats, "x2"));
+}
+
+TEST_F(PlotCli, BoundaryOfAThreeClassCsvNamesTheClasses) {
+  std::string csv = "a,b,kind\n";
+  const char* names[] = {"cat", "dog", "emu"};
+  for (int k = 0; k < 60; ++k) {
+    const int cls = k % 3;
+    csv += std::to_string(cls * 2.0 + 0.1 * (k % 5)) + "," + std::to_string(-cls + 0.05 * (k % 7)) + "," +
+           names[cls] + "\n";
+  }
+  write("three.csv", csv);
+  ASSERT_EQ(run("train --data three.csv --layers 8 --lr 0.5 --iterations 300 --out t.dnn --quiet").status, 0);
+  const Result r = run("plot boundary --model t.dnn --data three.csv -o b.svg --grid 50 --width 500 --height 400");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const nlohmann::json stats = inspect("b.svg");
+  expect_picture(stats, 500, 400);
+  EXPECT_EQ(stats["points"], 60);
+  // The grid of 50 x 50 cells covers the plot area exactly (to a hundredth of a pixel).
+  EXPECT_NEAR(stats["region_scale"][0].get<double>() * 50, stats["region_area"][0].get<double>(), 0.01) << stats.dump();
+  EXPECT_NEAR(stats["region_scale"][1].get<double>() * 50, stats["region_area"][1].get<double>(), 0.01);
+  for (const char* name : names) {
+    EXPECT_EQ(stats["point_groups"][name], 20) << name;
+    EXPECT_TRUE(has_text(stats, name)) << name;  // the legend
+  }
+}
+
+TEST_F(PlotCli, BoundaryRejectsDataWithoutExactlyTwoFeatures) {
+  ASSERT_EQ(run("train --data iris --layers 4 --iterations 10 --out i.dnn --quiet").status, 0);
+  const Result r = run("plot boundary --model i.dnn --data iris -o b.svg");
+  EXPECT_EQ(r.status, 3);
+  EXPECT_EQ(one_line_error(r), "");
+  EXPECT_NE(r.err.find("iris: has 4 features; a decision-boundary plot needs exactly 2"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir_ / "b.svg"));
+}
+
+// ---------------------------------------------------------------- confusion
+
+TEST_F(PlotCli, ConfusionCellsHoldTheCountsEvaluateReports) {
+  ASSERT_EQ(run("train --data iris --layers 8 --normalize standard --lr 0.5 --iterations 300 --out i.dnn --quiet")
+                .status, 0);
+  const Result e = run("evaluate --model i.dnn --data iris --json");
+  ASSERT_EQ(e.status, 0) << e.err;
+  const nlohmann::json evaluation = nlohmann::json::parse(e.out);
+  std::vector<long long> expected;
+  for (const auto& row : evaluation["confusion_matrix"])
+    for (const auto& n : row) expected.push_back(n.get<long long>());
+  ASSERT_EQ(expected.size(), 9u);
+
+  const Result r = run("plot confusion --model i.dnn --data iris -o c.svg");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const nlohmann::json stats = inspect("c.svg");
+  expect_picture(stats, 640, 480);
+  EXPECT_EQ(stats["counts"].get<std::vector<long long>>(), expected);  // row by row: true class, then predicted
+  EXPECT_TRUE(has_text(stats, "true class"));
+  EXPECT_TRUE(has_text(stats, "predicted class"));
+  for (const auto& name : evaluation["classes"]) EXPECT_TRUE(has_text(stats, name["class"]));
+}
+
+// ---------------------------------------------------------------- flags and errors
+
+TEST_F(PlotCli, UsageAndModelErrors) {
+  for (const std::string& args :
+       {std::string("plot"), std::string("plot pie -o x.svg"), std::string("plot history -o x.svg"),
+        std::string("plot history --history h.csv"), std::string("plot history --history h.csv -o x.svg --width 10"),
+        std::string("plot history --history h.csv -o x.svg --height abc")}) {
+    const Result r = run(args);
+    EXPECT_EQ(r.status, 2) << args << "\n" << r.err;
+    EXPECT_EQ(one_line_error(r), "") << args;
+  }
+  const Result m = run("plot confusion --model nowhere.dnn --data iris -o c.svg");
+  EXPECT_EQ(m.status, 4);
+  EXPECT_NE(m.err.find("nowhere.dnn"), std::string::npos) << m.err;
+
+  write("reg.csv", "x,y\n0,0.5\n1,1.5\n2,2.25\n3,3.75\n");
+  ASSERT_EQ(run("train --data reg.csv --layers 2 --iterations 10 --out r.dnn --quiet").status, 0);
+  const Result g = run("plot confusion --model r.dnn --data reg.csv -o c.svg");
+  EXPECT_EQ(g.status, 2);
+  EXPECT_EQ(g.err, "deepnet: error: r.dnn: is a regression model (linear output); a confusion matrix needs a classifier\n");
+  EXPECT_FALSE(fs::exists(dir_ / "c.svg"));
+
+  write("h.csv", "epoch,train_cost\n1,0.5\n2,0.4\n");
+  const Result d = run("plot history --history h.csv -o no/such/dir/h.svg");
+  EXPECT_EQ(d.status, 1);
+  EXPECT_EQ(one_line_error(d), "");
+  EXPECT_NE(d.err.find("no/such/dir/h.svg"), std::string::npos) << d.err;
+}
+
+TEST_F(PlotCli, HelpListsTheKindsAndTheirFlags) {
+  const Result top = run("plot --help");
+  ASSERT_EQ(top.status, 0);
+  for (const char* kind : {"history", "boundary", "confusion"}) EXPECT_NE(top.out.find(kind), std::string::npos) << kind;
+  const Result b = run("plot boundary --help");
+  ASSERT_EQ(b.status, 0);
+  for (const char* flag : {"--model", "--data", "--grid", "--out", "--title", "--width", "--height"})
+    EXPECT_NE(b.out.find(flag), std::string::npos) << flag;
+}
+
+}  // namespace
