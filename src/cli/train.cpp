@@ -430,6 +430,18 @@ int run_minibatch(const TrainSettings& s, const NetworkPlan& plan, const Archite
       Checkpoint c;
       c.model = make_model(state.parameters, state.history.back().train_cost);
       c.state = state;
+      // The last checkpoint of a run: write --out first (the model the run ends with;
+      // the best epoch's when stopping early), so that a kill between the two writes
+      // leaves a checkpoint that resumes and writes the model again, never a finished
+      // checkpoint without its model.
+      const bool stopping = s.patience > 0 && state.bad_epochs >= s.patience;
+      if (!s.out.empty() && (state.epochs_done >= s.epochs || stopping)) {
+        const bool best = s.patience > 0 && !state.best_parameters.empty();
+        with_exit_code(exit_model, [&] {
+          save_model(s.out, make_model(best ? state.best_parameters : state.parameters, state.history.back().train_cost));
+          return 0;
+        });
+      }
       with_exit_code(exit_model, [&] {
         save_checkpoint(s.checkpoint, c);
         return 0;
