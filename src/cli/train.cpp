@@ -1,6 +1,7 @@
 // `deepnet train`: load data, build and train the network, report, save.
 #include <Eigen/Core>
 #include <cmath>
+#include <limits>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -78,10 +79,29 @@ struct PartResult {
   double mse = -1;       // regression
 };
 
+// X in the training precision. A value beyond float32's range would silently
+// become infinite: a data error naming the example and feature instead.
+template <typename T>
+Matrix<T> in_precision(const Matrix<double>& X, const std::string& source) {
+  if constexpr (sizeof(T) == sizeof(float)) {
+    const double largest = static_cast<double>(std::numeric_limits<float>::max());
+    for (Eigen::Index j = 0; j < X.cols(); ++j)
+      for (Eigen::Index i = 0; i < X.rows(); ++i)
+        if (std::abs(X(i, j)) > largest && std::isfinite(X(i, j))) {
+          char value[32];
+          std::snprintf(value, sizeof value, "%g", X(i, j));
+          throw CliError(exit_data, source + ": feature " + std::to_string(i) + " of example " + std::to_string(j) +
+                                        " is " + value + " after normalisation, beyond float32's range (3.4e38); use "
+                                        "--dtype float64, --normalize standard, or rescale the data");
+        }
+  }
+  return X.cast<T>();
+}
+
 template <typename T>
 PartResult evaluate_part(Network<T>& net, const std::string& name, const Matrix<double>& X,
                          const Matrix<T>& labels, bool regression) {
-  const Matrix<T> Xt = X.cast<T>();
+  const Matrix<T> Xt = in_precision<T>(X, name + " data");
   PartResult r;
   r.name = name;
   r.examples = X.cols();
@@ -163,7 +183,7 @@ template <typename T>
 int run_training(const TrainSettings& s, const NetworkPlan& plan, const Architecture& arch,
                  const TargetEncoding& encoding, const Normalizer& normalizer, const Dataset& train,
                  const Matrix<double>& X_train, const Dataset* validation, const Matrix<double>* X_val) {
-  const Matrix<T> X = X_train.cast<T>();
+  const Matrix<T> X = in_precision<T>(X_train, s.data.data);
   const auto [labels, Y] = labels_and_targets<T>(arch, encoding, train);
   Matrix<T> val_labels;
   if (validation)
@@ -328,7 +348,7 @@ template <typename T>
 int run_minibatch(const TrainSettings& s, const NetworkPlan& plan, const Architecture& arch,
                   const TargetEncoding& encoding, const Normalizer& normalizer, const Dataset& train,
                   const Matrix<double>& X_train, const Dataset* validation, const Matrix<double>* X_val) {
-  const Matrix<T> X = X_train.cast<T>();
+  const Matrix<T> X = in_precision<T>(X_train, s.data.data);
   const auto [labels, Y] = labels_and_targets<T>(arch, encoding, train);
   std::vector<double> classes(static_cast<std::size_t>(labels.cols()));
   for (Eigen::Index j = 0; j < labels.cols(); ++j) classes[static_cast<std::size_t>(j)] = labels(0, j);

@@ -677,3 +677,52 @@ TEST_F(CliWithModel, MaxMemoryCoversTheModelFileToo) {
 }
 
 }  // namespace
+
+namespace {
+
+// Numerical faults (issue #7): a clear error or a handled case, never a model with NaN.
+TEST_F(Cli, NumericalFaultsAreErrorsOrHandledNeverNaNModels) {
+  std::string huge = "a,b,label\n", beyond = "a,b,label\n", constant = "a,b,label\n";
+  for (int i = 0; i < 60; ++i) {
+    huge += std::to_string((i % 7 - 3) * 1e30) + "," + std::to_string(i % 5) + "," + std::to_string(i % 2) + "\n";
+    beyond += std::string(i % 3 ? "1e300" : "0") + "," + std::to_string(i % 5) + "," + std::to_string(i % 2) + "\n";
+    constant += "7,7," + std::to_string(i % 2) + "\n";
+  }
+  write("huge.csv", huge);
+  write("beyond.csv", beyond);
+  write("constant.csv", constant);
+  // Magnitudes of 1e30 in float32: trains, and the model it writes loads (a reader refuses NaN).
+  for (const char* normalize : {"none", "standard"}) {
+    const Result r = run(std::string("train --data huge.csv --layers 4 --epochs 3 --quiet --normalize ") + normalize +
+                         " --out huge.dnn");
+    if (r.status == 0) {
+      EXPECT_EQ(run("evaluate --model huge.dnn --data huge.csv").status, 0);
+    } else {
+      EXPECT_EQ(r.status, 1) << r.err;
+      EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+      EXPECT_FALSE(fs::exists(dir_ / "huge.dnn"));
+    }
+    fs::remove(dir_ / "huge.dnn");
+  }
+  // 1e300 does not fit float32: a data error naming the file, example and feature.
+  const Result r = run("train --data beyond.csv --layers 4 --epochs 2 --normalize none --out beyond.dnn");
+  EXPECT_EQ(r.status, 3) << r.err;
+  EXPECT_NE(r.err.find("beyond.csv: feature 0 of example 1 is 1e+300"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--dtype float64"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir_ / "beyond.dnn"));
+  // In float64 it fits, but its spread does not: the standard normaliser says so.
+  const Result spread = run("train --data beyond.csv --layers 4 --epochs 2 --normalize standard --dtype float64 --out b64.dnn");
+  EXPECT_EQ(spread.status, 3) << spread.err;
+  EXPECT_NE(spread.err.find("feature 0 overflows"), std::string::npos) << spread.err;
+  EXPECT_FALSE(fs::exists(dir_ / "b64.dnn"));
+  // Constant features under --normalize standard: scale 1, not a division by zero.
+  ASSERT_EQ(run("train --data constant.csv --layers 4 --epochs 2 --normalize standard --quiet --out c.dnn").status, 0);
+  EXPECT_EQ(run("evaluate --model c.dnn --data constant.csv").status, 0);
+  // A learning rate that diverges in course (full-batch) mode stops with an error and writes nothing.
+  const Result diverged = run("train --data huge.csv --layers 4 --iterations 200 --lr 1e30 --normalize standard --out d.dnn");
+  EXPECT_EQ(diverged.status, 1) << diverged.err;
+  EXPECT_NE(diverged.err.find("diverged"), std::string::npos) << diverged.err;
+  EXPECT_FALSE(fs::exists(dir_ / "d.dnn"));
+}
+
+}  // namespace
