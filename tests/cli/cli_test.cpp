@@ -726,3 +726,23 @@ TEST_F(Cli, NumericalFaultsAreErrorsOrHandledNeverNaNModels) {
 }
 
 }  // namespace
+
+namespace {
+
+// Disk full (issue #7): a file-size limit (RLIMIT_FSIZE, with SIGXFSZ ignored) makes
+// every write past a few kilobytes fail with EFBIG, as a full disk fails with ENOSPC.
+TEST_F(Cli, FullDiskFailsClearlyAndKeepsThePreviousModel) {
+  const std::string train = "train --data breast-cancer --layers 256 --epochs 1 --quiet --out big.dnn";
+  ASSERT_EQ(run(train).status, 0);
+  const std::string before = read_file(dir_ / "big.dnn");
+  ASSERT_GT(before.size(), 16384u);
+  const Result r = run_with_env("trap '' XFSZ; ulimit -f 8;", train + " --seed 2");
+  EXPECT_EQ(r.status, 4) << r.err;
+  EXPECT_EQ(r.err, "deepnet: error: big.dnn: write failed (File too large); the previous file is unchanged\n");
+  EXPECT_EQ(read_file(dir_ / "big.dnn"), before);
+  for (const auto& entry : fs::directory_iterator(dir_))
+    EXPECT_EQ(entry.path().filename().string().find(".big.dnn.tmp"), std::string::npos)
+        << "temporary file left: " << entry.path();
+}
+
+}  // namespace
