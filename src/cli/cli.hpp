@@ -97,5 +97,6 @@ Runner add_datasets_command(CLI::App& app);
 Runner add_export_command(CLI::App& app);
 Runner add_import_command(CLI::App& app);
 Runner add_plot_command(CLI::App& app);
+Runner add_search_command(CLI::App& app);
 
 }  // namespace deepnet::cli

@@ -36,7 +36,8 @@ int main(int argc, char** argv) {
       {"predict", add_predict_command},   {"summary", add_summary_command},
       {"gradcheck", add_gradcheck_command}, {"info", add_info_command},
       {"datasets", add_datasets_command}, {"export", add_export_command},
-      {"import", add_import_command},     {"plot", add_plot_command}};
+      {"import", add_import_command},     {"plot", add_plot_command},
+      {"search", add_search_command}};
   for (const auto& [name, add] : commands) {
     Runner run = add(app);
     runners[app.get_subcommand(name)] = run;

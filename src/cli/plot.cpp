@@ -20,6 +20,7 @@
 #include "io/atomic_write.hpp"
 #include "io/read_file.hpp"
 #include "plot/svg.hpp"
+#include "cli/search.hpp"
 
 namespace deepnet::cli {
 
@@ -557,6 +558,26 @@ Runner add_confusion_kind(CLI::App& cmd) {
   return [s] { return run_confusion(*s); };
 }
 
+// ---------------------------------------------------------------- search (drawn by cli/search_plot.cpp)
+
+Runner add_search_kind(CLI::App& cmd) {
+  struct SearchPlotSettings {
+    std::string log, param;
+    PictureFlags picture;
+  };
+  auto s = std::make_shared<SearchPlotSettings>();
+  cmd.add_option("--log", s->log, "Search log written by 'deepnet search --log' (JSON lines)")->required();
+  cmd.add_option("--param", s->param, "Draw the score against this parameter only (default: each that varies)");
+  add_picture_flags(cmd, s->picture);
+  return [s] {
+    check_picture_flags(s->picture);
+    const SearchLog log = read_search_log(s->log);
+    Svg svg(s->picture.width, s->picture.height);
+    draw_search_plot(svg, log.records, s->param, s->picture.title.empty() ? "search: " + base_name(s->log) : s->picture.title);
+    return write_svg(s->picture, svg);
+  };
+}
+
 }  // namespace
 
 Runner add_plot_command(CLI::App& app) {
@@ -578,6 +599,8 @@ Runner add_plot_command(CLI::App& app) {
       {"confusion", "Confusion matrix as a heat map with the counts in the cells (rows: true class, columns: "
                     "predicted)",
        add_confusion_kind},
+      {"search", "Hyperparameter search from 'deepnet search --log': mean score (+- std) against each parameter "
+                 "that varies, or --param NAME", add_search_kind},
   };
   auto runners = std::make_shared<std::vector<std::pair<CLI::App*, Runner>>>();
   for (const Kind& kind : kinds) {
