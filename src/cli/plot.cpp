@@ -580,6 +580,15 @@ Runner add_search_kind(CLI::App& cmd) {
 
 }  // namespace
 
+int plot_boundary(const std::string& model, const DataFlags& data, const std::string& out, const std::string& title) {
+  ClassifierSettings s;
+  s.model = model;
+  s.data = data;
+  s.picture.out = out;
+  s.picture.title = title;
+  return run_boundary(s);
+}
+
 Runner add_plot_command(CLI::App& app) {
   CLI::App* plot = app.add_subcommand(
       "plot", "Pictures as self-contained SVG: learning curves, decision boundary, confusion matrix");

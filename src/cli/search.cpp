@@ -1061,16 +1061,14 @@ int run_search(SearchSettings& s) {
   if (!s.quiet && runner.from_log() > 0)
     std::fprintf(stderr, "%d of %zu trials taken from %s\n", runner.from_log(), trials.size(), s.log.c_str());
 
-  // ---- the best setting retrained on all of the data, saved
-  if (!s.out.empty()) {
-    set_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
-    const TrialSpec& spec = winner->spec;
-    const Trained best = with_exit_code(exit_other, [&] { return train_setting(spec, data, data, true, encoding, true); });
+  // ---- a setting retrained on all of the data, as a model
+  auto model_of = [&](const TrialSpec& spec) {
+    const Trained trained = with_exit_code(exit_other, [&] { return train_setting(spec, data, data, true, encoding, true); });
     Model model;
-    model.architecture = best.arch;
+    model.architecture = trained.arch;
     model.float64 = spec.network.dtype == "float64";
-    model.parameters = best.parameters;
-    model.normalizer = best.normalizer;
+    model.parameters = trained.parameters;
+    model.normalizer = trained.normalizer;
     model.encoding = encoding;
     model.feature_names = data.feature_names;
     model.target_name = data.target_name;
@@ -1080,8 +1078,13 @@ int run_search(SearchSettings& s) {
     model.training.optimizer = spec.minibatch ? std::string(to_string(spec.optimizer)) : "gd";
     model.training.learning_rate = spec.learning_rate;
     model.training.iterations = spec.minibatch ? spec.epochs : spec.iterations;
-    model.training.final_cost = best.final_cost;
+    model.training.final_cost = trained.final_cost;
     model.training.deepnet_version = DEEPNET_VERSION;
+    return model;
+  };
+  if (!s.out.empty()) {
+    set_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    const Model model = model_of(winner->spec);
     with_exit_code(exit_model, [&] {
       save_model(s.out, model);
       return 0;
@@ -1103,6 +1106,22 @@ int run_search(SearchSettings& s) {
       io::write_file_atomically((std::filesystem::path(s.plot) / "search.svg").string(), svg.str());
       return 0;
     });
+    // 2-D classification data: each final setting's decision boundary, trained on all
+    // the data (the course's one picture per hidden size), with its model beside it.
+    if (data.features() == 2 && encoding.output != Output::linear) {
+      set_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+      for (const auto& t : trials) {
+        if (t->record.failed() || (winner && t->record.round != winner->record.round)) continue;
+        const std::string stem = (std::filesystem::path(s.plot) / ("trial-" + std::to_string(t->record.trial))).string();
+        const Model model = model_of(t->spec);
+        with_exit_code(exit_model, [&] {
+          save_model(stem + ".dnn", model);
+          return 0;
+        });
+        // The default title names the model file (its trial) and the accuracy on all the data.
+        plot_boundary(stem + ".dnn", s.data, stem + "-boundary.svg", "");
+      }
+    }
   }
 
   // ---- the result
@@ -1188,7 +1207,7 @@ Runner add_search_command(CLI::App& app) {
                 "line (a crash) is dropped");
   cmd->add_option("--out", s->out, "Retrain the best setting on all of --data and save the model here");
   cmd->add_flag("--json", s->json, "Print the best setting and its score as one JSON object (progress on stderr)");
-  cmd->add_option("--plot", s->plot, "Also draw the search as FOLDER/search.svg (see 'deepnet plot search')");
+  cmd->add_option("--plot", s->plot, "Also draw the search as FOLDER/search.svg (see 'deepnet plot search'); for 2-feature classification data also each setting's decision boundary, trained on all the data, as FOLDER/trial-N-boundary.svg with its model FOLDER/trial-N.dnn");
   cmd->add_option("--seed", s->seed,
                   "Seed of every trial (initialisation, shuffling, dropout: as train --seed), of the folds and of "
                   "random sampling")

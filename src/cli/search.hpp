@@ -48,6 +48,9 @@ SearchLog read_search_log(const std::string& path, bool missing_ok = false);
 void draw_search_plot(plot::Svg& svg, const std::vector<SearchRecord>& records, const std::string& param,
                       const std::string& title);
 // The picture size search --plot uses for n panels.
+// The decision-boundary picture of `deepnet plot boundary` (plot.cpp), for search --plot.
+int plot_boundary(const std::string& model, const DataFlags& data, const std::string& out, const std::string& title);
+
 std::pair<int, int> search_plot_size(const std::vector<SearchRecord>& records, const std::string& param);
 
 }  // namespace deepnet::cli

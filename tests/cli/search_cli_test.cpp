@@ -486,6 +486,21 @@ TEST_F(SearchCli, PlotOfAHiddenUnitSweepIsAccuracyAgainstUnits) {
     expect_renders(svg);
   }
   EXPECT_TRUE(has_text(svg_stats("sweep.svg"), "search: sweep.jsonl"));
+  // 2-D data: one decision boundary per hidden size, each with the 400 points and its trial's accuracy.
+  const std::map<int, std::string> accuracy = {{0, "0.6750"}, {1, "0.6725"}, {2, "0.9075"}, {3, "0.9050"}, {4, "0.9125"}};
+  for (int trial = 0; trial < 7; ++trial) {
+    const std::string svg = "pictures/trial-" + std::to_string(trial) + "-boundary.svg";
+    ASSERT_TRUE(fs::exists(dir_ / svg)) << svg;
+    EXPECT_TRUE(fs::exists(dir_ / ("pictures/trial-" + std::to_string(trial) + ".dnn")));
+    const json stats = svg_stats(svg);
+    EXPECT_EQ(stats["points"], 400) << svg;
+    if (const auto it = accuracy.find(trial); it != accuracy.end()) {
+      bool found = false;
+      for (const auto& t : stats["texts"]) found = found || t.get<std::string>().find("accuracy " + it->second) != std::string::npos;
+      EXPECT_TRUE(found) << svg << ": " << stats["texts"].dump();
+    }
+    if (trial == 0 || trial == 4) expect_renders(svg);
+  }
 }
 
 TEST_F(SearchCli, PlotHasAPanelPerVaryingParameterWithErrorBars) {
