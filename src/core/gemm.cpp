@@ -77,51 +77,6 @@ void eigen_gemm(bool trans_a, bool trans_b, Eigen::Index m, Eigen::Index n, Eige
   else product(a.transpose(), b.transpose());
 }
 
-// y = alpha W x + beta y for one column x (W: m x k, column-major): the
-// single-example forward pass. Streams W once, four columns at a time, with y
-// in cache; sums in a fixed order. Compiled for AVX-512, AVX2 and baseline
-// x86-64 (no FMA contraction, so every clone gives the same bits).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
-#define DEEPNET_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define DEEPNET_CLONES
-#endif
-
-template <typename T>
-inline __attribute__((always_inline)) void gemv_columns(Eigen::Index m, Eigen::Index k, T alpha,
-                                                        const T* __restrict W, Eigen::Index ldw,
-                                                        const T* __restrict x, T beta,
-                                                        T* __restrict y) {
-  if (beta == T(0))
-    for (Eigen::Index i = 0; i < m; ++i) y[i] = T(0);
-  else if (beta != T(1))
-    for (Eigen::Index i = 0; i < m; ++i) y[i] *= beta;
-  Eigen::Index p = 0;
-  for (; p + 4 <= k; p += 4) {
-    const T x0 = alpha * x[p], x1 = alpha * x[p + 1], x2 = alpha * x[p + 2], x3 = alpha * x[p + 3];
-    const T* __restrict w0 = W + p * ldw;
-    const T* __restrict w1 = w0 + ldw;
-    const T* __restrict w2 = w1 + ldw;
-    const T* __restrict w3 = w2 + ldw;
-    for (Eigen::Index i = 0; i < m; ++i) y[i] += ((w0[i] * x0 + w1[i] * x1) + (w2[i] * x2 + w3[i] * x3));
-  }
-  for (; p < k; ++p) {
-    const T xp = alpha * x[p];
-    const T* w = W + p * ldw;
-    for (Eigen::Index i = 0; i < m; ++i) y[i] += w[i] * xp;
-  }
-}
-
-DEEPNET_CLONES void gemv(Eigen::Index m, Eigen::Index k, float alpha, const float* W, Eigen::Index ldw,
-                         const float* x, float beta, float* y) {
-  gemv_columns<float>(m, k, alpha, W, ldw, x, beta, y);
-}
-DEEPNET_CLONES void gemv(Eigen::Index m, Eigen::Index k, double alpha, const double* W, Eigen::Index ldw,
-                         const double* x, double beta, double* y) {
-  gemv_columns<double>(m, k, alpha, W, ldw, x, beta, y);
-}
-
 template <typename T>
 void gemm_block(bool trans_a, bool trans_b, Eigen::Index m, Eigen::Index n, Eigen::Index k, T alpha,
                 const T* A, Eigen::Index lda, const T* B, Eigen::Index ldb, T beta, T* C,
@@ -131,10 +86,6 @@ void gemm_block(bool trans_a, bool trans_b, Eigen::Index m, Eigen::Index n, Eige
     Eigen::Map<Matrix<T>, 0, Eigen::OuterStride<>> c(C, m, n, Eigen::OuterStride<>(ldc));
     if (beta == T(0)) c.setZero();
     else c *= beta;
-    return;
-  }
-  if (n == 1 && !trans_a && !trans_b) {  // one example: a matrix-vector product of our own
-    gemv(m, k, alpha, A, lda, B, beta, C);
     return;
   }
 #ifdef DEEPNET_WITH_DNNL
@@ -191,17 +142,6 @@ template <typename T>
 void gemm(bool trans_a, bool trans_b, Eigen::Index m, Eigen::Index n, Eigen::Index k, T alpha,
           const T* A, Eigen::Index lda, const T* B, Eigen::Index ldb, T beta, T* C, Eigen::Index ldc) {
   if (m <= 0 || n <= 0) return;
-  if (n == 1 && !trans_a && !trans_b) {
-    // One column: rows are shared out instead (each row's sum is the same
-    // whichever block holds it), so that W is streamed by every core at once.
-    const Eigen::Index count =
-        std::max<Eigen::Index>(1, std::min({hardware_blocks(), m / 64, Eigen::Index(double(m) * double(k) / 65536.0)}));
-    parallel_blocks(count, [&](Eigen::Index i) {
-      const Eigen::Index r0 = i * m / count, r1 = (i + 1) * m / count;
-      gemm_block<T>(false, false, r1 - r0, 1, k, alpha, A + r0, lda, B, ldb, beta, C + r0, ldc);
-    });
-    return;
-  }
   const ColumnBlocks blocks = column_blocks(n, double(m) * double(n) * double(k));
   // Column j of op(B) starts at B + j*ldb (B not transposed) or B + j (transposed).
   const Eigen::Index b_step = trans_b ? 1 : ldb;

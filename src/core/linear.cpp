@@ -83,14 +83,6 @@ void linear_activation_forward(MatrixCRef<T> A_prev, MatrixCRef<T> W, MatrixCRef
   // Per block of columns (examples): Z = W A_prev, then z += b, a = g(z) while
   // the block is still in cache.
   const Eigen::Index n = Z.rows(), k = W.cols();
-  if (Z.cols() == 1) {  // one example: gemm() shares the rows of W out instead
-    gemm<T>(false, false, n, 1, k, T(1), W.data(), W.outerStride(), A_prev.data(), A_prev.outerStride(),
-            T(0), Z.data(), Z.outerStride());
-    dispatch_activation(g == Activation::softmax ? Activation::linear : g, leaky_slope,
-                        [&](auto fn) { apply_bias_and_activation<T>(g, fn, b, Z, A, 0, 1); });
-    if (g == Activation::softmax) activation_forward<T>(g, Z, A, leaky_slope);
-    return;
-  }
   const ColumnBlocks blocks = column_blocks(Z.cols(), double(n) * double(Z.cols()) * double(k));
   dispatch_activation(g == Activation::softmax ? Activation::linear : g, leaky_slope, [&](auto fn) {
     parallel_blocks(blocks.count, [&](Eigen::Index block) {
