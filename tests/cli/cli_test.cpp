@@ -13,65 +13,17 @@
 #include <vector>
 
 #include "deepnet/array.hpp"
+#include "fixture.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int status = -1;
-  std::string out, err;
-};
+using Result = deepnet::test::CliResult;
 
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-class Cli : public ::testing::Test {
+class Cli : public deepnet::test::CliTest {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "deepnet-cli-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  // Runs `deepnet ARGS` (ARGS already shell-quoted) in the temporary directory.
-  Result run(const std::string& args) { return run_with_env("", args); }
-
-  // The same with environment assignments ("NAME=value ...") in front.
-  Result run_with_env(const std::string& env, const std::string& args) {
-    const std::string command = "cd '" + dir_.string() + "' && " + env + " '" + DEEPNET_BINARY + "' " + args +
-                                " >stdout.txt 2>stderr.txt";
-    const int raw = std::system(command.c_str());
-    Result r;
-    r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
-    r.out = read_file(dir_ / "stdout.txt");
-    r.err = read_file(dir_ / "stderr.txt");
-    return r;
-  }
-
-  // Runs `deepnet ARGS` under a pseudo-terminal (util-linux `script`); out holds what the terminal showed.
-  Result run_in_terminal(const std::string& args) {
-    const std::string inner = "'" + std::string(DEEPNET_BINARY) + "' " + args;
-    std::string quoted;
-    for (char c : inner) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    const std::string command = "cd '" + dir_.string() + "' && script -qec '" + quoted + "' /dev/null >terminal.txt 2>&1";
-    const int raw = std::system(command.c_str());
-    Result r;
-    r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
-    r.out = read_file(dir_ / "terminal.txt");
-    return r;
-  }
-
-  void write(const std::string& name, const std::string& content) {
-    std::ofstream(dir_ / name, std::ios::binary) << content;
-  }
-
-  fs::path dir_;
+  Cli() : CliTest("deepnet-cli") {}
 };
 
 std::vector<double> costs_in(const std::string& text) {
@@ -101,7 +53,7 @@ TEST_F(Cli, PlanarCourseCommandPrintsFallingCostAndNinetyPercent) {
   for (std::size_t k = 1; k < 8; ++k) EXPECT_LT(costs[k], costs[k - 1]);
   EXPECT_GE(accuracy_in(r.out), 0.90);
 
-  const std::string history = read_file(dir_ / "hist.csv");
+  const std::string history = read("hist.csv");
   EXPECT_EQ(history.rfind("iteration,cost\n0,0.6930480201", 0), 0u) << history;
   EXPECT_NE(history.find("\n9999,"), std::string::npos);
   // 17 significant digits per cost.
@@ -208,7 +160,7 @@ TEST_F(Cli, BreastCancerReachesNinetyFivePercentAndTheSavedModelRoundTrips) {
   const Result p = run("predict --model bc.dnn --data breast-cancer --proba --out preds.csv");
   ASSERT_EQ(p.status, 0) << p.err;
   const Result again = run("predict --model bc.dnn --data breast-cancer --proba");
-  const std::string file = read_file(dir_ / "preds.csv");
+  const std::string file = read("preds.csv");
   EXPECT_EQ(file, again.out);
   EXPECT_EQ(file.rfind("prediction,proba_malignant,proba_benign\n", 0), 0u);
   EXPECT_EQ(std::count(file.begin(), file.end(), '\n'), 570);
@@ -279,7 +231,7 @@ TEST_F(Cli, ProgressBarOnATerminalPlainLinesOtherwise) {
   EXPECT_NE(tty.out.find("] iteration 2000/2000  cost "), std::string::npos) << tty.out;
   EXPECT_NE(tty.out.find("examples/s"), std::string::npos);
   EXPECT_NE(tty.out.find("ETA"), std::string::npos);
-  EXPECT_NE(read_file(dir_ / "out.txt").find("iteration 1000: cost"), std::string::npos);
+  EXPECT_NE(read("out.txt").find("iteration 1000: cost"), std::string::npos);
   const Result quiet = run_in_terminal("train --data planar --layers 4 --iterations 2000 --quiet >out.txt");
   EXPECT_EQ(quiet.out.find("examples/s"), std::string::npos) << quiet.out;
   const Result plain = run("train --data planar --layers 4 --iterations 2000 --print-every 1000");
@@ -334,9 +286,9 @@ TEST_F(Cli, ExportWritesTheCoursesNamesAndShapesAndImportsBackIdentically) {
   const std::string check =
       "import numpy as np; p = np.load('params.npz'); "
       "print(sorted(p.files), p['W1'].shape, p['b1'].shape, p['W2'].shape, p['b2'].shape, p['W1'].dtype)";
-  const int status = std::system(("cd '" + dir_.string() + "' && /usr/bin/python3 -c \"" + check + "\" > numpy.txt 2>&1").c_str());
-  ASSERT_EQ(status, 0) << read_file(dir_ / "numpy.txt");
-  EXPECT_EQ(read_file(dir_ / "numpy.txt"), "['W1', 'W2', 'b1', 'b2'] (4, 3) (4, 1) (3, 4) (3, 1) float32\n");
+  const int status = shell("/usr/bin/python3 -c \"" + check + "\" > numpy.txt 2>&1");
+  ASSERT_EQ(status, 0) << read("numpy.txt");
+  EXPECT_EQ(read("numpy.txt"), "['W1', 'W2', 'b1', 'b2'] (4, 3) (4, 1) (3, 4) (3, 1) float32\n");
   ASSERT_EQ(run("import --npz params.npz --out back.dnn --classes 0,1,2").status, 0);
   const Result a = run("predict --model m.dnn --data d.csv --proba");
   const Result b = run("predict --model back.dnn --data d.csv --proba");
@@ -348,7 +300,7 @@ TEST_F(Cli, ExportWritesTheCoursesNamesAndShapesAndImportsBackIdentically) {
 
 TEST_F(Cli, ReadsGzippedCsv) {
   write("plain.csv", "a,b,y\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n");
-  ASSERT_EQ(std::system(("cd '" + dir_.string() + "' && gzip -c plain.csv > packed.csv.gz").c_str()), 0);
+  ASSERT_EQ(shell("gzip -c plain.csv > packed.csv.gz"), 0);
   const Result a = run("train --data plain.csv --layers 4 --iterations 100 --quiet");
   const Result b = run("train --data packed.csv.gz --layers 4 --iterations 100 --quiet");
   ASSERT_EQ(b.status, 0) << b.err;
@@ -366,7 +318,7 @@ TEST_F(Cli, SameSeedSameThreadsSameModelBits) {
     const std::string args = std::string("train --data digits --layers 32 --normalize minmax --iterations 30 --lr 0.5 --quiet --threads ") + threads;
     ASSERT_EQ(run(args + " --out a.dnn").status, 0);
     ASSERT_EQ(run(args + " --out b.dnn").status, 0);
-    EXPECT_EQ(read_file(dir_ / "a.dnn"), read_file(dir_ / "b.dnn")) << threads << " threads";
+    EXPECT_EQ(read("a.dnn"), read("b.dnn")) << threads << " threads";
   }
 }
 
@@ -399,7 +351,7 @@ TEST_F(Cli, ResumeAfterThreeEpochsEqualsSixEpochsStraight) {
   ASSERT_EQ(run(common + "--epochs 3 --checkpoint run.ckpt").status, 0);
   const Result resumed = run(common + "--epochs 6 --resume run.ckpt --out resumed.dnn");
   ASSERT_EQ(resumed.status, 0) << resumed.err;
-  EXPECT_EQ(read_file(dir_ / "straight.dnn"), read_file(dir_ / "resumed.dnn"));
+  EXPECT_EQ(read("straight.dnn"), read("resumed.dnn"));
   const Result done = run(common + "--epochs 3 --resume run.ckpt");
   EXPECT_EQ(done.status, 2);
   EXPECT_NE(done.err.find("already holds 3 epochs"), std::string::npos) << done.err;
@@ -413,9 +365,9 @@ TEST_F(Cli, SameSeedTwiceGivesTheSameHistoryAndModel) {
                            "--batch-size 16 --dropout 0.2 --quiet ";
   ASSERT_EQ(run(args + "--history a.csv --out a.dnn").status, 0);
   ASSERT_EQ(run(args + "--history b.csv --out b.dnn").status, 0);
-  EXPECT_EQ(read_file(dir_ / "a.dnn"), read_file(dir_ / "b.dnn"));
+  EXPECT_EQ(read("a.dnn"), read("b.dnn"));
   auto without_seconds = [&](const std::string& name) {
-    std::istringstream in(read_file(dir_ / name));
+    std::istringstream in(read(name));
     std::string line, kept;
     while (std::getline(in, line)) kept += line.substr(0, line.rfind(',')) + "\n";
     return kept;
@@ -425,19 +377,19 @@ TEST_F(Cli, SameSeedTwiceGivesTheSameHistoryAndModel) {
   EXPECT_EQ(history.rfind("epoch,train_cost,val_cost,val_accuracy,lr\n1,", 0), 0u) << history;
   EXPECT_EQ(std::count(history.begin(), history.end(), '\n'), 6);
   ASSERT_EQ(run(args + "--history h.json").status, 0);
-  EXPECT_NE(read_file(dir_ / "h.json").find("\"val_accuracy\":"), std::string::npos);
+  EXPECT_NE(read("h.json").find("\"val_accuracy\":"), std::string::npos);
 }
 
 TEST_F(Cli, DivergenceStopsWithAnErrorAndKeepsTheLastGoodCheckpoint) {
   const std::string common = "train --data iris --layers 8 --normalize standard --batch-size 16 --quiet ";
   ASSERT_EQ(run(common + "--epochs 2 --checkpoint good.ckpt").status, 0);
-  const std::string before = read_file(dir_ / "good.ckpt");
+  const std::string before = read("good.ckpt");
   const Result r = run(common + "--epochs 6 --resume good.ckpt --checkpoint good.ckpt --lr 1e30 --out never.dnn");
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.err.rfind("deepnet: error: epoch 3, step ", 0), 0u) << r.err;
   EXPECT_NE(r.err.find("layer "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("try a smaller learning rate"), std::string::npos) << r.err;
-  EXPECT_EQ(read_file(dir_ / "good.ckpt"), before);
+  EXPECT_EQ(read("good.ckpt"), before);
   EXPECT_FALSE(fs::exists(dir_ / "never.dnn"));
 }
 
@@ -524,7 +476,7 @@ class CliWithModel : public Cli {
     write("train.csv", "a,b,y\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n");
     const Result r = run("train --data train.csv --layers 3 --iterations 10 --out m.dnn --quiet");
     ASSERT_EQ(r.status, 0) << r.err;
-    model_ = read_file(dir_ / "m.dnn");
+    model_ = read("m.dnn");
   }
   std::string model_;
 };
@@ -578,8 +530,8 @@ TEST_F(CliWithModel, UnwritableOutputKeepsThePreviousFile) {
   write("preds.csv", "old content\n");
   r = run("predict --model m.dnn --data train.csv --out no/dir/preds.csv");
   EXPECT_NE(r.status, 0);
-  EXPECT_EQ(read_file(dir_ / "preds.csv"), "old content\n");
-  EXPECT_EQ(read_file(dir_ / "m.dnn"), model_);
+  EXPECT_EQ(read("preds.csv"), "old content\n");
+  EXPECT_EQ(read("m.dnn"), model_);
 }
 
 TEST_F(Cli, ConflictingAndOutOfRangeFlagsAreUsageErrors) {
@@ -734,12 +686,12 @@ namespace {
 TEST_F(Cli, FullDiskFailsClearlyAndKeepsThePreviousModel) {
   const std::string train = "train --data breast-cancer --layers 256 --epochs 1 --quiet --out big.dnn";
   ASSERT_EQ(run(train).status, 0);
-  const std::string before = read_file(dir_ / "big.dnn");
+  const std::string before = read("big.dnn");
   ASSERT_GT(before.size(), 16384u);
   const Result r = run_with_env("trap '' XFSZ; ulimit -f 8;", train + " --seed 2");
   EXPECT_EQ(r.status, 4) << r.err;
   EXPECT_EQ(r.err, "deepnet: error: big.dnn: write failed (File too large); the previous file is unchanged\n");
-  EXPECT_EQ(read_file(dir_ / "big.dnn"), before);
+  EXPECT_EQ(read("big.dnn"), before);
   for (const auto& entry : fs::directory_iterator(dir_))
     EXPECT_EQ(entry.path().filename().string().find(".big.dnn.tmp"), std::string::npos)
         << "temporary file left: " << entry.path();

@@ -13,7 +13,6 @@
 // parameters are bit-identical to those of an uninterrupted run.
 //
 // DEEPNET_CRASH_TEST_SEED=N replays another sequence of kill moments.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -33,14 +32,14 @@
 
 #include "deepnet/error.hpp"
 #include "deepnet/model_file.hpp"
+#include "fixture.hpp"
 #include "test_util.hpp"
-
-extern char** environ;
 
 namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
+using deepnet::test::describe_status;
 using deepnet::test::read_bytes;
 
 constexpr int total_epochs = 30;
@@ -64,35 +63,11 @@ std::vector<std::string> train_args(bool resume) {
   return args;
 }
 
-// fork + execve of args[0] in `cwd`; stdout to /dev/null, stderr appended to `log`.
+// The child's run: stdout to /dev/null, stderr appended to `log`, and the
+// write hook set to slow_ms (or removed when it is 0).
 pid_t spawn(const std::vector<std::string>& args, const fs::path& cwd, int slow_ms, const fs::path& log) {
-  static const std::string hook = "DEEPNET_TEST_SLOW_WRITE_MS=";
-  std::vector<std::string> env;
-  for (char** e = environ; *e != nullptr; ++e)
-    if (std::strncmp(*e, hook.c_str(), hook.size()) != 0) env.emplace_back(*e);
-  if (slow_ms > 0) env.push_back(hook + std::to_string(slow_ms));
-  std::vector<char*> argv, envp;
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  for (const std::string& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-  const std::string dir = cwd.string();
-  const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (log_fd < 0 || null_fd < 0) throw std::runtime_error("cannot open the child's log or /dev/null");
-  const pid_t pid = ::fork();
-  if (pid == 0) {  // only async-signal-safe calls from here on
-    ::dup2(null_fd, STDIN_FILENO);
-    ::dup2(null_fd, STDOUT_FILENO);
-    ::dup2(log_fd, STDERR_FILENO);
-    if (::chdir(dir.c_str()) != 0) ::_exit(126);
-    ::execve(argv[0], argv.data(), envp.data());
-    ::_exit(127);
-  }
-  ::close(log_fd);
-  ::close(null_fd);
-  if (pid < 0) throw std::runtime_error("fork failed");
-  return pid;
+  const std::string hook = "DEEPNET_TEST_SLOW_WRITE_MS";
+  return deepnet::test::spawn(args, cwd, {slow_ms > 0 ? hook + "=" + std::to_string(slow_ms) : hook}, log);
 }
 
 // Polls (about every 0.2 ms) until the child exits, `stop` returns true or the
@@ -143,12 +118,6 @@ bool bit_identical(const std::vector<double>& a, const std::vector<double>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
 }
 
-std::string describe(int status) {
-  if (WIFEXITED(status)) return "exit " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return "signal " + std::to_string(WTERMSIG(status));
-  return "status " + std::to_string(status);
-}
-
 std::string tail(const fs::path& log) {
   const std::string text = read_bytes(log.string());
   return text.size() > 2000 ? text.substr(text.size() - 2000) : text;
@@ -171,7 +140,7 @@ TEST(Crash, RandomKillsLeaveCompleteFilesAndResumingGivesTheUninterruptedModel) 
   int status = 0;
   const pid_t reference_pid = spawn(train_args(false), reference_dir, 0, log);
   ASSERT_TRUE(wait_until(reference_pid, &status, Clock::now() + std::chrono::seconds(60)));
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << describe(status) << "\n" << tail(log);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << describe_status(status) << "\n" << tail(log);
   const std::string reference = read_bytes((reference_dir / model_name).string());
   const deepnet::Model reference_model = deepnet::load_model((reference_dir / model_name).string());
 
@@ -221,7 +190,7 @@ TEST(Crash, RandomKillsLeaveCompleteFilesAndResumingGivesTheUninterruptedModel) 
 
     const bool killed = WIFSIGNALED(status);
     if (killed) {
-      ASSERT_EQ(WTERMSIG(status), SIGKILL) << describe(status);
+      ASSERT_EQ(WTERMSIG(status), SIGKILL) << describe_status(status);
       ++kills;
       // A temporary that was not there before the run: the kill came between the
       // writer's mkstemp and its rename, i.e. during a write.
@@ -229,7 +198,7 @@ TEST(Crash, RandomKillsLeaveCompleteFilesAndResumingGivesTheUninterruptedModel) 
       if (new_name_in(temporaries(work, model_name), model_temps_before)) ++kills_in_model_write;
     } else {
       // Finished before its kill moment.
-      ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << describe(status) << "\n" << tail(log);
+      ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << describe_status(status) << "\n" << tail(log);
       ++finished_runs;
     }
 
@@ -291,7 +260,7 @@ TEST(Crash, RandomKillsLeaveCompleteFilesAndResumingGivesTheUninterruptedModel) 
   // Resume from the last checkpoint (0 < epochs < total) until done.
   const pid_t last = spawn(train_args(true), work, slow_write_ms, log);
   ASSERT_TRUE(wait_until(last, &status, Clock::now() + std::chrono::seconds(60)));
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << describe(status) << "\n" << tail(log);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << describe_status(status) << "\n" << tail(log);
   const deepnet::Model resumed = deepnet::load_model(model.string());
   EXPECT_TRUE(bit_identical(resumed.parameters, reference_model.parameters))
       << "resuming after the kills does not give the uninterrupted run's parameters";

@@ -15,23 +15,13 @@
 #include <string>
 #include <vector>
 
+#include "fixture.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int status = -1;
-  std::string out, err;
-};
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-int exit_status(int raw) { return WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw); }
+using Result = deepnet::test::CliResult;
 
 // Reads an SVG (and optionally its PNG rendering) and prints what the tests
 // check as JSON. Exits non-zero when the SVG is not well-formed XML.
@@ -115,30 +105,10 @@ if len(sys.argv) > 2:
 print(json.dumps(stats))
 )PY";
 
-class PlotCli : public ::testing::Test {
+class PlotCli : public deepnet::test::CliTest {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "deepnet-plot-cli-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-    write("svg_stats.py", svg_stats_py);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  // Runs `deepnet ARGS` (ARGS already shell-quoted) in the temporary directory.
-  Result run(const std::string& args) {
-    const std::string command =
-        "cd '" + dir_.string() + "' && '" + DEEPNET_BINARY + "' " + args + " >stdout.txt 2>stderr.txt";
-    Result r;
-    r.status = exit_status(std::system(command.c_str()));
-    r.out = read_file(dir_ / "stdout.txt");
-    r.err = read_file(dir_ / "stderr.txt");
-    return r;
-  }
-
-  void write(const std::string& name, const std::string& content) {
-    std::ofstream(dir_ / name, std::ios::binary) << content;
-  }
+  PlotCli() : CliTest("deepnet-plot-cli") {}
+  void SetUp() override { write("svg_stats.py", svg_stats_py); }
 
   // Parses the SVG with Python (fails the test when it is not well-formed XML)
   // and, with render, renders it with rsvg-convert and reads the PNG back.
@@ -146,19 +116,19 @@ class PlotCli : public ::testing::Test {
     std::string png;
     if (render) {
       png = svg + ".png";
-      const std::string command = "cd '" + dir_.string() + "' && rsvg-convert -f png -o '" + png + "' '" + svg +
+      const std::string command = "rsvg-convert -f png -o '" + png + "' '" + svg +
                                   "' 2>rsvg.txt";
-      const int status = exit_status(std::system(command.c_str()));
+      const int status = shell(command);
       EXPECT_EQ(status, 0) << "rsvg-convert failed (install librsvg2-bin, see scripts/deps.sh): "
-                           << read_file(dir_ / "rsvg.txt");
+                           << read("rsvg.txt");
       if (status != 0) return nlohmann::json::object();
     }
-    const std::string command = "cd '" + dir_.string() + "' && /usr/bin/python3 svg_stats.py '" + svg + "' " +
+    const std::string command = "/usr/bin/python3 svg_stats.py '" + svg + "' " +
                                 (png.empty() ? "" : "'" + png + "'") + " >stats.txt 2>stats-err.txt";
-    const int status = exit_status(std::system(command.c_str()));
-    EXPECT_EQ(status, 0) << svg << " is not well-formed XML or did not render: " << read_file(dir_ / "stats-err.txt");
+    const int status = shell(command);
+    EXPECT_EQ(status, 0) << svg << " is not well-formed XML or did not render: " << read("stats-err.txt");
     if (status != 0) return nlohmann::json::object();
-    return nlohmann::json::parse(read_file(dir_ / "stats.txt"));
+    return nlohmann::json::parse(read("stats.txt"));
   }
 
   // The picture has the size asked for, is self-contained and shows something.
@@ -189,8 +159,6 @@ class PlotCli : public ::testing::Test {
     }
     return extra;
   }
-
-  fs::path dir_;
 };
 
 std::string one_line_error(const Result& r) {
@@ -246,7 +214,7 @@ TEST_F(PlotCli, BadHistoryIsADataErrorNamingTheLineAndTheOldPictureStays) {
   const Result r = run("plot history --history bad.csv -o h.svg");
   EXPECT_EQ(r.status, 3);
   EXPECT_EQ(r.err, "deepnet: error: bad.csv: line 3, column 2 ('train_cost'): expected a number, got 'oops'\n");
-  EXPECT_EQ(read_file(dir_ / "h.svg"), "old picture");
+  EXPECT_EQ(read("h.svg"), "old picture");
 
   write("short.csv", "epoch,train_cost\n1,0.9\n2\n");
   const Result s = run("plot history --history short.csv -o h.svg");
@@ -274,7 +242,7 @@ TEST_F(PlotCli, BadHistoryIsADataErrorNamingTheLineAndTheOldPictureStays) {
   EXPECT_EQ(m.status, 3);
   EXPECT_EQ(m.err, "deepnet: error: missing.csv: cannot open the file for reading\n");
 
-  EXPECT_EQ(read_file(dir_ / "h.svg"), "old picture");
+  EXPECT_EQ(read("h.svg"), "old picture");
   EXPECT_EQ(files_except({"svg_stats.py", "stdout.txt", "stderr.txt", "h.svg", "bad.csv", "short.csv", "other.csv",
                           "bad.json", "broken.json"}),
             std::vector<std::string>{});

@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,24 +19,14 @@
 #include <thread>
 #include <vector>
 
+#include "fixture.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-struct Result {
-  int status = -1;
-  std::string out, err;
-};
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-int exit_status(int raw) { return WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw); }
+using Result = deepnet::test::CliResult;
 
 // Parses an SVG with Python's XML parser and prints what the tests check.
 const char* const svg_stats_py = R"PY(
@@ -53,35 +42,15 @@ stats['texts'] = [t.text or '' for t in root.iter(NS + 'text')]
 print(json.dumps(stats))
 )PY";
 
-class SearchCli : public ::testing::Test {
+class SearchCli : public deepnet::test::CliTest {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "deepnet-search-cli-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-    write("svg_stats.py", svg_stats_py);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  // Runs `deepnet ARGS` (ARGS already shell-quoted) in the temporary directory.
-  Result run(const std::string& args) {
-    const std::string command =
-        "cd '" + dir_.string() + "' && '" + DEEPNET_BINARY + "' " + args + " >stdout.txt 2>stderr.txt";
-    Result r;
-    r.status = exit_status(std::system(command.c_str()));
-    r.out = read_file(dir_ / "stdout.txt");
-    r.err = read_file(dir_ / "stderr.txt");
-    return r;
-  }
-
-  void write(const std::string& name, const std::string& content) {
-    std::ofstream(dir_ / name, std::ios::binary) << content;
-  }
+  SearchCli() : CliTest("deepnet-search-cli") {}
+  void SetUp() override { write("svg_stats.py", svg_stats_py); }
 
   // The log's complete lines, parsed.
   std::vector<json> log_lines(const std::string& name) {
     std::vector<json> lines;
-    std::istringstream in(read_file(dir_ / name));
+    std::istringstream in(read(name));
     std::string line;
     while (std::getline(in, line))
       if (!line.empty()) lines.push_back(json::parse(line));
@@ -89,29 +58,27 @@ class SearchCli : public ::testing::Test {
   }
 
   int line_count(const std::string& name) {
-    const std::string text = read_file(dir_ / name);
+    const std::string text = read(name);
     return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
   }
 
   json svg_stats(const std::string& svg) {
-    const std::string command = "cd '" + dir_.string() + "' && /usr/bin/python3 svg_stats.py '" + svg +
+    const std::string command = "/usr/bin/python3 svg_stats.py '" + svg +
                                 "' >stats.txt 2>stats-err.txt";
-    const int status = exit_status(std::system(command.c_str()));
-    EXPECT_EQ(status, 0) << svg << " is not well-formed XML: " << read_file(dir_ / "stats-err.txt");
+    const int status = shell(command);
+    EXPECT_EQ(status, 0) << svg << " is not well-formed XML: " << read("stats-err.txt");
     if (status != 0) return json::object();
-    return json::parse(read_file(dir_ / "stats.txt"));
+    return json::parse(read("stats.txt"));
   }
 
   // Renders with rsvg-convert (librsvg2-bin) when it is installed; fails when it cannot render.
   void expect_renders(const std::string& svg) {
     if (std::system("command -v rsvg-convert >/dev/null 2>&1") != 0) return;
-    const std::string command = "cd '" + dir_.string() + "' && rsvg-convert -f png -o '" + svg + ".png' '" + svg +
+    const std::string command = "rsvg-convert -f png -o '" + svg + ".png' '" + svg +
                                 "' 2>rsvg.txt";
-    EXPECT_EQ(exit_status(std::system(command.c_str())), 0) << read_file(dir_ / "rsvg.txt");
+    EXPECT_EQ(shell(command), 0) << read("rsvg.txt");
     EXPECT_GT(fs::file_size(dir_ / (svg + ".png")), 1000u);
   }
-
-  fs::path dir_;
 };
 
 bool has_text(const json& stats, const std::string& text) {
@@ -249,17 +216,9 @@ const std::string slow_search =
 
 TEST_F(SearchCli, KilledSearchResumesWithoutRepeatingTrialsAndEndsAsAnUninterruptedOne) {
   // Started directly (fork/exec) so that the test holds its pid and can SIGKILL it mid-search.
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    if (::chdir(dir_.c_str()) != 0) ::_exit(127);
-    const int null = ::open("/dev/null", O_WRONLY);
-    ::dup2(null, 1);
-    ::dup2(null, 2);
-    const std::string cmd = "exec '" + std::string(DEEPNET_BINARY) + "' " + slow_search + " --log run.jsonl";
-    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
+  const std::string cmd = "exec '" + std::string(DEEPNET_BINARY) + "' " + slow_search + " --log run.jsonl";
+  const pid_t pid = deepnet::test::spawn({"/bin/sh", "-c", cmd}, dir_);
+  ASSERT_GT(pid, 0);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   while (line_count("run.jsonl") < 3 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -299,7 +258,7 @@ TEST_F(SearchCli, KilledSearchResumesWithoutRepeatingTrialsAndEndsAsAnUninterrup
 TEST_F(SearchCli, HalfWrittenLastLineIsDroppedOnResume) {
   const std::string args = "search --data iris --normalize standard --layers '4|8' --lr '0.01|0.03' --epochs 10 --folds 3 --json";
   ASSERT_EQ(run(args + " --log full.jsonl").status, 0);
-  const std::string full = read_file(dir_ / "full.jsonl");
+  const std::string full = read("full.jsonl");
   // The first two lines, then half of the third: what a crash while writing it leaves.
   std::size_t cut = full.find('\n', full.find('\n') + 1) + 1;
   write("torn.jsonl", full.substr(0, cut) + full.substr(cut, 40));
