@@ -15,6 +15,7 @@
 #include <tuple>
 
 #include "cli/cli.hpp"
+#include "cli/json_out.hpp"
 #include "deepnet/metrics.hpp"
 #include "deepnet/model_file.hpp"
 #include "io/atomic_write.hpp"
@@ -199,10 +200,10 @@ History parse_history_json(const std::string& path, const std::string& text) {
         number = value.get<double>();
       } else if (!value.is_null() || key == h.x_name) {
         throw CliError(exit_data, where + ", \"" + key + "\": expected a number" + (key == h.x_name ? "" : " or null") +
-                                      ", got " + value.dump());
+                                      ", got " + dump_json(value));
       }
       if (!std::isfinite(number) && !value.is_null())
-        throw CliError(exit_data, where + ", \"" + key + "\": expected a finite number, got " + value.dump());
+        throw CliError(exit_data, where + ", \"" + key + "\": expected a finite number, got " + dump_json(value));
       if (key == h.x_name) {
         h.x.push_back(number);
         continue;

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "cli/cli.hpp"
+#include "cli/json_out.hpp"
 #include "cli/search.hpp"
 #include "io/read_file.hpp"
 
@@ -19,9 +20,9 @@ namespace deepnet::cli {
 std::string SearchRecord::key() const {
   // Sorted keys: the same setting and context give the same key whatever the order.
   nlohmann::json k;
-  k["setting"] = nlohmann::json::parse(setting.dump());
-  k["context"] = nlohmann::json::parse(context.dump());
-  return k.dump();
+  k["setting"] = nlohmann::json::parse(dump_json(setting));
+  k["context"] = nlohmann::json::parse(dump_json(context));
+  return dump_json(k);
 }
 
 nlohmann::ordered_json SearchRecord::to_json() const {
@@ -46,30 +47,30 @@ SearchRecord SearchRecord::from_json(const nlohmann::json& line) {
   };
   auto number = [&](const nlohmann::json& v, const char* key) {
     if (v.is_null()) return std::nan("");
-    if (!v.is_number()) throw std::runtime_error(std::string("\"") + key + "\": expected a number, got " + v.dump());
+    if (!v.is_number()) throw std::runtime_error(std::string("\"") + key + "\": expected a number, got " + dump_json(v));
     return v.get<double>();
   };
   if (!line.is_object()) throw std::runtime_error("expected a JSON object, got " + std::string(line.type_name()));
   SearchRecord r;
   const auto& trial = need("trial");
-  if (!trial.is_number_integer()) throw std::runtime_error("\"trial\": expected a whole number, got " + trial.dump());
+  if (!trial.is_number_integer()) throw std::runtime_error("\"trial\": expected a whole number, got " + dump_json(trial));
   r.trial = trial.get<int>();
   if (line.contains("round")) {
     if (!line["round"].is_number_integer()) throw std::runtime_error("\"round\": expected a whole number");
     r.round = line["round"].get<int>();
   }
   const auto& setting = need("setting");
-  if (!setting.is_object()) throw std::runtime_error("\"setting\": expected an object, got " + setting.dump());
+  if (!setting.is_object()) throw std::runtime_error("\"setting\": expected an object, got " + dump_json(setting));
   // Keep the order the line has (nlohmann::json sorts; parse again as ordered_json for the order).
   r.setting = nlohmann::ordered_json::object();
   for (const auto& [key, value] : setting.items()) {
     if (!value.is_string() && !value.is_number())
-      throw std::runtime_error("\"setting\": \"" + key + "\": expected a number or a string, got " + value.dump());
-    r.setting[key] = nlohmann::ordered_json::parse(value.dump());
+      throw std::runtime_error("\"setting\": \"" + key + "\": expected a number or a string, got " + dump_json(value));
+    r.setting[key] = nlohmann::ordered_json::parse(dump_json(value));
   }
   if (line.contains("context")) {
     if (!line["context"].is_object()) throw std::runtime_error("\"context\": expected an object");
-    r.context = nlohmann::ordered_json::parse(line["context"].dump());
+    r.context = nlohmann::ordered_json::parse(dump_json(line["context"]));
   } else {
     r.context = nlohmann::ordered_json::object();
   }
@@ -82,7 +83,7 @@ SearchRecord SearchRecord::from_json(const nlohmann::json& line) {
     r.error = line["error"].get<std::string>();
   }
   const auto& scores = need("scores");
-  if (!scores.is_array()) throw std::runtime_error("\"scores\": expected an array, got " + scores.dump());
+  if (!scores.is_array()) throw std::runtime_error("\"scores\": expected an array, got " + dump_json(scores));
   for (const auto& v : scores) r.scores.push_back(number(v, "scores"));
   r.mean = number(need("mean"), "mean");
   r.std = number(need("std"), "std");
@@ -133,7 +134,7 @@ namespace {
 using namespace deepnet::plot;
 
 std::string text_of(const nlohmann::ordered_json& v) {
-  std::string text = v.is_string() ? v.get<std::string>() : v.dump();
+  std::string text = v.is_string() ? v.get<std::string>() : dump_json(v);
   if (v.is_number_float() && text.size() > 2 && text.compare(text.size() - 2, 2, ".0") == 0) text.resize(text.size() - 2);
   return text;
 }
@@ -154,7 +155,7 @@ std::vector<std::string> panel_params(const std::vector<const SearchRecord*>& re
   for (const SearchRecord* r : records)
     for (const auto& [key, value] : r->setting.items()) {
       if (!values.count(key)) names.push_back(key);
-      values[key].insert(value.dump());
+      values[key].insert(dump_json(value));
     }
   if (!param.empty()) {
     std::replace(param.begin(), param.end(), '_', '-');
