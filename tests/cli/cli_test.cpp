@@ -697,4 +697,19 @@ TEST_F(Cli, FullDiskFailsClearlyAndKeepsThePreviousModel) {
         << "temporary file left: " << entry.path();
 }
 
+
+// ---------------------------------------------------------------- bytes that are not UTF-8
+
+// A Latin-1 file (class label 'café' as the byte 0xE9) and an output path with
+// that byte: --json output writes U+FFFD for each invalid byte (src/cli/json_out.hpp)
+// instead of failing with nlohmann's type_error 316 after the model is written.
+TEST_F(Cli, JsonOutputReplacesBytesThatAreNotUtf8) {
+  write("latin1.csv", "a,b,kind\n0,0,caf\xE9\n0,1,th\xE9\n1,0,th\xE9\n1,1,caf\xE9\n");
+  const Result r = run("train --data latin1.csv --layers 4 --epochs 2 --json --out 'm\xE9.dnn'");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("\"model\":\"m\xEF\xBF\xBD.dnn\""), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find('\xE9'), std::string::npos) << r.out;  // the output is valid UTF-8
+  EXPECT_FALSE(read("m\xE9.dnn").empty());                  // the file keeps its name
+}
+
 }  // namespace
