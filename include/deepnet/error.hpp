@@ -11,4 +11,10 @@ class Error : public std::runtime_error {
   explicit Error(const std::string& message) : std::runtime_error(message) {}
 };
 
+// Training stopped because the cost or a parameter became NaN or infinite.
+class TrainingDiverged : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace deepnet

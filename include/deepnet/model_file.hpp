@@ -4,6 +4,7 @@
 // explicit little-endian encoding, and a CRC-32C over everything.
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "deepnet/data.hpp"
@@ -21,6 +22,9 @@ struct TrainingSettings {
   std::int64_t iterations = 0;  // iterations (full batch) or epochs
   double final_cost = 0;
   std::string deepnet_version;
+  // Every setting the model was trained with, as (name, value) text in a fixed
+  // order (describe_settings in fit.hpp); empty for files of format version 1.
+  std::vector<std::pair<std::string, std::string>> settings;
 };
 
 struct Model {

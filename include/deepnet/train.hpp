@@ -70,6 +70,9 @@ struct TrainerState {
   double best_cost = std::numeric_limits<double>::infinity();
   int bad_epochs = 0;
   std::vector<EpochRecord> history;
+  // Not saved in checkpoints (they follow from the history and the options):
+  bool converged = false;  // the training-cost convergence rule stopped the run
+  bool finished = false;   // this is the run's last epoch (the limit, early stopping or convergence)
 };
 
 struct MiniBatchOptions {
@@ -84,6 +87,11 @@ struct MiniBatchOptions {
   std::vector<double> example_weights; // m training-example weights (empty = all 1)
   int patience = 0;                    // early stopping on validation cost (0 = off); restores the best weights
   double min_delta = 0;                // an improvement smaller than this does not count
+  // Convergence on the training cost (scikit-learn's rule): an epoch whose cost
+  // is not below the best so far minus `tolerance` does not improve; more than
+  // n_iter_no_change such epochs in a row end the run (0 = off).
+  double tolerance = 0;
+  int n_iter_no_change = 0;
   std::uint64_t seed = 1;              // shuffling and dropout
   std::function<void(const EpochRecord&)> on_epoch;
   std::function<void(long long done, long long total)> on_step;  // steps over the whole run

@@ -8,6 +8,7 @@
 
 #include "deepnet/data.hpp"
 #include "deepnet/error.hpp"
+#include "deepnet/fit.hpp"
 #include "deepnet/init.hpp"
 #include "deepnet/network.hpp"
 #include "deepnet/rng.hpp"
@@ -79,10 +80,32 @@ struct NetworkPlan {
   RngKind rng = RngKind::portable;
 };
 NetworkPlan plan_network(const NetworkFlags& flags);
-// The encoding after --output, and the architecture for data with n_x features.
-TargetEncoding choose_encoding(const NetworkFlags& flags, const Dataset& train);
+// The architecture for data with n_x features.
 Architecture make_architecture(const NetworkFlags& flags, const NetworkPlan& plan, int features,
                                const TargetEncoding& encoding);
+
+// The network part of the library's FitSettings from these flags (CliError exit 2 on a bad value).
+void apply_network_flags(const NetworkFlags& flags, FitSettings& settings);
+
+// The flag that sets a FitSettings field (for the library's SettingError), e.g. learning_rate -> --lr.
+std::string flag_for_setting(const std::string& setting);
+
+// Runs f, mapping the library's errors to the CLI's: SettingError -> exit 2
+// with the flag's name, TrainingDiverged -> 1, any other Error -> `data_code`.
+template <typename F>
+auto with_fit_errors(ExitCode data_code, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const CliError&) {
+    throw;
+  } catch (const SettingError& e) {
+    throw CliError(exit_usage, flag_for_setting(e.setting()) + ": " + e.message());
+  } catch (const TrainingDiverged& e) {
+    throw CliError(exit_other, e.what());
+  } catch (const Error& e) {
+    throw CliError(data_code, e.what());
+  }
+}
 
 std::vector<std::string> split_list(const std::string& text, char separator = ',');
 

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.hpp"
+#include "cli/json_out.hpp"
 #include "deepnet/metrics.hpp"
 #include "deepnet/model_file.hpp"
 
@@ -41,7 +42,7 @@ int run_evaluate(const EvaluateSettings& s) {
       j["mse"] = r.mse;
       j["mae"] = r.mae;
       j["r2"] = r.r2;
-      std::cout << j.dump() << '\n';
+      std::cout << dump_json(j) << '\n';
     } else {
       std::printf("examples: %lld\nmse: %.6g\nmae: %.6g\nr2: %.6f\n", static_cast<long long>(r.examples), r.mse,
                   r.mae, r.r2);
@@ -68,7 +69,7 @@ int run_evaluate(const EvaluateSettings& s) {
                          {"support", c.support}});
     j["classes"] = classes;
     j["confusion_matrix"] = r.confusion;
-    std::cout << j.dump() << '\n';
+    std::cout << dump_json(j) << '\n';
     return exit_ok;
   }
   std::printf("examples: %lld\naccuracy: %.4f\nlog-loss: %.6f\n\n", static_cast<long long>(r.examples), r.accuracy,

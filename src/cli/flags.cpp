@@ -115,7 +115,14 @@ void add_network_flags(CLI::App& cmd, NetworkFlags& f) {
                  "Random generator: portable (same bits everywhere) or numpy (draws exactly what "
                  "np.random.seed(s); np.random.randn(...) draws)")
       ->capture_default_str();
-  cmd.add_option("--seed", f.seed, "Random seed (numpy mode: 0..4294967295)")->capture_default_str();
+  cmd.add_option("--seed", f.seed, "Random seed 0..18446744073709551615 (numpy mode: 0..4294967295)")
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            // CLI11 would wrap -1 round to 2^64 - 1: a seed is never negative.
+            return text.find('-') == std::string::npos ? "" : "expected a seed >= 0, got " + text;
+          },
+          ""));
   cmd.add_option("--dtype", f.dtype, "Element type: float32 or float64")->capture_default_str();
 }
 
@@ -165,29 +172,6 @@ NetworkPlan plan_network(const NetworkFlags& f) {
   return plan;
 }
 
-TargetEncoding choose_encoding(const NetworkFlags& f, const Dataset& train) {
-  TargetEncoding encoding = with_exit_code(exit_data, [&] { return infer_target_encoding(train); });
-  if (f.output.empty()) return encoding;
-  const Output wanted = with_exit_code(exit_usage, [&] { return parse_output(f.output); });
-  if (wanted == encoding.output) return encoding;
-  if (wanted == Output::linear) {
-    if (!train.class_names.empty())
-      throw CliError(exit_usage, "--output linear: the labels in " + train.source + " are names, not numbers");
-    encoding.output = Output::linear;
-    encoding.classes.clear();
-    encoding.class_names.clear();
-  } else if (encoding.output == Output::linear) {
-    throw CliError(exit_usage, "--output " + f.output + ": the labels in " + train.source +
-                                   " are not all integers, so they are not classes");
-  } else if (wanted == Output::sigmoid && encoding.classes.size() > 2) {
-    throw CliError(exit_usage, "--output sigmoid: " + train.source + " has " +
-                                   std::to_string(encoding.classes.size()) + " classes; one sigmoid unit takes 2 (use softmax)");
-  } else {
-    encoding.output = wanted;  // softmax for 2 classes
-  }
-  return encoding;
-}
-
 Architecture make_architecture(const NetworkFlags& f, const NetworkPlan& plan, int features,
                                const TargetEncoding& encoding) {
   Architecture arch;
@@ -202,6 +186,41 @@ Architecture make_architecture(const NetworkFlags& f, const NetworkPlan& plan, i
     return 0;
   });
   return arch;
+}
+
+}  // namespace deepnet::cli
+
+namespace deepnet::cli {
+
+void apply_network_flags(const NetworkFlags& f, FitSettings& settings) {
+  const NetworkPlan plan = plan_network(f);
+  settings.hidden_layers = plan.hidden;
+  settings.hidden_activations = plan.activations;
+  settings.leaky_slope = f.leaky_slope;
+  if (f.init != "auto") settings.init = plan.init;
+  settings.init_scale = f.init_scale;
+  settings.rng = plan.rng;
+  settings.seed = f.seed;
+  settings.float64 = f.dtype == "float64";
+  if (!f.output.empty()) settings.output = parse_output(f.output);
+}
+
+std::string flag_for_setting(const std::string& setting) {
+  static const std::pair<const char*, const char*> flags[] = {
+      {"learning_rate", "--lr"}, {"hidden_layers", "--layers"}, {"architecture", "--layers"}, {"network", "--layers"},
+      {"hidden_activations", "--hidden-activation"}, {"init_scale", "--init-scale"}, {"leaky_slope", "--leaky-slope"},
+      {"record_every", "--print-every"}, {"max_epochs", "--max-epochs"}, {"tolerance", "--tol"},
+      {"n_iter_no_change", "--n-iter-no-change"}, {"batch_size", "--batch-size"}, {"drop_last", "--drop-last"},
+      {"clip_norm", "--clip-norm"}, {"min_delta", "--min-delta"}, {"checkpoint_every", "--checkpoint-every"},
+      {"class_weights", "--class-weight"}, {"weight_decay", "--weight-decay"}, {"validation_fraction", "--val-split"},
+      {"normalization", "--normalize"}, {"data_fingerprint", "--data"}, {"mode", "--iterations/--epochs"},
+      {"hidden_activation", "--hidden-activation"}, {"dtype", "--dtype"}};
+  for (const auto& [name, flag] : flags)
+    if (setting == name) return flag;
+  std::string flag = "--" + setting;
+  for (char& c : flag)
+    if (c == '_') c = '-';
+  return flag;
 }
 
 }  // namespace deepnet::cli

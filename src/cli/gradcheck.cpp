@@ -22,19 +22,25 @@ struct GradcheckSettings {
 };
 
 int run_gradcheck(const GradcheckSettings& s) {
-  const NetworkPlan plan = plan_network(s.network);
-  if (s.normalize != "auto") with_exit_code(exit_usage, [&] { return parse_normalization(s.normalize); });
+  FitSettings settings;
+  apply_network_flags(s.network, settings);
+  // Normalised as the course's full-batch loop would: auto is none (div255 for 8-bit images).
+  settings.full_batch_gd = true;
+  settings.optimizer.kind = OptimizerKind::sgd;
+  if (s.normalize != "auto")
+    settings.normalization = with_exit_code(exit_usage, [&] { return parse_normalization(s.normalize); });
   if (s.examples < 1) throw CliError(exit_usage, "--examples: expected at least 1, got " + std::to_string(s.examples));
   if (!(std::isfinite(s.epsilon) && s.epsilon > 0))
     throw CliError(exit_usage, "--epsilon: expected a finite value > 0, got " + std::to_string(s.epsilon));
   if (!(s.threshold > 0)) throw CliError(exit_usage, "--threshold: expected a value > 0");
   const Dataset data = load_data(s.data, s.data.data);
-  const TargetEncoding encoding = choose_encoding(s.network, data);
-  const Architecture arch = make_architecture(s.network, plan, static_cast<int>(data.features()), encoding);
+  const FitPlan plan = with_fit_errors(exit_data, [&] { return plan_fit(data, settings); });
+  const Architecture& arch = plan.architecture;
+  const TargetEncoding& encoding = plan.encoding;
   // The first --examples examples, normalised like training would.
   const Eigen::Index m = std::min<Eigen::Index>(data.examples(), s.examples);
   Matrix<double> X = data.X.leftCols(m);
-  Normalizer::fit(choose_normalization(s.normalize, data), data.X).apply(X);
+  Normalizer::fit(plan.normalization, data.X).apply(X);
   std::vector<double> targets(data.targets.begin(), data.targets.begin() + m);
   Dataset subset = data;
   subset.targets = targets;
@@ -44,8 +50,8 @@ int run_gradcheck(const GradcheckSettings& s) {
   const Matrix<double> Y = with_exit_code(exit_data, [&] { return make_targets<double>(arch.output, arch.sizes.back(), labels); });
 
   Network<double> net(arch);
-  Rng rng(s.network.seed, plan.rng);
-  initialize(net, plan.init, rng, s.network.init_scale);
+  Rng rng(settings.seed, settings.rng);
+  initialize(net, plan.init, rng, settings.init_scale);
   with_exit_code(exit_usage, [&] {
     net.set_l2(s.l2);
     return 0;

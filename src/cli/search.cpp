@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "cli/cli.hpp"
+#include "cli/json_out.hpp"
 #include "cli/search.hpp"
 #include "deepnet/error.hpp"
 #include "deepnet/gemm.hpp"
@@ -430,6 +431,7 @@ struct SearchSettings {
   std::string space_file;
   std::string rng = "portable";
   std::string output;
+  std::string task = "auto";
   std::uint64_t seed = 1;
   int folds = 5;
   bool folds_given = false;
@@ -446,59 +448,45 @@ struct SearchSettings {
   bool quiet = false;
 };
 
-// A setting made concrete: everything train would use.
+// A setting made concrete: the library's settings for it.
 struct TrialSpec {
-  NetworkFlags network;
-  NetworkPlan plan;
-  bool minibatch = true;
-  double learning_rate = 0;
-  int iterations = 2500;
-  int epochs = 10;
-  long long batch_size = 128;  // 0: full batch
-  OptimizerKind optimizer = OptimizerKind::adam;
-  double l2 = 0;
-  std::vector<double> dropout;
-  std::string normalize = "auto";
-  ScheduleKind schedule = ScheduleKind::constant;
-  double momentum = 0.9;
+  FitSettings fit;
 };
 
 TrialSpec resolve(const Setting& s, const SearchSettings& f, bool course) {
   TrialSpec t;
-  t.network.layers = get(s, "layers").value_or("");
-  t.network.hidden_activation = get(s, "hidden-activation").value_or("relu");
-  t.network.init = get(s, "init").value_or("auto");
-  t.network.init_scale = std::stod(get(s, "init-scale").value_or("0.01"));
-  t.network.leaky_slope = std::stod(get(s, "leaky-slope").value_or("0.01"));
-  t.network.dtype = get(s, "dtype").value_or("float32");
-  t.network.rng = f.rng;
-  t.network.seed = f.seed;
-  t.network.output = f.output;
-  t.plan = plan_network(t.network);
-  t.normalize = get(s, "normalize").value_or("auto");
-  t.minibatch = !course;
-  const std::string optimizer = get(s, "optimizer").value_or(course ? "gd" : "adam");
-  t.optimizer = parse_optimizer(optimizer);
+  NetworkFlags network;
+  network.layers = get(s, "layers").value_or("");
+  network.hidden_activation = get(s, "hidden-activation").value_or("relu");
+  network.init = get(s, "init").value_or("auto");
+  network.init_scale = std::stod(get(s, "init-scale").value_or("0.01"));
+  network.leaky_slope = std::stod(get(s, "leaky-slope").value_or("0.01"));
+  network.dtype = get(s, "dtype").value_or("float32");
+  network.rng = f.rng;
+  network.seed = f.seed;
+  network.output = f.output;
+  FitSettings& fit = t.fit;
+  apply_network_flags(network, fit);
+  const std::string normalize = get(s, "normalize").value_or("auto");
+  if (normalize != "auto") fit.normalization = parse_normalization(normalize);
+  fit.full_batch_gd = course;
+  fit.optimizer.kind = parse_optimizer(get(s, "optimizer").value_or(course ? "gd" : "adam"));
+  if (const auto lr = get(s, "lr")) fit.learning_rate = std::stod(*lr);
   if (course) {
-    t.iterations = static_cast<int>(std::stoll(get(s, "iterations").value_or("2500")));
-    t.learning_rate = std::stod(get(s, "lr").value_or("0.0075"));
+    fit.iterations = static_cast<int>(std::stoll(get(s, "iterations").value_or("2500")));
+    fit.record_every = fit.iterations;
+    fit.batch_size = 0;
   } else {
-    t.epochs = static_cast<int>(std::stoll(get(s, "epochs").value_or("10")));
+    fit.epochs = static_cast<int>(std::stoll(get(s, "epochs").value_or("10")));
     const std::string batch = get(s, "batch-size").value_or("128");
-    t.batch_size = batch == "full" ? 0 : std::stoll(batch);
-    const bool sgd_like = t.optimizer == OptimizerKind::sgd || t.optimizer == OptimizerKind::momentum ||
-                          t.optimizer == OptimizerKind::nesterov;
-    t.learning_rate = std::stod(get(s, "lr").value_or(sgd_like ? "0.01" : "0.001"));
-    t.l2 = std::stod(get(s, "l2").value_or("0"));
-    for (const std::string& item : split_list(get(s, "dropout").value_or("0"))) t.dropout.push_back(std::stod(item));
-    if (t.dropout.size() == 1 && t.dropout[0] == 0) t.dropout.clear();
-    if (!t.dropout.empty() && t.dropout.size() != 1 && t.dropout.size() != t.plan.hidden.size())
-      throw CliError(exit_usage, "--dropout: " + std::to_string(t.dropout.size()) + " probabilities for " +
-                                     std::to_string(t.plan.hidden.size()) + " hidden layers (setting: " + describe(s) + ")");
-    if (!t.dropout.empty() && t.plan.hidden.empty())
-      throw CliError(exit_usage, "--dropout: the setting has no hidden layer to drop units from (setting: " + describe(s) + ")");
-    t.schedule = parse_schedule(get(s, "schedule").value_or("constant"));
-    t.momentum = std::stod(get(s, "momentum").value_or("0.9"));
+    fit.batch_size = batch == "full" ? 0 : std::stoll(batch);
+    fit.l2 = std::stod(get(s, "l2").value_or("0"));
+    for (const std::string& item : split_list(get(s, "dropout").value_or("0"))) fit.dropout.push_back(std::stod(item));
+    if (fit.dropout.size() == 1 && fit.dropout[0] == 0) fit.dropout.clear();
+    fit.schedule.kind = parse_schedule(get(s, "schedule").value_or("constant"));
+    // momentum is a dimension of the momentum optimizers only; beside adam it is left out.
+    if (fit.optimizer.kind == OptimizerKind::momentum || fit.optimizer.kind == OptimizerKind::nesterov)
+      fit.optimizer.momentum = std::stod(get(s, "momentum").value_or("0.9"));
   }
   return t;
 }
@@ -509,75 +497,12 @@ struct Part {
   std::shared_ptr<const Dataset> train, held_out;  // the same object when scoring on the training data
 };
 
-struct Trained {
-  double score = 0;
-  double final_cost = 0;
-  std::vector<double> parameters;
-  Normalizer normalizer;
-  Architecture arch;
-};
-
-template <typename T>
-Trained train_and_score(const TrialSpec& spec, const Dataset& train, const Dataset& held_out, bool same,
-                        const TargetEncoding& encoding, bool keep_parameters) {
-  Trained r;
-  r.arch = make_architecture(spec.network, spec.plan, static_cast<int>(train.features()), encoding);
-  r.normalizer = Normalizer::fit(choose_normalization(spec.normalize, train), train.X);
-  Matrix<double> X_train = train.X;
-  r.normalizer.apply(X_train);
-  const Matrix<T> X = X_train.cast<T>();
-  const Matrix<T> labels = encode_labels<T>(encoding, targets_in_encoding(train, encoding));
-  const Matrix<T> Y = make_targets<T>(r.arch.output, r.arch.sizes.back(), labels);
-
-  Network<T> network(r.arch);
-  Rng rng(spec.network.seed, spec.plan.rng);
-  initialize(network, spec.plan.init, rng, spec.network.init_scale);
-  if (spec.minibatch) {
-    MiniBatchOptions options;
-    options.epochs = spec.epochs;
-    options.batch_size = spec.batch_size;
-    options.optimizer.kind = spec.optimizer;
-    options.optimizer.momentum = spec.momentum;
-    options.schedule.kind = spec.schedule;
-    options.schedule.alpha = spec.learning_rate;
-    options.l2 = spec.l2;
-    options.dropout = spec.dropout;
-    options.seed = spec.network.seed;
-    options.optimizer.validate();
-    options.schedule.validate();
-    const TrainerState state = train_minibatch<T>(network, X, Y, ValidationSet{}, options);
-    r.final_cost = state.history.back().train_cost;
-  } else {
-    GradientDescentOptions options;
-    options.learning_rate = spec.learning_rate;
-    options.iterations = spec.iterations;
-    options.record_every = spec.iterations;
-    r.final_cost = train_gradient_descent(network, X, Y, options).back().cost;
-  }
-
-  Matrix<T> X_held, held_labels;
-  if (!same) {
-    Matrix<double> X_raw = held_out.X;
-    r.normalizer.apply(X_raw);
-    X_held = X_raw.cast<T>();
-    held_labels = encode_labels<T>(encoding, targets_in_encoding(held_out, encoding));
-  }
-  const Matrix<T>& Xs = same ? X : X_held;
-  const Matrix<T>& ls = same ? labels : held_labels;
-  const Matrix<T> predictions = network.predict(Xs);
-  if (r.arch.output == Output::linear)
-    r.score = static_cast<double>((predictions - ls).squaredNorm()) / static_cast<double>(ls.cols());
-  else
-    r.score = accuracy<T>(predictions, ls);
-  if (keep_parameters) r.parameters.assign(network.parameters().begin(), network.parameters().end());
-  return r;
-}
-
-Trained train_setting(const TrialSpec& spec, const Dataset& train, const Dataset& held_out, bool same,
-                      const TargetEncoding& encoding, bool keep_parameters) {
-  if (spec.network.dtype == "float64")
-    return train_and_score<double>(spec, train, held_out, same, encoding, keep_parameters);
-  return train_and_score<float>(spec, train, held_out, same, encoding, keep_parameters);
+// Trains a setting with the library's fit and scores it on the held-out part
+// (or, when it is the training part itself, on the training data).
+double train_and_score(const TrialSpec& spec, const Dataset& train, const Dataset& held_out, bool same) {
+  const FitResult result = fit(train, nullptr, spec.fit);
+  const PartScore score = same ? result.scores.front() : score_model(result.model, held_out, "held-out");
+  return score.name.empty() || std::isnan(score.accuracy) ? score.mse : score.accuracy;
 }
 
 // ---------------------------------------------------------------- the log
@@ -629,9 +554,9 @@ struct Trial {
 
 class TrialRunner {
  public:
-  TrialRunner(const SearchSettings& s, const std::vector<Part>& parts, const TargetEncoding& encoding, json context,
+  TrialRunner(const SearchSettings& s, const std::vector<Part>& parts, json context,
          std::string metric, std::map<std::string, SearchRecord> logged, LogWriter* log)
-      : s_(s), parts_(parts), encoding_(encoding), context_(std::move(context)), metric_(std::move(metric)),
+      : s_(s), parts_(parts), context_(std::move(context)), metric_(std::move(metric)),
         logged_(std::move(logged)), log_(log) {}
 
   // Runs the trials (those the log already holds are taken from it), on up to --jobs threads.
@@ -688,9 +613,7 @@ class TrialRunner {
         std::string error;
         const auto start = std::chrono::steady_clock::now();
         try {
-          score = train_setting(task.trial->spec, *part.train, *part.held_out, part.train == part.held_out,
-                                encoding_, false)
-                      .score;
+          score = train_and_score(task.trial->spec, *part.train, *part.held_out, part.train == part.held_out);
           if (!std::isfinite(score)) error = "the score is not a finite number";
         } catch (const std::exception& e) {
           error = e.what();
@@ -740,7 +663,7 @@ class TrialRunner {
       r.mean = ms.mean;
       r.std = ms.std;
     }
-    if (log_) log_->append(r.to_json().dump());
+    if (log_) log_->append(dump_json(r.to_json()));
     progress(t);
   }
 
@@ -770,7 +693,6 @@ class TrialRunner {
 
   const SearchSettings& s_;
   const std::vector<Part>& parts_;
-  const TargetEncoding& encoding_;
   json context_;
   std::string metric_;
   std::map<std::string, SearchRecord> logged_;
@@ -922,18 +844,21 @@ int run_search(SearchSettings& s) {
 
   // ---- the data and how settings are scored
   Dataset data = load_data(s.data, s.data.data);
-  NetworkFlags output_flags;
-  output_flags.output = s.output;
-  const TargetEncoding encoding = choose_encoding(output_flags, data);
+  // The task and classes come from all of the data, shared by every setting and fold.
+  FitSettings data_settings;
+  data_settings.task = with_exit_code(exit_usage, [&] { return parse_task(s.task); });
+  if (!s.output.empty()) data_settings.output = parse_output(s.output);
+  const FitPlan data_plan = with_fit_errors(exit_data, [&] { return plan_fit(data, data_settings); });
+  const TargetEncoding encoding = data_plan.encoding;
   const bool classification = encoding.output != Output::linear;
-  for (std::size_t k = 0; k < settings.size(); ++k)
-    with_exit_code(exit_usage, [&] {
-      const Architecture arch = make_architecture(specs[k].network, specs[k].plan, static_cast<int>(data.features()), encoding);
-      Network<double> probe(arch);
-      probe.set_l2(specs[k].l2);
-      probe.set_dropout(specs[k].dropout, nullptr);
-      return 0;
-    });
+  for (std::size_t k = 0; k < settings.size(); ++k) {
+    specs[k].fit.encoding = encoding;
+    try {
+      with_fit_errors(exit_usage, [&] { return plan_fit(data, specs[k].fit); });
+    } catch (const CliError& e) {
+      throw CliError(e.code, std::string(e.what()) + (settings.size() > 1 ? " (setting: " + describe(settings[k]) + ")" : ""));
+    }
+  }
   std::vector<Part> parts;
   std::string evaluation;
   auto shared = std::make_shared<const Dataset>(data);
@@ -963,7 +888,7 @@ int run_search(SearchSettings& s) {
   for (const auto& [key, value] :
        {std::pair<const char*, std::string>{"label-column", s.data.label_column}, {"delimiter", s.data.delimiter},
         {"x-key", s.data.arrays.x_key}, {"y-key", s.data.arrays.y_key}, {"labels", s.data.arrays.labels_path},
-        {"output", s.output}})
+        {"output", s.output}, {"task", s.task == "auto" ? std::string() : s.task}})
     if (!value.empty()) context[key] = value;
   if (s.data.no_header) context["no-header"] = true;
   if (s.data.arrays.examples_as_columns) context["examples-as-columns"] = true;
@@ -989,7 +914,13 @@ int run_search(SearchSettings& s) {
   // ---- the trials, each single-threaded (the bits do not depend on the thread count)
   set_threads(1);
   Eigen::initParallel();  // Eigen is called from several threads at once
-  TrialRunner runner(s, parts, encoding, context, metric, std::move(logged), log.get());
+  // What was decided from the labels, before the first trial line.
+  if (!s.quiet) {
+    std::fprintf(stderr, "task: %s: %s%s\n", std::string(to_string(data_plan.task.task)).c_str(),
+                 data_plan.task.reason.c_str(), data_settings.task == Task::automatic ? " (--task classify|regress overrides)" : "");
+    for (const std::string& w : data_plan.task.warnings) std::fprintf(stderr, "deepnet: warning: %s\n", w.c_str());
+  }
+  TrialRunner runner(s, parts, context, metric, std::move(logged), log.get());
   std::vector<std::unique_ptr<Trial>> trials;
   auto add_trial = [&](const Setting& setting, const TrialSpec& spec, int round) {
     auto t = std::make_unique<Trial>();
@@ -1021,8 +952,9 @@ int run_search(SearchSettings& s) {
       for (std::size_t k : alive) {
         Setting setting = settings[k];
         TrialSpec spec = specs[k];
-        int& budget = course ? spec.iterations : spec.epochs;
+        int& budget = course ? spec.fit.iterations : spec.fit.epochs;
         budget = static_cast<int>(halving_budget(budget, rounds[r].divisor));
+        if (course) spec.fit.record_every = budget;
         setting[budget_name] = budget;
         Trial* t = add_trial(setting, spec, static_cast<int>(r));
         batch.push_back(t);
@@ -1063,24 +995,7 @@ int run_search(SearchSettings& s) {
 
   // ---- a setting retrained on all of the data, as a model
   auto model_of = [&](const TrialSpec& spec) {
-    const Trained trained = with_exit_code(exit_other, [&] { return train_setting(spec, data, data, true, encoding, true); });
-    Model model;
-    model.architecture = trained.arch;
-    model.float64 = spec.network.dtype == "float64";
-    model.parameters = trained.parameters;
-    model.normalizer = trained.normalizer;
-    model.encoding = encoding;
-    model.feature_names = data.feature_names;
-    model.target_name = data.target_name;
-    model.training.seed = spec.network.seed;
-    model.training.rng = std::string(to_string(spec.plan.rng));
-    model.training.init = std::string(to_string(spec.plan.init));
-    model.training.optimizer = spec.minibatch ? std::string(to_string(spec.optimizer)) : "gd";
-    model.training.learning_rate = spec.learning_rate;
-    model.training.iterations = spec.minibatch ? spec.epochs : spec.iterations;
-    model.training.final_cost = trained.final_cost;
-    model.training.deepnet_version = DEEPNET_VERSION;
-    return model;
+    return with_fit_errors(exit_other, [&] { return fit(data, nullptr, spec.fit).model; });
   };
   if (!s.out.empty()) {
     set_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
@@ -1142,7 +1057,7 @@ int run_search(SearchSettings& s) {
     if (!s.log.empty()) j["log"] = s.log;
     if (!s.out.empty()) j["model"] = s.out;
     if (!s.plot.empty()) j["plot"] = (std::filesystem::path(s.plot) / "search.svg").string();
-    std::cout << j.dump() << '\n';
+    std::cout << dump_json(j) << '\n';
     return exit_ok;
   }
   std::vector<std::string> columns;
@@ -1214,6 +1129,7 @@ Runner add_search_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--rng", s->rng, "Random generator of the initialisation: portable or numpy")->capture_default_str();
   cmd->add_option("--output", s->output, "Output layer: sigmoid, softmax or linear (default: inferred)");
+  cmd->add_option("--task", s->task, "classify, regress or auto (as train's --task)")->capture_default_str();
   cmd->add_flag("--quiet", s->quiet, "No progress lines on stderr");
   return [s, folds] {
     s->folds_given = folds->count() > 0;

@@ -36,8 +36,9 @@ std::string bytes_text(double bytes) {
 int run_summary(const SummarySettings& s) {
   Architecture arch;
   int element = 4;
+  Model model;
   if (!s.model.empty()) {
-    const Model model = with_exit_code(exit_model, [&] { return load_model(s.model); });
+    model = with_exit_code(exit_model, [&] { return load_model(s.model); });
     arch = model.architecture;
     element = model.float64 ? 8 : 4;
   } else {
@@ -81,6 +82,30 @@ int run_summary(const SummarySettings& s) {
   std::printf("memory (%s, batch size m = %lld): parameters %s, gradients %s, caches Z/A/dZ %s\n",
               element == 8 ? "float64" : "float32", s.batch_size, bytes_text(parameter_bytes).c_str(),
               bytes_text(parameter_bytes).c_str(), bytes_text(cache_bytes).c_str());
+  if (!s.model.empty()) {
+    // How the model was made: what it was trained on and with.
+    std::printf("\ntrained by deepnet %s", model.training.deepnet_version.c_str());
+    if (model.training.settings.empty())
+      std::printf(" (a format version 1 file: optimizer %s, learning rate %g, %lld %s)\n", model.training.optimizer.c_str(),
+                  model.training.learning_rate, static_cast<long long>(model.training.iterations),
+                  model.training.optimizer == "gd" ? "iterations" : "epochs");
+    else
+      std::printf(" with:\n");
+    for (const auto& [key, value] : model.training.settings) std::printf("  %-20s %s\n", key.c_str(), value.c_str());
+    if (!model.training.settings.empty())
+      std::printf("  %-20s %lld\n  %-20s %.6g\n", model.training.optimizer == "gd" ? "iterations run" : "epochs run",
+                  static_cast<long long>(model.training.iterations), "final cost", model.training.final_cost);
+    std::string features;
+    for (std::size_t k = 0; k < model.feature_names.size(); ++k)
+      features += (k ? ", " : "") + model.feature_names[k];
+    if (!features.empty()) std::printf("  %-20s %s\n", "features", features.c_str());
+    if (!model.target_name.empty()) std::printf("  %-20s %s\n", "label", model.target_name.c_str());
+    std::string classes;
+    for (std::size_t k = 0; k < model.encoding.class_names.size(); ++k)
+      classes += (k ? ", " : "") + model.encoding.class_names[k];
+    if (!classes.empty()) std::printf("  %-20s %s\n", "classes", classes.c_str());
+    std::printf("  %-20s %s\n", "normalization", std::string(to_string(model.normalizer.kind)).c_str());
+  }
   return exit_ok;
 }
 

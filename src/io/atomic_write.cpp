@@ -150,4 +150,18 @@ void write_file_atomically(const std::string& path, std::string_view content) {
   ::close(dir_fd);
 }
 
+void check_writable(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path target(path);
+  const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  if (path.empty() || !target.has_filename()) throw Error(path + ": expected a file name, not a folder");
+  if (fs::is_directory(target, ec)) throw Error(path + ": is a folder; expected a file name");
+  if (!fs::exists(folder, ec)) throw Error(path + ": cannot write here: the folder " + folder.string() + " does not exist");
+  if (!fs::is_directory(folder, ec)) throw Error(path + ": cannot write here: " + folder.string() + " is not a folder");
+  if (::access(folder.c_str(), W_OK | X_OK) != 0)
+    throw Error(path + ": cannot write here: the folder " + folder.string() + " is not writable (" +
+                std::strerror(errno) + ")");
+}
+
 }  // namespace deepnet::io

@@ -12,4 +12,9 @@ namespace deepnet::io {
 // Throws deepnet::Error naming the path on any failure; the old file (if any) stays intact.
 void write_file_atomically(const std::string& path, std::string_view content);
 
+// Checks, before any work, that write_file_atomically(path, ...) can succeed
+// as far as the file system says now: the folder exists, is a folder and is
+// writable, and path is not a folder. Throws deepnet::Error naming the path.
+void check_writable(const std::string& path);
+
 }  // namespace deepnet::io

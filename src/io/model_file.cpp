@@ -17,7 +17,8 @@ namespace {
 
 constexpr char model_magic[8] = {'D', 'E', 'E', 'P', 'N', 'E', 'T', 'M'};
 constexpr char checkpoint_magic[8] = {'D', 'E', 'E', 'P', 'N', 'E', 'T', 'C'};
-constexpr std::uint32_t format_version = 1;
+// 2: the training settings as (name, value) pairs after the final cost.
+constexpr std::uint32_t format_version = 2;
 constexpr std::uint32_t byte_order_mark = 0x01020304;
 constexpr std::size_t header_size = 24;  // magic, version, byte order mark, payload size
 constexpr std::size_t trailer_size = 4;  // CRC-32C
@@ -151,7 +152,8 @@ std::string seal(const char (&magic)[8], const std::string& payload) {
 }
 
 // Checks the frame; returns the offset just past the payload (where the CRC sits).
-std::size_t unseal(const std::string& bytes, const char (&magic)[8], const std::string& name, const char* kind) {
+std::size_t unseal(const std::string& bytes, const char (&magic)[8], const std::string& name, const char* kind,
+                   std::uint32_t* version_out = nullptr) {
   if (bytes.size() < 8 || std::memcmp(bytes.data(), magic, 8) != 0)
     throw Error(name + ": byte 0: not a deepnet " + kind + " file (expected the magic bytes '" +
                 std::string(magic, 8) + "')");
@@ -162,6 +164,7 @@ std::size_t unseal(const std::string& bytes, const char (&magic)[8], const std::
                 " is newer than this deepnet reads (" + std::to_string(format_version) +
                 "); upgrade deepnet to load it");
   if (version == 0) throw Error(name + ": byte 8: format version 0 is not valid");
+  if (version_out) *version_out = version;
   if (header.u32("byte order mark") != byte_order_mark)
     throw Error(name + ": byte 12: byte order mark is wrong; expected 04 03 02 01 (little endian)");
   const std::uint64_t payload = header.u64("payload size");
@@ -238,6 +241,11 @@ std::string serialize_model(const Model& model) {
   w.f64(model.training.learning_rate);
   w.u64(static_cast<std::uint64_t>(model.training.iterations));
   w.f64(model.training.final_cost);
+  w.u32(static_cast<std::uint32_t>(model.training.settings.size()));
+  for (const auto& [key, value] : model.training.settings) {
+    w.str(key);
+    w.str(value);
+  }
   w.u64(model.parameters.size());
   for (double v : model.parameters) model.float64 ? w.f64(v) : w.f32(static_cast<float>(v));
   return seal(model_magic, w.bytes());
@@ -249,7 +257,8 @@ void save_model(const std::string& path, const Model& model) {
 
 
 Model parse_model(const std::string& bytes, const std::string& name) {
-  const std::size_t crc_at = unseal(bytes, model_magic, name, "model");
+  std::uint32_t version = 0;
+  const std::size_t crc_at = unseal(bytes, model_magic, name, "model", &version);
   Reader r(bytes, header_size, crc_at, name);
   Model model;
   model.training.deepnet_version = r.str("deepnet version");
@@ -320,6 +329,13 @@ Model parse_model(const std::string& bytes, const std::string& name) {
   model.training.learning_rate = r.f64("learning rate");
   model.training.iterations = static_cast<std::int64_t>(r.u64("iterations"));
   model.training.final_cost = r.f64("final cost");
+  if (version >= 2) {
+    const std::size_t settings = r.count("setting count", 8);
+    for (std::size_t k = 0; k < settings; ++k) {
+      std::string key = r.str("setting name");
+      model.training.settings.emplace_back(std::move(key), r.str("setting value"));
+    }
+  }
   const std::size_t count = r.count("parameter count", element, true);
   if (count != expected_parameters)
     r.fail("parameter count", "expected " + std::to_string(expected_parameters) + " for " + arch.describe() +

@@ -38,7 +38,7 @@ std::vector<CostRecord> train_gradient_descent(Network<T>& network, const Matrix
     if (record) {
       const double cost = network.cost(Y);
       if (!std::isfinite(cost))
-        throw Error("iteration " + std::to_string(i) + ": the cost is " + std::to_string(cost) +
+        throw TrainingDiverged("iteration " + std::to_string(i) + ": the cost is " + std::to_string(cost) +
                     "; training diverged (try a smaller learning rate)");
       history.push_back({i, cost});
       if (options.on_record) options.on_record(history.back());
@@ -50,7 +50,7 @@ std::vector<CostRecord> train_gradient_descent(Network<T>& network, const Matrix
   }
   for (T value : network.parameters())
     if (!std::isfinite(value))
-      throw Error("training diverged: a parameter became non-finite (try a smaller learning rate)");
+      throw TrainingDiverged("training diverged: a parameter became non-finite (try a smaller learning rate)");
   return history;
 }
 

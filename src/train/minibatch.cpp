@@ -2,6 +2,7 @@
 // gradient clipping, example weights, early stopping and checkpoints.
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <cmath>
 #include <numeric>
 #include <string>
@@ -36,6 +37,19 @@ void copy_columns(const Matrix<T>& from, const std::vector<Eigen::Index>& order,
   });
 }
 
+// The convergence rule over the history so far (recomputed from the history,
+// so a resumed run decides exactly as an uninterrupted one).
+bool training_cost_converged(const std::vector<EpochRecord>& history, double tolerance, int n_iter_no_change) {
+  if (n_iter_no_change <= 0) return false;
+  double best = std::numeric_limits<double>::infinity();
+  int without_improvement = 0;
+  for (const EpochRecord& r : history) {
+    without_improvement = r.train_cost > best - tolerance ? without_improvement + 1 : 0;
+    best = std::min(best, r.train_cost);
+  }
+  return without_improvement > n_iter_no_change;
+}
+
 }  // namespace
 
 template <typename T>
@@ -46,6 +60,8 @@ TrainerState train_minibatch(Network<T>& network, const Matrix<T>& X, const Matr
   if (options.batch_size < 0) throw Error("batch size: expected 0 (full batch) or more, got " + std::to_string(options.batch_size));
   if (!(options.clip_norm >= 0 && std::isfinite(options.clip_norm))) throw Error("clip norm: expected a finite value >= 0");
   if (options.patience < 0) throw Error("patience: expected 0 or more");
+  if (!(options.tolerance >= 0 && std::isfinite(options.tolerance))) throw Error("tolerance: expected a finite value >= 0");
+  if (options.n_iter_no_change < 0) throw Error("n_iter_no_change: expected 0 or more");
   options.schedule.validate();
   const Eigen::Index m = X.cols();
   if (m < 1) throw Error("training data has no examples");
@@ -132,7 +148,7 @@ TrainerState train_minibatch(Network<T>& network, const Matrix<T>& X, const Matr
       network.forward(xb);
       const double cost = network.cost(yb, weights);
       if (!std::isfinite(cost))
-        throw Error("epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(s + 1) + ": the cost became " +
+        throw TrainingDiverged("epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(s + 1) + ": the cost became " +
                     std::to_string(cost) + " at " + first_non_finite_layer(network) +
                     "; training stopped (try a smaller learning rate)");
       cost_sum += cost * static_cast<double>(xb.cols());
@@ -192,6 +208,11 @@ TrainerState train_minibatch(Network<T>& network, const Matrix<T>& X, const Matr
         stop = true;
       }
     }
+    if (!stop && training_cost_converged(state.history, options.tolerance, options.n_iter_no_change)) {
+      state.converged = true;
+      stop = true;
+    }
+    state.finished = stop || state.epochs_done >= options.epochs;
     if (options.on_epoch) options.on_epoch(record);
 
     if (options.on_checkpoint && options.checkpoint_every > 0 &&

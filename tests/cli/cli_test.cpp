@@ -334,10 +334,11 @@ TEST_F(Cli, BreastCancerWithEarlyStoppingReachesNinetySixPercent) {
   EXPECT_GE(std::stod(match[1]), 0.96) << r.out;
 }
 
-TEST_F(Cli, FashionMnistWithDefaultSettingsReachesEightyEightPercent) {
-  // Issue #5's target: 784-256-128-10, every setting but the data left at its default
-  // (adam, lr 1e-3, batch 128, 10 epochs, he init, div255 for the 8-bit images).
-  const Result r = run("train --data fashion-mnist --layers 256,128 --json --quiet");
+TEST_F(Cli, FashionMnistTenEpochsOfTheDefaultsReachEightyEightPercent) {
+  // Issue #5's target: 784-256-128-10, every setting but the data and the epochs left
+  // at its default (adam, lr 1e-3, batch 128, he init, div255 for the 8-bit images);
+  // 10 epochs, not the default "until converged", to keep the suite short.
+  const Result r = run("train --data fashion-mnist --layers 256,128 --epochs 10 --json --quiet");
   ASSERT_EQ(r.status, 0) << r.err;
   std::smatch match;
   ASSERT_TRUE(std::regex_search(r.out, match, std::regex(R"("test":\{"examples":10000,[^}]*"accuracy":([0-9.]+))"))) << r.out;
@@ -357,7 +358,7 @@ TEST_F(Cli, ResumeAfterThreeEpochsEqualsSixEpochsStraight) {
   EXPECT_NE(done.err.find("already holds 3 epochs"), std::string::npos) << done.err;
   const Result other = run("train --data digits --layers 8 --epochs 6 --resume run.ckpt");
   EXPECT_EQ(other.status, 2);
-  EXPECT_NE(other.err.find("use the same network flags"), std::string::npos) << other.err;
+  EXPECT_NE(other.err.find("--layers: the checkpoint is for a 64-16-10 relu/softmax float32 network, not 64-8-10"), std::string::npos) << other.err;
 }
 
 TEST_F(Cli, SameSeedTwiceGivesTheSameHistoryAndModel) {
@@ -384,11 +385,18 @@ TEST_F(Cli, DivergenceStopsWithAnErrorAndKeepsTheLastGoodCheckpoint) {
   const std::string common = "train --data iris --layers 8 --normalize standard --batch-size 16 --quiet ";
   ASSERT_EQ(run(common + "--epochs 2 --checkpoint good.ckpt").status, 0);
   const std::string before = read("good.ckpt");
-  const Result r = run(common + "--epochs 6 --resume good.ckpt --checkpoint good.ckpt --lr 1e30 --out never.dnn");
+  // A run that diverges leaves the checkpoint it would overwrite as it was.
+  const Result r = run(common + "--epochs 6 --checkpoint good.ckpt --lr 1e30 --out never.dnn");
   EXPECT_EQ(r.status, 1);
-  EXPECT_EQ(r.err.rfind("deepnet: error: epoch 3, step ", 0), 0u) << r.err;
+  EXPECT_EQ(r.err.rfind("deepnet: error: epoch 1, step ", 0), 0u) << r.err;
   EXPECT_NE(r.err.find("layer "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("try a smaller learning rate"), std::string::npos) << r.err;
+  EXPECT_EQ(read("good.ckpt"), before);
+  EXPECT_FALSE(fs::exists(dir_ / "never.dnn"));
+  // Resuming it with another learning rate is not the same run: refused, naming the flag.
+  const Result other = run(common + "--epochs 6 --resume good.ckpt --checkpoint good.ckpt --lr 1e30 --out never.dnn");
+  EXPECT_EQ(other.status, 2);
+  EXPECT_EQ(other.err.rfind("deepnet: error: --lr: the checkpoint was trained with learning_rate 0.001, this run asks for 1e+30", 0), 0u) << other.err;
   EXPECT_EQ(read("good.ckpt"), before);
   EXPECT_FALSE(fs::exists(dir_ / "never.dnn"));
 }
@@ -537,7 +545,18 @@ TEST_F(CliWithModel, UnwritableOutputKeepsThePreviousFile) {
 TEST_F(Cli, ConflictingAndOutOfRangeFlagsAreUsageErrors) {
   write("d.csv", "a,y\n1,0\n2,1\n3,0\n4,1\n");
   for (const std::string& args :
-       {std::string("train --data d.csv --test d.csv --val-split 0.5"), std::string("train --data d.csv --val-split 1.5"),
+       {std::string("train --data d.csv --validation d.csv --val-split 0.5"), std::string("train --data d.csv --val-split 1.5"),
+        std::string("train --data d.csv --test d.csv --validation d.csv"),
+        // Flags that contradict each other or would do nothing (issue #12).
+        std::string("train --data d.csv --iterations 10 --optimizer adam"),
+        std::string("train --data d.csv --iterations 10 --batch-size 2"),
+        std::string("train --data d.csv --iterations 10 --epochs 3"),
+        std::string("train --data d.csv --iterations 10 --checkpoint c.ckpt"),
+        std::string("train --data d.csv --print-every 10"), std::string("train --data d.csv --momentum 0.5"),
+        std::string("train --data d.csv --optimizer momentum --beta1 0.8"),
+        std::string("train --data d.csv --val-split 0.5 --patience 2 --min-delta -1"),
+        std::string("train --data d.csv --min-delta 0.1"), std::string("train --data d.csv --seed -1"),
+        std::string("train --data d.csv --task maybe"),
         std::string("train --data d.csv --normalize zscore"), std::string("train --data d.csv --threads 0"),
         std::string("train --data d.csv --delimiter pipe"), std::string("train --data d.csv --output linear --dtype float16"),
         std::string("train --data d.csv --iterations 0"), std::string("train --data d.csv --print-every 0")}) {
@@ -660,7 +679,7 @@ TEST_F(Cli, NumericalFaultsAreErrorsOrHandledNeverNaNModels) {
   const Result r = run("train --data beyond.csv --layers 4 --epochs 2 --normalize none --out beyond.dnn");
   EXPECT_EQ(r.status, 3) << r.err;
   EXPECT_NE(r.err.find("beyond.csv: feature 0 of example 1 is 1e+300"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("--dtype float64"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("train in float64"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir_ / "beyond.dnn"));
   // In float64 it fits, but its spread does not: the standard normaliser says so.
   const Result spread = run("train --data beyond.csv --layers 4 --epochs 2 --normalize standard --dtype float64 --out b64.dnn");

@@ -144,14 +144,21 @@ TEST(ModelFile, RefusesToSaveNonFiniteParameters) {
   EXPECT_THROW(serialize_model(model), Error);
 }
 
+TEST(ModelFile, TrainingSettingsRoundTripInOrder) {
+  Model model = trained_model<float>();
+  model.training.settings = {{"optimizer", "adam"}, {"batch_size", "128"}, {"normalization", "standard"}, {"empty", ""}};
+  const Model back = parse_model(serialize_model(model), "m.dnn");
+  EXPECT_EQ(back.training.settings, model.training.settings);
+}
+
 TEST(ModelFile, WrongMagicFutureVersionAndByteOrderAreNamed) {
   const std::string good = serialize_model(trained_model<float>());
   std::string bad = good;
   bad[0] = 'X';
   EXPECT_EQ(error_of(bad), "m.dnn: byte 0: not a deepnet model file (expected the magic bytes 'DEEPNETM')");
   bad = good;
-  bad[8] = 2;
-  EXPECT_EQ(error_of(bad), "m.dnn: byte 8: format version 2 is newer than this deepnet reads (1); upgrade deepnet to load it");
+  bad[8] = 3;
+  EXPECT_EQ(error_of(bad), "m.dnn: byte 8: format version 3 is newer than this deepnet reads (2); upgrade deepnet to load it");
   bad = good;
   std::swap(bad[12], bad[15]);
   EXPECT_NE(error_of(bad).find("byte order mark"), std::string::npos);

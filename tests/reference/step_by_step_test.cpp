@@ -143,6 +143,66 @@ TEST(StepByStep, LModelBackward) {
   expect_matrix_near(dA0, c["expected_grad_wrt_input_X_printed_as_dA1_in_v3"], "dX");
 }
 
+// The Network's fused training path (bias, activation and derivative fused
+// into the passes around each product) and the plain course kernels
+// (linear_activation_forward, output/activation/linear backward) side by side
+// on the L_model_backward case's X, W1, b1, W2, b2, Y: both must give the same
+// caches and gradients.
+TEST(StepByStep, FusedNetworkAgreesWithThePlainCourseKernels) {
+  const json& c = cases()["L_model_backward"];
+  const json& l1 = c["layer1"];
+  const json& l2 = c["layer2"];
+  const Matrix<double> X = matrix(l1["A_prev"]), Y = matrix(c["Y"]);
+  const Matrix<double> W1 = matrix(l1["W"]), b1 = matrix(l1["b"]), W2 = matrix(l2["W"]), b2 = matrix(l2["b"]);
+  Architecture arch;
+  arch.sizes = {static_cast<int>(W1.cols()), static_cast<int>(W1.rows()), static_cast<int>(W2.rows())};
+  arch.hidden_activations = {Activation::relu};
+  arch.output = Output::sigmoid;
+  Network<double> net(arch);
+  net.W(1) = W1;
+  net.b(1) = b1;
+  net.W(2) = W2;
+  net.b(2) = b2;
+  net.forward(X);
+  net.zero_grad();
+  Matrix<double> dX;
+  net.backward(Y, &dX);
+
+  // The plain kernels, one equation at a time.
+  const Eigen::Index m = X.cols();
+  Matrix<double> Z1(W1.rows(), m), A1(W1.rows(), m), Z2(W2.rows(), m), A2(W2.rows(), m);
+  linear_activation_forward<double>(X, W1, b1, Activation::relu, 0.01, Z1, A1, 1);
+  linear_activation_forward<double>(A1, W2, b2, Activation::sigmoid, 0.01, Z2, A2, 2);
+  Matrix<double> dZ2(Z2.rows(), m);
+  output_backward<double>(A2, Y, dZ2);  // dZ[L] = A[L] - Y
+  Matrix<double> dW2 = Matrix<double>::Zero(W2.rows(), W2.cols()), db2 = Matrix<double>::Zero(W2.rows(), 1);
+  Matrix<double> dA1(A1.rows(), m);
+  linear_backward<double>(dZ2, A1, W2, dW2, db2, &dA1, 2);
+  Matrix<double> dZ1(Z1.rows(), m);
+  activation_backward<double>(Activation::relu, dA1, Z1, dZ1);
+  Matrix<double> dW1 = Matrix<double>::Zero(W1.rows(), W1.cols()), db1 = Matrix<double>::Zero(W1.rows(), 1);
+  Matrix<double> dA0(X.rows(), m);
+  linear_backward<double>(dZ1, X, W1, dW1, db1, &dA0, 1);
+
+  auto expect_same = [](const auto& fused, const Matrix<double>& plain, const char* what) {
+    ASSERT_EQ(fused.rows(), plain.rows()) << what;
+    ASSERT_EQ(fused.cols(), plain.cols()) << what;
+    for (Eigen::Index i = 0; i < plain.rows(); ++i)
+      for (Eigen::Index j = 0; j < plain.cols(); ++j)
+        EXPECT_NEAR(fused(i, j), plain(i, j), 1e-12 * (1 + std::abs(plain(i, j)))) << what << "(" << i << ", " << j << ")";
+  };
+  expect_same(net.Z(1), Z1, "Z1");
+  expect_same(net.A(1), A1, "A1");
+  expect_same(net.A(2), A2, "A2");
+  expect_same(net.dW(2), dW2, "dW2");
+  expect_same(net.db(2), db2, "db2");
+  expect_same(net.dW(1), dW1, "dW1");
+  expect_same(net.db(1), db1, "db1");
+  expect_same(dX, dA0, "dX");
+  // And neither path is trivial: the gradients are not all zero.
+  EXPECT_GT(dW1.norm(), 0.0);
+}
+
 TEST(StepByStep, UpdateParameters) {
   const json& c = cases()["update_parameters"];
   Network<double> net(Architecture{{4, 3, 1}, {Activation::relu}, Output::sigmoid});

@@ -1,0 +1,678 @@
+// The training pipeline (fit.hpp): task -> targets -> normaliser -> network ->
+// initialisation -> training -> scores -> Model.
+#include "deepnet/fit.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <set>
+
+namespace deepnet {
+
+namespace {
+
+std::string number_text(double value) {
+  char text[40];
+  std::snprintf(text, sizeof text, "%.17g", value);
+  // The shortest text that reads back as the same double.
+  for (int precision = 1; precision <= 17; ++precision) {
+    char shorter[40];
+    std::snprintf(shorter, sizeof shorter, "%.*g", precision, value);
+    if (std::strtod(shorter, nullptr) == value) return shorter;
+  }
+  return text;
+}
+
+std::string list_text(const std::vector<double>& values) {
+  std::string text;
+  for (double v : values) text += (text.empty() ? "" : ",") + number_text(v);
+  return text;
+}
+
+// X in the training precision. A value beyond float32's range would silently
+// become infinite: a data error naming the example and feature instead.
+template <typename T>
+Matrix<T> in_precision(const Matrix<double>& X, const std::string& source) {
+  if constexpr (sizeof(T) == sizeof(float)) {
+    const double largest = static_cast<double>(std::numeric_limits<float>::max());
+    for (Eigen::Index j = 0; j < X.cols(); ++j)
+      for (Eigen::Index i = 0; i < X.rows(); ++i)
+        if (std::abs(X(i, j)) > largest && std::isfinite(X(i, j)))
+          throw Error(source + ": feature " + std::to_string(i) + " of example " + std::to_string(j) + " is " +
+                      number_text(X(i, j)) +
+                      " after normalisation, beyond float32's range (3.4e38); train in float64, standardise "
+                      "the features, or rescale the data");
+  }
+  return X.cast<T>();
+}
+
+template <typename T>
+PartScore score_network(Network<T>& net, const std::string& name, const Matrix<double>& X_normalized,
+                        const Matrix<T>& labels, const std::string& source) {
+  const Matrix<T> X = in_precision<T>(X_normalized, source);
+  PartScore score;
+  score.name = name;
+  score.examples = X.cols();
+  const Matrix<T> predictions = net.predict(X);  // leaves the forward caches at X
+  score.cost = net.cost(make_targets<T>(net.architecture().output, net.units(net.layers()), labels));
+  std::vector<double> predicted(static_cast<std::size_t>(predictions.cols())), truth(predicted.size());
+  for (Eigen::Index j = 0; j < predictions.cols(); ++j) {
+    predicted[static_cast<std::size_t>(j)] = static_cast<double>(predictions(0, j));
+    truth[static_cast<std::size_t>(j)] = static_cast<double>(labels(0, j));
+  }
+  if (net.architecture().output == Output::linear)
+    score.mse = mse_of(predicted, truth);
+  else
+    score.accuracy = accuracy_of(predicted, truth);
+  return score;
+}
+
+double default_learning_rate(const FitSettings& s) {
+  if (s.full_batch_gd) return 0.0075;
+  const OptimizerKind k = s.optimizer.kind;
+  return k == OptimizerKind::sgd || k == OptimizerKind::momentum || k == OptimizerKind::nesterov ? 0.01 : 1e-3;
+}
+
+void check_settings(const FitSettings& s) {
+  auto positive_finite = [](double v) { return std::isfinite(v) && v > 0; };
+  if (s.hidden_activations.empty()) throw SettingError("hidden_activations", "expected at least one activation");
+  if (!s.hidden_layers.empty() && s.hidden_activations.size() != 1 && s.hidden_activations.size() != s.hidden_layers.size())
+    throw SettingError("hidden_activations", std::to_string(s.hidden_activations.size()) + " activations for " +
+                                                 std::to_string(s.hidden_layers.size()) +
+                                                 " hidden layers; give one, or one per hidden layer");
+  for (std::size_t l = 0; l < s.hidden_layers.size(); ++l)
+    if (s.hidden_layers[l] < 1)
+      throw SettingError("hidden_layers", "hidden layer " + std::to_string(l + 1) + ": expected at least 1 unit, got " +
+                                              std::to_string(s.hidden_layers[l]));
+  if (!positive_finite(s.init_scale)) throw SettingError("init_scale", "expected a finite value > 0, got " + number_text(s.init_scale));
+  if (!std::isfinite(s.leaky_slope)) throw SettingError("leaky_slope", "expected a finite value, got " + number_text(s.leaky_slope));
+  if (s.learning_rate != 0 && !positive_finite(s.learning_rate))
+    throw SettingError("learning_rate", "expected a finite learning rate > 0, got " + number_text(s.learning_rate));
+  if (s.validation_fraction != 0 && !(s.validation_fraction > 0 && s.validation_fraction < 1))
+    throw SettingError("validation_fraction", "expected a fraction between 0 and 1, got " + number_text(s.validation_fraction));
+  try {
+    Rng check_seed(s.seed, s.rng);  // numpy mode takes seeds below 2^32
+  } catch (const Error& e) {
+    throw SettingError("seed", e.what());
+  }
+  if (s.full_batch_gd) {
+    if (s.iterations < 1) throw SettingError("iterations", "expected at least 1, got " + std::to_string(s.iterations));
+    if (s.record_every < 1) throw SettingError("record_every", "expected at least 1, got " + std::to_string(s.record_every));
+    if (s.optimizer.kind != OptimizerKind::sgd)
+      throw SettingError("optimizer", "full-batch gradient descent (the course's loop) updates with plain gradient "
+                                      "descent; " + std::string(to_string(s.optimizer.kind)) +
+                                      " belongs to mini-batch training, which counts epochs, not iterations");
+    const std::pair<bool, const char*> minibatch_only[] = {
+        {s.l2 != 0, "l2"}, {!s.dropout.empty(), "dropout"}, {s.clip_norm != 0, "clip_norm"},
+        {s.balanced_class_weights || !s.class_weights.empty(), "class_weights"}, {s.patience != 0, "patience"},
+        {s.checkpoint_every != 0, "checkpoint_every"}, {s.epochs != 0, "epochs"}, {s.drop_last, "drop_last"},
+        {s.schedule.kind != ScheduleKind::constant || s.schedule.warmup_epochs != 0, "schedule"}};
+    for (const auto& [given, name] : minibatch_only)
+      if (given)
+        throw SettingError(name, "belongs to mini-batch training, not to full-batch gradient descent for a number of "
+                                 "iterations (the course's loop)");
+    if (s.batch_size != 128 && s.batch_size != 0)
+      throw SettingError("batch_size", "full-batch gradient descent uses every example in each step; a batch size of " +
+                                           std::to_string(s.batch_size) + " belongs to mini-batch training");
+    return;
+  }
+  if (s.epochs < 0) throw SettingError("epochs", "expected at least 1 (or 0: until converged), got " + std::to_string(s.epochs));
+  if (s.max_epochs < 1) throw SettingError("max_epochs", "expected at least 1, got " + std::to_string(s.max_epochs));
+  if (!(s.tolerance >= 0 && std::isfinite(s.tolerance))) throw SettingError("tolerance", "expected a finite value >= 0");
+  if (s.n_iter_no_change < 1) throw SettingError("n_iter_no_change", "expected at least 1");
+  if (s.batch_size < 0) throw SettingError("batch_size", "expected a number of examples, or 0 for all of them");
+  if (!(std::isfinite(s.l2) && s.l2 >= 0)) throw SettingError("l2", "expected a finite value >= 0, got " + number_text(s.l2));
+  if (!(std::isfinite(s.clip_norm) && s.clip_norm >= 0)) throw SettingError("clip_norm", "expected a finite value >= 0");
+  if (s.patience < 0) throw SettingError("patience", "expected 0 (off) or more epochs, got " + std::to_string(s.patience));
+  if (!(std::isfinite(s.min_delta) && s.min_delta >= 0))
+    throw SettingError("min_delta", "expected a finite value >= 0 (the smallest improvement that counts), got " +
+                                        number_text(s.min_delta));
+  if (s.min_delta != 0 && s.patience == 0)
+    throw SettingError("min_delta", "only counts for early stopping, which is off (patience 0)");
+  if (s.checkpoint_every < 0) throw SettingError("checkpoint_every", "expected 0 (none) or more epochs");
+  for (double w : s.class_weights)
+    if (!(std::isfinite(w) && w >= 0)) throw SettingError("class_weights", "weights must be finite and >= 0");
+  if (s.balanced_class_weights && !s.class_weights.empty())
+    throw SettingError("class_weights", "give balanced weights or one weight per class, not both");
+  if (!s.dropout.empty() && s.hidden_layers.empty())
+    throw SettingError("dropout", "the network has no hidden layer to drop units from");
+  if (!s.dropout.empty() && s.dropout.size() != 1 && s.dropout.size() != s.hidden_layers.size())
+    throw SettingError("dropout", std::to_string(s.dropout.size()) + " probabilities for " +
+                                      std::to_string(s.hidden_layers.size()) + " hidden layers; give one, or one per layer");
+  for (double p : s.dropout)
+    if (!(p >= 0 && p < 1)) throw SettingError("dropout", "expected probabilities in [0, 1), got " + number_text(p));
+  const OptimizerKind k = s.optimizer.kind;
+  const OptimizerSettings defaults;
+  if (s.optimizer.momentum != defaults.momentum && k != OptimizerKind::momentum && k != OptimizerKind::nesterov)
+    throw SettingError("momentum", "is used by the momentum and nesterov optimizers, not by " + std::string(to_string(k)));
+  if (s.optimizer.rho != defaults.rho && k != OptimizerKind::rmsprop)
+    throw SettingError("rho", "is used by rmsprop, not by " + std::string(to_string(k)));
+  if ((s.optimizer.beta1 != defaults.beta1 || s.optimizer.beta2 != defaults.beta2) && k != OptimizerKind::adam &&
+      k != OptimizerKind::adamw)
+    throw SettingError("beta1", "beta1 and beta2 are used by adam and adamw, not by " + std::string(to_string(k)));
+  if (s.optimizer.weight_decay != defaults.weight_decay && k != OptimizerKind::adamw)
+    throw SettingError("weight_decay", "is adamw's decoupled weight decay; " + std::string(to_string(k)) +
+                                           " does not use it (for L2 on the cost use l2)");
+  try {
+    s.optimizer.validate();
+  } catch (const Error& e) {
+    throw SettingError("optimizer", e.what());
+  }
+  Schedule schedule = s.schedule;
+  schedule.alpha = s.learning_rate != 0 ? s.learning_rate : default_learning_rate(s);
+  try {
+    schedule.validate();
+  } catch (const Error& e) {
+    throw SettingError("schedule", e.what());
+  }
+}
+
+TargetEncoding encoding_for(const Dataset& train, const FitSettings& s, const TaskChoice& task) {
+  TargetEncoding encoding;
+  if (s.encoding) {
+    encoding = *s.encoding;
+  } else if (task.task == Task::regress) {
+    encoding.output = Output::linear;
+  } else {
+    encoding = infer_target_encoding(train);  // whole numbers or names: classes
+  }
+  if (!s.output || *s.output == encoding.output) return encoding;
+  const Output wanted = *s.output;
+  if (wanted == Output::linear) {
+    if (!train.class_names.empty())
+      throw SettingError("output", "linear: the labels in " + train.source + " are names, not numbers");
+    encoding = TargetEncoding{};
+    encoding.output = Output::linear;
+  } else if (encoding.output == Output::linear) {
+    throw SettingError("output", std::string(to_string(wanted)) + ": the labels in " + train.source +
+                                     " are regression targets, not classes");
+  } else if (wanted == Output::sigmoid && encoding.classes.size() > 2) {
+    throw SettingError("output", "sigmoid: " + train.source + " has " + std::to_string(encoding.classes.size()) +
+                                     " classes; one sigmoid unit takes 2 (use softmax)");
+  } else {
+    encoding.output = wanted;  // softmax for 2 classes
+  }
+  return encoding;
+}
+
+template <typename T>
+Matrix<T> labels_of(const TargetEncoding& encoding, const Dataset& data) {
+  return encode_labels<T>(encoding, targets_in_encoding(data, encoding));
+}
+
+std::vector<std::pair<std::string, std::string>> without_run_length(
+    std::vector<std::pair<std::string, std::string>> settings) {
+  std::erase_if(settings, [](const auto& kv) { return kv.first == "epochs" || kv.first == "max_epochs"; });
+  return settings;
+}
+
+template <typename T>
+FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSettings& s, const FitPlan& plan,
+                    const Normalizer& normalizer, const Matrix<double>& X_train, const Matrix<double>* X_val, const FitCallbacks& callbacks,
+                    const Checkpoint* resume) {
+  FitResult result;
+  result.plan = plan;
+  const Architecture& arch = plan.architecture;
+  const Matrix<T> X = in_precision<T>(X_train, train.source);
+  const Matrix<T> labels = labels_of<T>(plan.encoding, train);
+  const Matrix<T> Y = make_targets<T>(arch.output, arch.sizes.back(), labels);
+  Matrix<T> val_labels;
+  if (validation) {
+    val_labels = labels_of<T>(plan.encoding, *validation);
+    make_targets<T>(arch.output, arch.sizes.back(), val_labels);  // range check before training
+  }
+
+  Model& model = result.model;
+  model.architecture = arch;
+  model.float64 = sizeof(T) == 8;
+  model.encoding = plan.encoding;
+  model.feature_names = train.feature_names;
+  model.target_name = train.target_name;
+  model.training.seed = s.seed;
+  model.training.rng = std::string(to_string(s.rng));
+  model.training.init = std::string(to_string(plan.init));
+  model.training.optimizer = s.full_batch_gd ? "gd" : std::string(to_string(s.optimizer.kind));
+  model.training.learning_rate = plan.learning_rate;
+  model.training.deepnet_version = DEEPNET_VERSION;
+  model.training.settings = describe_settings(s, plan);
+  char fingerprint[24];
+  std::snprintf(fingerprint, sizeof fingerprint, "%016llx", static_cast<unsigned long long>(data_fingerprint(train)));
+  model.training.settings.emplace_back("data_fingerprint", fingerprint);
+  model.normalizer = normalizer;
+  auto with_parameters = [&model](const std::vector<double>& parameters, std::int64_t steps, double final_cost) {
+    Model m = model;
+    m.parameters = parameters;
+    m.training.iterations = steps;
+    m.training.final_cost = final_cost;
+    return m;
+  };
+
+  Network<T> network(arch);
+  if (s.full_batch_gd) {
+    Rng rng(s.seed, s.rng);
+    initialize(network, plan.init, rng, s.init_scale);
+    GradientDescentOptions options;
+    options.learning_rate = plan.learning_rate;
+    options.iterations = s.iterations;
+    options.record_every = s.record_every;
+    options.on_record = callbacks.on_record;
+    options.on_iteration = callbacks.on_iteration;
+    result.cost_history = train_gradient_descent(network, X, Y, options);
+    model = with_parameters(std::vector<double>(network.parameters().begin(), network.parameters().end()), s.iterations,
+                            result.cost_history.back().cost);
+  } else {
+    std::vector<double> class_of_example(static_cast<std::size_t>(labels.cols()));
+    for (Eigen::Index j = 0; j < labels.cols(); ++j) class_of_example[static_cast<std::size_t>(j)] = labels(0, j);
+    MiniBatchOptions options;
+    options.epochs = s.epochs > 0 ? s.epochs : s.max_epochs;
+    options.tolerance = s.epochs > 0 ? 0 : s.tolerance;
+    options.n_iter_no_change = s.epochs > 0 ? 0 : s.n_iter_no_change;
+    options.batch_size = s.batch_size;
+    options.drop_last = s.drop_last;
+    options.optimizer = s.optimizer;
+    options.schedule = s.schedule;
+    options.schedule.alpha = plan.learning_rate;
+    options.l2 = s.l2;
+    options.dropout = s.dropout;
+    options.clip_norm = s.clip_norm;
+    options.example_weights = example_weights(s, train, plan.encoding, class_of_example);
+    options.patience = s.patience;
+    options.min_delta = s.min_delta;
+    options.seed = s.seed;
+    options.on_epoch = callbacks.on_epoch;
+    options.on_step = callbacks.on_step;
+    if (s.patience > 0 && !validation)
+      throw SettingError("patience", "early stopping needs validation data (a validation set or validation_fraction)");
+    Matrix<double> Y_val, val_labels_double;
+    ValidationSet val;
+    if (validation) {
+      val_labels_double = val_labels.template cast<double>();
+      Y_val = make_targets<double>(arch.output, arch.sizes.back(), val_labels_double);
+      val.X = X_val;
+      val.Y = &Y_val;
+      if (arch.output != Output::linear) val.labels = &val_labels_double;
+    }
+    TrainerState resume_state;
+    const TrainerState* resume_from = nullptr;
+    if (resume) {
+      if (resume->model.architecture.describe() != arch.describe() || resume->model.float64 != (sizeof(T) == 8))
+        throw SettingError("architecture", "the checkpoint is for a " + resume->model.architecture.describe() + " " +
+                                               (resume->model.float64 ? "float64" : "float32") + " network, not " +
+                                               arch.describe() + " " + (sizeof(T) == 8 ? "float64" : "float32") +
+                                               "; a resumed run must use the same network settings");
+      if (!resume->model.training.settings.empty()) {
+        const auto before = without_run_length(resume->model.training.settings);
+        const auto now = without_run_length(model.training.settings);
+        std::map<std::string, std::string> then(before.begin(), before.end());
+        for (const auto& [key, value] : now) {
+          const auto found = then.find(key);
+          const std::string old = found == then.end() ? std::string("(not recorded)") : found->second;
+          if (old != value)
+            throw SettingError(key, key == "data_fingerprint"
+                                        ? "the checkpoint was trained on other data (fingerprint " + old +
+                                              ", this data " + value + ")"
+                                        : "the checkpoint was trained with " + key + " " + old + ", this run asks for " +
+                                              value + "; a resumed run must use the same settings");
+        }
+      }
+      if (resume->state.epochs_done >= options.epochs)
+        throw SettingError("epochs", std::to_string(options.epochs) + " is the total, and the checkpoint already holds " +
+                                         std::to_string(resume->state.epochs_done) + " epochs");
+      resume_state = resume->state;
+      resume_from = &resume_state;
+    } else {
+      Rng rng(s.seed, s.rng);
+      initialize(network, plan.init, rng, s.init_scale);
+    }
+    if (callbacks.on_checkpoint && s.checkpoint_every > 0) {
+      options.checkpoint_every = s.checkpoint_every;
+      options.on_checkpoint = [&](const TrainerState& state) {
+        const double cost = state.history.back().train_cost;
+        const std::int64_t epochs = static_cast<std::int64_t>(state.history.size());
+        Checkpoint c;
+        c.model = with_parameters(state.parameters, epochs, cost);
+        c.state = state;
+        const bool best = s.patience > 0 && !state.best_parameters.empty();
+        const Model final_model = with_parameters(best ? state.best_parameters : state.parameters, epochs, cost);
+        callbacks.on_checkpoint(c, final_model, state.finished);
+      };
+    }
+    result.state = train_minibatch<T>(network, X, Y, val, options, resume_from);
+    result.best_epoch = s.patience > 0 && !result.state.best_parameters.empty() ? result.state.best_epoch : 0;
+    result.converged = s.epochs > 0 || result.state.converged;
+    if (!result.converged)
+      result.warnings.push_back("training did not converge in " + std::to_string(options.epochs) +
+                                " epochs (the training cost still improved by more than " + number_text(s.tolerance) +
+                                " within the last " + std::to_string(s.n_iter_no_change) +
+                                " epochs); allow more epochs or raise the learning rate");
+    model = with_parameters(result.state.parameters, static_cast<std::int64_t>(result.state.history.size()),
+                            result.state.history.back().train_cost);
+  }
+
+  result.scores.push_back(score_network(network, "training", X_train, labels, train.source));
+  if (validation) result.scores.push_back(score_network(network, "validation", *X_val, val_labels, validation->source));
+  return result;
+}
+
+}  // namespace
+
+Task parse_task(std::string_view name) {
+  if (name == "auto") return Task::automatic;
+  if (name == "classify" || name == "classification") return Task::classify;
+  if (name == "regress" || name == "regression") return Task::regress;
+  throw Error("task: expected auto, classify or regress, got '" + std::string(name) + "'");
+}
+
+std::string_view to_string(Task task) {
+  switch (task) {
+    case Task::automatic: return "auto";
+    case Task::classify: return "classification";
+    case Task::regress: return "regression";
+  }
+  return "?";
+}
+
+TaskChoice choose_task(const Dataset& data, Task requested) {
+  if (data.targets.empty()) throw Error(data.source + ": no examples");
+  TaskChoice choice;
+  const std::string label = data.target_name.empty() ? std::string("the label") : "the label '" + data.target_name + "'";
+  if (!data.class_names.empty()) {
+    if (requested == Task::regress)
+      throw SettingError("task", "regression needs numeric labels, but " + label + " in " + data.source +
+                                     " holds names such as '" + data.class_names.front() + "'");
+    choice.task = Task::classify;
+    choice.reason = label + " holds names (" + std::to_string(data.class_names.size()) + " distinct)";
+  } else {
+    std::map<double, std::int64_t> counts;
+    std::size_t first_fraction = data.targets.size();
+    for (std::size_t j = 0; j < data.targets.size(); ++j) {
+      const double t = data.targets[j];
+      if (!std::isfinite(t)) throw Error(data.source + ": example " + std::to_string(j + 1) + ": the label is not finite");
+      if (t != std::floor(t) && first_fraction == data.targets.size()) first_fraction = j;
+      ++counts[t];
+    }
+    const std::size_t m = data.targets.size(), K = counts.size();
+    if (first_fraction < m) {
+      if (requested == Task::classify)
+        throw SettingError("task", "classification needs whole-number or named labels, but " + label + " in " +
+                                       data.source + " is " + number_text(data.targets[first_fraction]) +
+                                       " on example " + std::to_string(first_fraction + 1));
+      choice.task = Task::regress;
+      choice.reason = label + " has values that are not whole numbers (" +
+                      number_text(data.targets[first_fraction]) + " on example " + std::to_string(first_fraction + 1) + ")";
+    } else {
+      const double per_value = static_cast<double>(m) / static_cast<double>(K);
+      const double lowest = counts.begin()->first, highest = counts.rbegin()->first;
+      const bool class_ids = (lowest == 0 || lowest == 1) && highest - lowest + 1 == static_cast<double>(K);
+      char text[200];
+      std::snprintf(text, sizeof text, "%zu distinct whole numbers (%s..%s) over %zu examples, %.1f per value", K,
+                    number_text(lowest).c_str(), number_text(highest).c_str(), m, per_value);
+      const bool quantity = K > 10 && (per_value < 5 || !class_ids);
+      if (requested == Task::automatic) {
+        choice.task = quantity ? Task::regress : Task::classify;
+        choice.reason = label + " has " + text +
+                        (quantity ? (per_value < 5 ? ": too few examples per value to be classes"
+                                                   : ": not the class ids 0..K-1 or 1..K, so a quantity")
+                                  : ": few enough distinct values to be classes");
+      } else {
+        choice.task = requested;
+        choice.reason = label + " has " + text + " (as asked)";
+      }
+    }
+    if (choice.task == Task::classify) {
+      std::vector<std::string> single;
+      for (const auto& [value, count] : counts)
+        if (count == 1) single.push_back(number_text(value));
+      if (!single.empty() && K > 1) {
+        std::string listed;
+        for (std::size_t k = 0; k < single.size() && k < 5; ++k) listed += (k ? ", " : "") + single[k];
+        if (single.size() > 5) listed += ", ...";
+        choice.warnings.push_back(std::to_string(single.size()) + " of " + std::to_string(K) + " classes in " +
+                                  data.source + " have a single example (" + listed +
+                                  "): a classifier cannot learn them; is the label a quantity (regression)?");
+      }
+    }
+  }
+  if (choice.task == Task::classify && !data.class_names.empty()) {
+    std::map<std::string, std::int64_t> counts;
+    for (double t : data.targets) ++counts[data.class_names.at(static_cast<std::size_t>(t))];
+    std::vector<std::string> single;
+    for (const auto& [name, count] : counts)
+      if (count == 1) single.push_back(name);
+    if (!single.empty())
+      choice.warnings.push_back(std::to_string(single.size()) + " of " + std::to_string(counts.size()) +
+                                " classes in " + data.source + " have a single example ('" + single.front() +
+                                "'" + (single.size() > 1 ? ", ..." : "") + ")");
+  }
+  return choice;
+}
+
+FitPlan plan_fit(const Dataset& train, const FitSettings& s) {
+  check_settings(s);
+  if (train.examples() < 1) throw Error(train.source + ": no examples to train on");
+  FitPlan plan;
+  plan.full_batch_gd = s.full_batch_gd;
+  if (s.encoding) {
+    plan.task.task = s.encoding->output == Output::linear ? Task::regress : Task::classify;
+    plan.task.reason = "as given";
+  } else {
+    plan.task = choose_task(train, s.task);
+  }
+  plan.encoding = encoding_for(train, s, plan.task);
+  Architecture& arch = plan.architecture;
+  arch.output = plan.encoding.output;
+  arch.sizes.push_back(static_cast<int>(train.features()));
+  for (int n : s.hidden_layers) arch.sizes.push_back(n);
+  arch.sizes.push_back(plan.encoding.output_units());
+  arch.hidden_activations = s.hidden_activations;
+  arch.leaky_slope = s.leaky_slope;
+  try {
+    arch.validate();
+  } catch (const Error& e) {
+    throw SettingError("hidden_layers", e.what());
+  }
+  if (s.init) {
+    plan.init = *s.init;
+  } else {
+    const Activation first = s.hidden_activations.front();
+    plan.init = first == Activation::relu || first == Activation::leaky_relu ? InitScheme::he : InitScheme::xavier;
+  }
+  if (s.normalization) {
+    plan.normalization = *s.normalization;
+  } else if (train.uint8_pixels) {
+    plan.normalization = Normalization::div255;
+    plan.normalization_reason = "8-bit image data";
+  } else if (s.full_batch_gd) {
+    plan.normalization = Normalization::none;
+    plan.normalization_reason = "the course's full-batch loop takes the data as it is";
+  } else {
+    plan.normalization = Normalization::standard;
+    plan.normalization_reason = "features on their own scales; mean 0, standard deviation 1, stored in the model";
+  }
+  plan.learning_rate = s.learning_rate != 0 ? s.learning_rate : default_learning_rate(s);
+  if (!s.class_weights.empty() && plan.encoding.output != Output::linear &&
+      s.class_weights.size() != plan.encoding.classes.size())
+    throw SettingError("class_weights", std::to_string(s.class_weights.size()) + " weights for " +
+                                            std::to_string(plan.encoding.classes.size()) +
+                                            " classes; give balanced or one per class");
+  if ((s.balanced_class_weights || !s.class_weights.empty()) && plan.encoding.output == Output::linear)
+    throw SettingError("class_weights", "the labels are regression targets, not classes");
+  return plan;
+}
+
+FitResult fit(const Dataset& train_in, const Dataset* validation_in, const FitSettings& s, const FitCallbacks& callbacks,
+              const Checkpoint* resume) {
+  FitPlan plan = plan_fit(train_in, s);
+  if (validation_in && s.validation_fraction > 0)
+    throw SettingError("validation_fraction", "a validation set is given too; use one of them");
+  // A split of the training data: stratified for classes, seeded.
+  std::pair<Dataset, Dataset> parts;
+  const Dataset* train = &train_in;
+  const Dataset* validation = validation_in;
+  if (s.validation_fraction > 0) {
+    parts = split_dataset(train_in, s.validation_fraction, plan.encoding.output != Output::linear, s.seed);
+    train = &parts.first;
+    validation = &parts.second;
+  }
+  if (validation && validation->features() != train->features())
+    throw Error(validation->source + ": has " + std::to_string(validation->features()) +
+                " features but the training data " + train->source + " has " + std::to_string(train->features()));
+  if (callbacks.on_plan) callbacks.on_plan(plan, *train, validation);
+
+  const Normalizer normalizer = Normalizer::fit(plan.normalization, train->X);
+  Matrix<double> X_train = train->X;
+  normalizer.apply(X_train);
+  Matrix<double> X_val;
+  if (validation) {
+    X_val = validation->X;
+    normalizer.apply(X_val);
+  }
+  FitResult result = s.float64 ? fit_typed<double>(*train, validation, s, plan, normalizer, X_train, &X_val, callbacks, resume)
+                               : fit_typed<float>(*train, validation, s, plan, normalizer, X_train, &X_val, callbacks, resume);
+  result.warnings.insert(result.warnings.begin(), plan.task.warnings.begin(), plan.task.warnings.end());
+  return result;
+}
+
+PartScore score_model(const Model& model, const Dataset& data, const std::string& name) {
+  if (data.features() != model.architecture.sizes.front())
+    throw Error(data.source + ": has " + std::to_string(data.features()) + " features but the model expects n[0] = " +
+                std::to_string(model.architecture.sizes.front()));
+  Matrix<double> X = data.X;
+  model.normalizer.apply(X);
+  if (model.float64) {
+    Network<double> net = model.network<double>();
+    return score_network(net, name, X, labels_of<double>(model.encoding, data), data.source);
+  }
+  Network<float> net = model.network<float>();
+  return score_network(net, name, X, labels_of<float>(model.encoding, data), data.source);
+}
+
+double accuracy_of(const std::vector<double>& predicted, const std::vector<double>& truth) {
+  if (predicted.size() != truth.size() || truth.empty())
+    throw Error("accuracy: " + std::to_string(predicted.size()) + " predictions for " + std::to_string(truth.size()) +
+                " labels");
+  std::size_t correct = 0;
+  for (std::size_t j = 0; j < truth.size(); ++j) correct += predicted[j] == truth[j];
+  return static_cast<double>(correct) / static_cast<double>(truth.size());
+}
+
+double mse_of(const std::vector<double>& predicted, const std::vector<double>& truth) {
+  if (predicted.size() != truth.size() || truth.empty())
+    throw Error("mse: " + std::to_string(predicted.size()) + " predictions for " + std::to_string(truth.size()) +
+                " targets");
+  double sum = 0;
+  for (std::size_t j = 0; j < truth.size(); ++j) sum += (predicted[j] - truth[j]) * (predicted[j] - truth[j]);
+  return sum / static_cast<double>(truth.size());
+}
+
+std::vector<double> example_weights(const FitSettings& s, const Dataset& train, const TargetEncoding& encoding,
+                                    const std::vector<double>& class_of_example) {
+  std::vector<double> weights;
+  if (s.balanced_class_weights || !s.class_weights.empty()) {
+    const std::size_t K = encoding.classes.size();
+    std::vector<double> per_class = s.class_weights;
+    if (s.balanced_class_weights) {
+      // w_c = m / (K * count_c), as scikit-learn's "balanced"
+      std::vector<double> count(K, 0.0);
+      for (double c : class_of_example) count[static_cast<std::size_t>(c)] += 1;
+      per_class.assign(K, 0.0);
+      for (std::size_t k = 0; k < K; ++k)
+        per_class[k] = count[k] > 0 ? static_cast<double>(class_of_example.size()) / (static_cast<double>(K) * count[k]) : 0.0;
+    }
+    for (double c : class_of_example) weights.push_back(per_class.at(static_cast<std::size_t>(c)));
+  }
+  if (!train.weights.empty()) {
+    if (weights.empty()) weights.assign(train.weights.size(), 1.0);
+    for (std::size_t j = 0; j < weights.size(); ++j) weights[j] *= train.weights[j];
+  }
+  return weights;
+}
+
+std::vector<std::pair<std::string, std::string>> describe_settings(const FitSettings& s, const FitPlan& plan) {
+  std::vector<std::pair<std::string, std::string>> d;
+  auto add = [&d](const char* key, std::string value) { d.emplace_back(key, std::move(value)); };
+  std::string activations;
+  for (Activation a : s.hidden_activations) activations += (activations.empty() ? "" : ",") + std::string(to_string(a));
+  add("task", std::string(to_string(plan.task.task)));
+  add("network", plan.architecture.describe());
+  add("hidden_activations", activations);
+  add("dtype", s.float64 ? "float64" : "float32");
+  add("init", std::string(to_string(plan.init)));
+  if (plan.init == InitScheme::small) add("init_scale", number_text(s.init_scale));
+  add("rng", std::string(to_string(s.rng)));
+  add("seed", std::to_string(s.seed));
+  add("normalization", std::string(to_string(plan.normalization)));
+  add("learning_rate", number_text(plan.learning_rate));
+  if (s.validation_fraction > 0) add("validation_fraction", number_text(s.validation_fraction));
+  if (s.full_batch_gd) {
+    add("mode", "full-batch gradient descent");
+    add("iterations", std::to_string(s.iterations));
+    return d;
+  }
+  add("mode", "mini-batch");
+  add("optimizer", std::string(to_string(s.optimizer.kind)));
+  switch (s.optimizer.kind) {
+    case OptimizerKind::momentum:
+    case OptimizerKind::nesterov: add("momentum", number_text(s.optimizer.momentum)); break;
+    case OptimizerKind::rmsprop:
+      add("rho", number_text(s.optimizer.rho));
+      add("epsilon", number_text(s.optimizer.epsilon));
+      break;
+    case OptimizerKind::adamw: add("weight_decay", number_text(s.optimizer.weight_decay)); [[fallthrough]];
+    case OptimizerKind::adam:
+      add("beta1", number_text(s.optimizer.beta1));
+      add("beta2", number_text(s.optimizer.beta2));
+      add("epsilon", number_text(s.optimizer.epsilon));
+      break;
+    case OptimizerKind::sgd: break;
+  }
+  add("batch_size", s.batch_size == 0 ? std::string("full") : std::to_string(s.batch_size));
+  if (s.drop_last) add("drop_last", "yes");
+  if (s.epochs > 0) {
+    add("epochs", std::to_string(s.epochs));
+  } else {
+    add("max_epochs", std::to_string(s.max_epochs));
+    add("tolerance", number_text(s.tolerance));
+    add("n_iter_no_change", std::to_string(s.n_iter_no_change));
+  }
+  add("schedule", std::string(to_string(s.schedule.kind)));
+  switch (s.schedule.kind) {
+    case ScheduleKind::step:
+      add("lr_step", std::to_string(s.schedule.step_size));
+      add("lr_gamma", number_text(s.schedule.gamma));
+      break;
+    case ScheduleKind::exponential: add("lr_gamma", number_text(s.schedule.gamma)); break;
+    case ScheduleKind::inverse_time: add("lr_decay", number_text(s.schedule.decay)); break;
+    case ScheduleKind::cosine: add("min_lr", number_text(s.schedule.min_lr)); break;
+    case ScheduleKind::constant: break;
+  }
+  if (s.schedule.warmup_epochs > 0) add("warmup", std::to_string(s.schedule.warmup_epochs));
+  if (s.l2 != 0) add("l2", number_text(s.l2));
+  if (!s.dropout.empty()) add("dropout", list_text(s.dropout));
+  if (s.clip_norm != 0) add("clip_norm", number_text(s.clip_norm));
+  if (s.balanced_class_weights) add("class_weights", "balanced");
+  if (!s.class_weights.empty()) add("class_weights", list_text(s.class_weights));
+  if (s.patience > 0) {
+    add("patience", std::to_string(s.patience));
+    add("min_delta", number_text(s.min_delta));
+  }
+  return d;
+}
+
+std::uint64_t data_fingerprint(const Dataset& data) {
+  std::uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a, 64 bit
+  auto mix = [&h](const void* bytes, std::size_t size) {
+    const auto* p = static_cast<const unsigned char*>(bytes);
+    for (std::size_t k = 0; k < size; ++k) h = (h ^ p[k]) * 0x100000001b3ull;
+  };
+  const std::int64_t shape[2] = {static_cast<std::int64_t>(data.X.rows()), static_cast<std::int64_t>(data.X.cols())};
+  mix(shape, sizeof shape);
+  mix(data.X.data(), static_cast<std::size_t>(data.X.size()) * sizeof(double));
+  mix(data.targets.data(), data.targets.size() * sizeof(double));
+  for (const std::string& name : data.class_names) mix(name.data(), name.size() + 1);
+  return h;
+}
+
+}  // namespace deepnet
