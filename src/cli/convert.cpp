@@ -37,7 +37,7 @@ NumericArray course_array(const std::vector<double>& flat, std::size_t offset, s
 
 int run_export(const ExportSettings& s) {
   const Model model = with_exit_code(exit_model, [&] { return load_model(s.model); });
-  std::vector<std::pair<std::string, NumericArray>> arrays;
+  std::vector<std::pair<std::string, NpzArray>> arrays;
   const auto& n = model.architecture.sizes;
   std::size_t offset = 0;
   for (int l = 1; l <= model.architecture.layers(); ++l) {
