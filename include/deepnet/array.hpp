@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 namespace deepnet {
@@ -25,17 +26,31 @@ struct NumericArray {
 
 // NPY (numpy's format, versions 1.0-3.0): C and Fortran order; bool, int8-64,
 // uint8-64, float16/32/64, little and big endian. Values come back in C order.
+// load_npy also reads a gzip-compressed NPY file (.npy.gz), by its magic bytes.
 // Throws Error naming the file and byte offset of the problem.
 NumericArray load_npy(const std::string& path);
 NumericArray parse_npy(const std::string& bytes, const std::string& name);
+
+// Text arrays of NPY files: numpy's unicode strings ('<U' N: N UTF-32
+// characters per element, zero-padded) and byte strings ('|S' N), as UTF-8
+// with the trailing zeros numpy drops removed. Order as NumericArray.
+struct StringArray {
+  std::vector<std::size_t> shape;
+  std::vector<std::string> values;  // product(shape) strings, row-major, UTF-8
+};
+StringArray parse_npy_strings(const std::string& bytes, const std::string& name);
 
 // NPZ: a zip archive of NPY files (stored or deflated, as np.savez and
 // np.savez_compressed write them). Keys are the names without ".npy".
 std::vector<std::string> npz_keys(const std::string& path);
 NumericArray load_npz_array(const std::string& path, const std::string& key);
-// Writes an NPZ (stored, uncompressed) that numpy.load reads; dtype "<f4" or
-// "<f8" per array (default "<f8"). Atomic: the old file survives any failure.
-void save_npz(const std::string& path, const std::vector<std::pair<std::string, NumericArray>>& arrays);
+StringArray load_npz_strings(const std::string& path, const std::string& key);
+// Writes an NPZ (stored, uncompressed) that numpy.load reads (without
+// allow_pickle). Numbers: dtype "<f4" or "<f8" per array (default "<f8");
+// strings: valid UTF-8 without NUL characters, written as '<U' N with N the
+// longest string's characters (at least 1). Atomic: the old file survives any failure.
+using NpzArray = std::variant<NumericArray, StringArray>;
+void save_npz(const std::string& path, const std::vector<std::pair<std::string, NpzArray>>& arrays);
 
 // HDF5 through libhdf5: one dataset by its path in the file (with or without a
 // leading "/"), any numeric type; dtype is a byte-order-free name ("uint8",

@@ -1,7 +1,6 @@
 // The model file: see docs/model-format.md for the byte layout.
 #include "deepnet/model_file.hpp"
 
-#include <array>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -9,6 +8,7 @@
 
 #include "deepnet/error.hpp"
 #include "io/atomic_write.hpp"
+#include "io/crc32c.hpp"
 #include "io/read_file.hpp"
 
 namespace deepnet {
@@ -22,23 +22,6 @@ constexpr std::uint32_t format_version = 2;
 constexpr std::uint32_t byte_order_mark = 0x01020304;
 constexpr std::size_t header_size = 24;  // magic, version, byte order mark, payload size
 constexpr std::size_t trailer_size = 4;  // CRC-32C
-
-// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), table-driven.
-std::uint32_t crc32c(const char* data, std::size_t size) {
-  static const std::array<std::uint32_t, 256> table = [] {
-    std::array<std::uint32_t, 256> t{};
-    for (std::uint32_t i = 0; i < 256; ++i) {
-      std::uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }();
-  std::uint32_t crc = 0xFFFFFFFFu;
-  for (std::size_t k = 0; k < size; ++k)
-    crc = table[(crc ^ static_cast<unsigned char>(data[k])) & 0xFF] ^ (crc >> 8);
-  return crc ^ 0xFFFFFFFFu;
-}
 
 // Stable one-byte codes: the enums' order in C++ may change, the file's may not.
 constexpr Activation activation_codes[] = {Activation::sigmoid, Activation::tanh, Activation::relu,
@@ -147,7 +130,7 @@ std::string seal(const char (&magic)[8], const std::string& payload) {
   w.u32(byte_order_mark);
   w.u64(payload.size());
   w.bytes() += payload;
-  w.u32(crc32c(w.bytes().data(), w.bytes().size()));
+  w.u32(io::crc32c(w.bytes().data(), w.bytes().size()));
   return std::move(w.bytes());
 }
 
@@ -175,7 +158,7 @@ std::size_t unseal(const std::string& bytes, const char (&magic)[8], const std::
   const std::size_t crc_at = header_size + static_cast<std::size_t>(payload);
   Reader trailer(bytes, crc_at, bytes.size(), name);
   const std::uint32_t stored = trailer.u32("checksum");
-  const std::uint32_t actual = crc32c(bytes.data(), crc_at);
+  const std::uint32_t actual = io::crc32c(bytes.data(), crc_at);
   if (stored != actual)
     throw Error(name + ": byte " + std::to_string(crc_at) + ": checksum mismatch (stored CRC-32C " +
                 std::to_string(stored) + ", computed " + std::to_string(actual) + "); the file is corrupt");

@@ -1,12 +1,10 @@
 // NPY and NPZ, numpy's array files, read and written without numpy.
-// NPY: the format of numpy.lib.format, versions 1.0, 2.0 and 3.0.
-// NPZ: a zip archive of KEY.npy members (PKWARE APPNOTE.TXT 6.3), stored or
-// deflated, with the ZIP64 extensions that np.savez puts in every local header.
-// Every length a file claims is checked against the bytes actually there, and
-// against the memory limit (deepnet/limits.hpp), before anything is read or
-// allocated on its account: these readers take untrusted input.
-#include <zlib.h>
-
+// NPY: the format of numpy.lib.format, versions 1.0, 2.0 and 3.0, raw or
+// gzip-compressed (.npy.gz). NPZ: a zip archive of KEY.npy members; the zip
+// container itself is zip.cpp. Every length a file claims is checked against
+// the bytes actually there, and against the memory limit (deepnet/limits.hpp),
+// before anything is read or allocated on its account: these readers take
+// untrusted input.
 #include <algorithm>
 #include <bit>
 #include <charconv>
@@ -14,56 +12,34 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <limits>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "deepnet/array.hpp"
 #include "deepnet/error.hpp"
 #include "deepnet/limits.hpp"
 #include "io/atomic_write.hpp"
+#include "io/byte_text.hpp"
 #include "io/read_file.hpp"
+#include "io/zip.hpp"
 
 namespace deepnet {
 
 namespace {
 
+using io::append_little_endian;
+using io::hex32;
+using io::little_endian;
+using io::printable;
+
 constexpr std::string_view kNpyMagic{"\x93NUMPY", 6};
 // numpy 1.x allows 32 dimensions, numpy 2 allows 64.
 constexpr std::size_t kMaxDimensions = 64;
-
-std::uint64_t little_endian(std::string_view bytes, std::size_t at, std::size_t width) {
-  std::uint64_t value = 0;
-  for (std::size_t k = width; k-- > 0;) value = value << 8 | static_cast<unsigned char>(bytes[at + k]);
-  return value;
-}
-
-void append_little_endian(std::string& out, std::uint64_t value, std::size_t width) {
-  for (std::size_t k = 0; k < width; ++k) out += static_cast<char>((value >> (8 * k)) & 0xff);
-}
-
-// Text from a file, made safe to put in a message: control bytes escaped, long text cut.
-std::string printable(std::string_view text) {
-  constexpr std::size_t kShown = 60;
-  std::string out;
-  for (std::size_t k = 0; k < text.size() && k < kShown; ++k) {
-    const auto c = static_cast<unsigned char>(text[k]);
-    if (c < 0x20 || c == 0x7f) {
-      char escaped[5];
-      std::snprintf(escaped, sizeof escaped, "\\x%02x", c);
-      out += escaped;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (text.size() > kShown) out += "...";
-  return out;
-}
 
 // One byte of a file for a message, quoted, non-ASCII escaped.
 std::string byte_text(char byte) {
@@ -72,12 +48,6 @@ std::string byte_text(char byte) {
   char escaped[7];
   std::snprintf(escaped, sizeof escaped, "'\\x%02x'", c);
   return escaped;
-}
-
-std::string hex32(std::uint32_t value) {
-  char text[11];
-  std::snprintf(text, sizeof text, "0x%08x", static_cast<unsigned>(value));
-  return text;
 }
 
 // As Python prints a tuple: (), (3,), (3, 4).
@@ -99,24 +69,14 @@ std::optional<std::size_t> element_count(const std::vector<std::size_t>& shape) 
   return count;
 }
 
-std::uint32_t crc32_of(std::string_view data) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  for (std::size_t at = 0; at < data.size();) {
-    const std::size_t n = std::min<std::size_t>(data.size() - at, std::size_t(1) << 30);  // uInt lengths
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(data.data() + at), static_cast<uInt>(n));
-    at += n;
-  }
-  return static_cast<std::uint32_t>(crc);
-}
-
 // ---------------------------------------------------------------------------
 // NPY
 
-enum class Kind { boolean, signed_integer, unsigned_integer, floating };
+enum class Kind { boolean, signed_integer, unsigned_integer, floating, unicode, bytes };
 
 struct ElementType {
   Kind kind = Kind::floating;
-  std::size_t size = 8;
+  std::size_t size = 8;  // bytes per element (unicode: 4 per character)
   bool big_endian = false;
 };
 
@@ -147,8 +107,9 @@ std::string what_kind_is(char kind) {
 }
 
 // A numpy type string: byte order ('<' little, '>' big, '|' not applicable,
-// '=' or none native), kind letter, size in bytes.
-ElementType parse_descr(const std::string& descr, const std::string& name) {
+// '=' or none native), kind letter, size in bytes (characters for 'U').
+// Numbers, or with `text` strings: 'U' N (N UTF-32 characters) or 'S' N (N bytes).
+ElementType parse_descr(const std::string& descr, const std::string& name, bool text) {
   std::string_view rest = descr;
   char order = '=';
   if (!rest.empty() && std::string_view("<>|=").find(rest[0]) != std::string_view::npos) {
@@ -166,6 +127,19 @@ ElementType parse_descr(const std::string& descr, const std::string& name) {
   type.size = size;
   type.big_endian = order == '>' || (order != '<' && std::endian::native == std::endian::big);
   const bool integer_size = size == 1 || size == 2 || size == 4 || size == 8;
+  if (text) {
+    if (has_size && kind == 'U' && size <= std::numeric_limits<std::size_t>::max() / 4) {
+      type.kind = Kind::unicode;
+      type.size = size * 4;
+      return type;
+    }
+    if (has_size && (kind == 'S' || kind == 'a')) {
+      type.kind = Kind::bytes;
+      return type;
+    }
+    throw Error(name + ": header: 'descr' is '" + printable(descr) + "'" + what_kind_is(kind) +
+                "; expected a string dtype such as '<U8' (unicode) or '|S8' (bytes)");
+  }
   if (has_size) {
     if (kind == 'b' && size == 1) {
       type.kind = Kind::boolean;
@@ -398,21 +372,24 @@ std::vector<double> decode_elements(std::string_view data, const ElementType& ty
       if (type.size == 4) decode_as<float>(data, swap, values, to_double);
       if (type.size == 8) decode_as<double>(data, swap, values, to_double);
       break;
+    case Kind::unicode:
+    case Kind::bytes:
+      break;  // parse_descr admits these only for text
   }
   return values;
 }
 
 // `values` in Fortran (column-major) order, returned in C (row-major) order.
-std::vector<double> fortran_to_c_order(const std::vector<double>& values,
-                                       const std::vector<std::size_t>& shape) {
+template <typename T>
+std::vector<T> fortran_to_c_order(std::vector<T> values, const std::vector<std::size_t>& shape) {
   if (values.empty() || shape.size() < 2) return values;
   const std::size_t rank = shape.size();
   std::vector<std::size_t> c_stride(rank, 1), index(rank, 0);
   for (std::size_t k = rank - 1; k-- > 0;) c_stride[k] = c_stride[k + 1] * shape[k + 1];
-  std::vector<double> c_order(values.size());
+  std::vector<T> c_order(values.size());
   std::size_t c_position = 0;
-  for (double value : values) {
-    c_order[c_position] = value;
+  for (T& value : values) {
+    c_order[c_position] = std::move(value);
     for (std::size_t k = 0; k < rank; ++k) {  // Fortran order: the first index runs fastest
       if (++index[k] < shape[k]) {
         c_position += c_stride[k];
@@ -425,7 +402,17 @@ std::vector<double> fortran_to_c_order(const std::vector<double>& values,
   return c_order;
 }
 
-NumericArray parse_npy_bytes(std::string_view bytes, const std::string& name) {
+// An NPY file's header and where its data lies, checked against the file's size.
+struct NpyContents {
+  NpyHeader header;
+  ElementType type;
+  std::size_t count = 0;      // elements
+  std::size_t data_start = 0;  // byte offset of the data in the file
+  std::string_view data;      // exactly count * type.size bytes
+  std::string layout;         // "shape (2, 3) of '<f8'", for messages
+};
+
+NpyContents parse_npy_contents(std::string_view bytes, const std::string& name, bool text) {
   for (std::size_t k = 0; k < kNpyMagic.size(); ++k) {
     if (k == bytes.size())
       throw Error(
@@ -458,9 +445,9 @@ NumericArray parse_npy_bytes(std::string_view bytes, const std::string& name) {
   // can only matter inside a 'descr' this reader rejects anyway.
   const NpyHeader header =
       HeaderParser(bytes.substr(header_start, header_length), header_start, name).parse();
-  const ElementType type = parse_descr(header.descr, name);
+  const ElementType type = parse_descr(header.descr, name, text);
   const std::optional<std::size_t> count = element_count(header.shape);
-  if (!count || *count > std::numeric_limits<std::size_t>::max() / type.size)
+  if (!count || (type.size && *count > std::numeric_limits<std::size_t>::max() / type.size))
     throw Error(name + ": header: 'shape' " + shape_text(header.shape) +
                 " has more elements than can be addressed in memory");
   const std::size_t data_start = header_start + header_length;
@@ -476,16 +463,100 @@ NumericArray parse_npy_bytes(std::string_view bytes, const std::string& name) {
                 ": expected the end of the file after the array data (" + layout + "), found " +
                 std::to_string(present - data_bytes) + " more bytes");
 
+  return {header, type, *count, data_start, bytes.substr(data_start, data_bytes), layout};
+}
+
+NumericArray parse_npy_bytes(std::string_view bytes, const std::string& name) {
+  const NpyContents npy = parse_npy_contents(bytes, name, false);
   // The values become doubles, 8 bytes each (count <= the file's bytes, so no overflow),
   // and twice that while a Fortran-order array is reordered.
-  check_memory(*count * sizeof(double) * (header.fortran_order ? 2 : 1),
-               name + ": header: " + layout + " claims " + std::to_string(*count) + " values = ",
-               header.fortran_order ? " as double, twice while reordering" : " as double");
+  check_memory(npy.count * sizeof(double) * (npy.header.fortran_order ? 2 : 1),
+               name + ": header: " + npy.layout + " claims " + std::to_string(npy.count) + " values = ",
+               npy.header.fortran_order ? " as double, twice while reordering" : " as double");
   NumericArray array;
-  array.shape = header.shape;
-  array.dtype = header.descr;
-  array.values = decode_elements(bytes.substr(data_start, data_bytes), type, *count);
-  if (header.fortran_order) array.values = fortran_to_c_order(array.values, array.shape);
+  array.shape = npy.header.shape;
+  array.dtype = npy.header.descr;
+  array.values = decode_elements(npy.data, npy.type, npy.count);
+  if (npy.header.fortran_order) array.values = fortran_to_c_order(std::move(array.values), array.shape);
+  return array;
+}
+
+// UTF-8 of one code point; false for a value that is no Unicode character.
+bool append_utf8(std::string& out, std::uint32_t c) {
+  if (c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) return false;
+  if (c < 0x80) {
+    out += static_cast<char>(c);
+  } else if (c < 0x800) {
+    out += static_cast<char>(0xc0 | (c >> 6));
+    out += static_cast<char>(0x80 | (c & 0x3f));
+  } else if (c < 0x10000) {
+    out += static_cast<char>(0xe0 | (c >> 12));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
+    out += static_cast<char>(0x80 | (c & 0x3f));
+  } else {
+    out += static_cast<char>(0xf0 | (c >> 18));
+    out += static_cast<char>(0x80 | ((c >> 12) & 0x3f));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
+    out += static_cast<char>(0x80 | (c & 0x3f));
+  }
+  return true;
+}
+
+// The code points of UTF-8 text; nullopt (with the byte of the fault) when it is not valid UTF-8.
+std::optional<std::vector<std::uint32_t>> decode_utf8(std::string_view text, std::size_t& fault) {
+  std::vector<std::uint32_t> points;
+  for (std::size_t k = 0; k < text.size();) {
+    const auto lead = static_cast<unsigned char>(text[k]);
+    const std::size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xe ? 3 : (lead >> 3) == 0x1e ? 4 : 0;
+    fault = k;
+    if (length == 0 || text.size() - k < length) return std::nullopt;
+    std::uint32_t c = length == 1 ? lead : lead & (0x7f >> length);
+    for (std::size_t b = 1; b < length; ++b) {
+      const auto next = static_cast<unsigned char>(text[k + b]);
+      if ((next & 0xc0) != 0x80) return std::nullopt;
+      c = c << 6 | (next & 0x3f);
+    }
+    constexpr std::uint32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
+    std::string check;
+    if (c < smallest[length] || !append_utf8(check, c)) return std::nullopt;  // overlong, surrogate, too large
+    points.push_back(c);
+    k += length;
+  }
+  return points;
+}
+
+StringArray parse_npy_string_bytes(std::string_view bytes, const std::string& name) {
+  const NpyContents npy = parse_npy_contents(bytes, name, true);
+  // Each string takes its object and at most the bytes of its element (UTF-8
+  // needs no more than UTF-32), twice while a Fortran-order array is reordered.
+  const std::uint64_t object = sizeof(std::string);
+  if (npy.count > std::numeric_limits<std::uint64_t>::max() / 4 / object)
+    throw Error(name + ": header: 'shape' " + shape_text(npy.header.shape) + " has more elements than can be addressed in memory");
+  check_memory((npy.count * object + npy.data.size()) * (npy.header.fortran_order ? 2 : 1),
+               name + ": header: " + npy.layout + " claims " + std::to_string(npy.count) + " strings = ",
+               npy.header.fortran_order ? " as text, twice while reordering" : " as text");
+  StringArray array;
+  array.shape = npy.header.shape;
+  array.values.resize(npy.count);
+  const bool swap = npy.type.big_endian != (std::endian::native == std::endian::big);
+  for (std::size_t k = 0; k < npy.count; ++k) {
+    const std::string_view element = npy.data.substr(k * npy.type.size, npy.type.size);
+    std::string& text = array.values[k];
+    if (npy.type.kind == Kind::bytes) {
+      text = std::string(element.substr(0, element.find_last_not_of('\0') + 1));
+      continue;
+    }
+    std::size_t used = element.size() / 4;  // numpy drops trailing NULs
+    while (used > 0 && little_endian(element, 4 * (used - 1), 4) == 0) --used;
+    for (std::size_t c = 0; c < used; ++c) {
+      const auto* p = reinterpret_cast<const unsigned char*>(element.data() + 4 * c);
+      const std::uint32_t point = load_element<std::uint32_t>(p, swap);
+      if (!append_utf8(text, point))
+        throw Error(name + ": byte " + std::to_string(npy.data_start + k * npy.type.size + 4 * c) + ": element " +
+                    std::to_string(k) + " holds " + hex32(point) + ", which is not a Unicode character");
+    }
+  }
+  if (npy.header.fortran_order) array.values = fortran_to_c_order(std::move(array.values), array.shape);
   return array;
 }
 
@@ -493,37 +564,65 @@ NumericArray parse_npy_bytes(std::string_view bytes, const std::string& name) {
 // padding, and the size of the whole NPY file.
 struct NpyLayout {
   std::string header;
-  bool single = false;  // float32, else float64
+  bool single = false;        // numbers: float32, else float64
+  std::size_t width = 0;      // strings: characters per element
+  std::vector<std::vector<std::uint32_t>> text;  // strings: the code points of each
   std::uint64_t size = 0;
 };
 
-// numpy.lib.format.write_array's layout: version 1.0 unless the header needs
-// more than 65535 bytes; the header padded with spaces and a newline so that
-// the data starts at a multiple of 64 bytes.
-NpyLayout npy_layout(const NumericArray& array, const std::string& context) {
-  if (!array.dtype.empty() && array.dtype != "<f4" && array.dtype != "<f8")
-    throw Error(context + "dtype '" + printable(array.dtype) + "' cannot be saved; expected '<f4' or '<f8'");
-  NpyLayout layout;
-  layout.single = array.dtype == "<f4";
-  const std::optional<std::size_t> count = element_count(array.shape);
-  if (!count || *count != array.values.size())
-    throw Error(context + "has " + std::to_string(array.values.size()) + " values, but its shape " +
-                shape_text(array.shape) + " needs " +
-                (count ? std::to_string(*count) : "more than fit in memory"));
-  std::string dict = std::string("{'descr': '") + (layout.single ? "<f4" : "<f8") +
-                     "', 'fortran_order': False, 'shape': " + shape_text(array.shape) + ", }";
+// numpy.lib.format.write_array's header: version 1.0 unless the header needs
+// more than 65535 bytes; padded with spaces and a newline so that the data
+// starts at a multiple of 64 bytes.
+std::string npy_header(const std::string& descr, const std::vector<std::size_t>& shape) {
+  std::string dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape_text(shape) + ", }";
   const auto padded_length = [&](std::size_t prefix) {
     return (prefix + dict.size() + 1 + 63) / 64 * 64 - prefix;
   };
   const int major = padded_length(10) <= 0xffff ? 1 : 2;
   dict.append(padded_length(major == 1 ? 10 : 12) - dict.size() - 1, ' ');
   dict += '\n';
-  layout.header = kNpyMagic;
-  layout.header += static_cast<char>(major);
-  layout.header += '\0';
-  append_little_endian(layout.header, dict.size(), major == 1 ? 2 : 4);
-  layout.header += dict;
+  std::string header(kNpyMagic);
+  header += static_cast<char>(major);
+  header += '\0';
+  append_little_endian(header, dict.size(), major == 1 ? 2 : 4);
+  return header + dict;
+}
+
+void check_count(const std::vector<std::size_t>& shape, std::size_t values, const std::string& context) {
+  const std::optional<std::size_t> count = element_count(shape);
+  if (!count || *count != values)
+    throw Error(context + "has " + std::to_string(values) + " values, but its shape " + shape_text(shape) +
+                " needs " + (count ? std::to_string(*count) : "more than fit in memory"));
+}
+
+NpyLayout npy_layout(const NumericArray& array, const std::string& context) {
+  if (!array.dtype.empty() && array.dtype != "<f4" && array.dtype != "<f8")
+    throw Error(context + "dtype '" + printable(array.dtype) + "' cannot be saved; expected '<f4' or '<f8'");
+  check_count(array.shape, array.values.size(), context);
+  NpyLayout layout;
+  layout.single = array.dtype == "<f4";
+  layout.header = npy_header(layout.single ? "<f4" : "<f8", array.shape);
   layout.size = layout.header.size() + array.values.size() * (layout.single ? 4 : 8);
+  return layout;
+}
+
+// '<U' N with N the longest string's characters (at least 1, as numpy makes it).
+NpyLayout npy_layout(const StringArray& array, const std::string& context) {
+  check_count(array.shape, array.values.size(), context);
+  NpyLayout layout;
+  layout.width = 1;
+  for (std::size_t k = 0; k < array.values.size(); ++k) {
+    std::size_t fault = 0;
+    std::optional<std::vector<std::uint32_t>> points = decode_utf8(array.values[k], fault);
+    if (!points)
+      throw Error(context + "string " + std::to_string(k) + " is not valid UTF-8 at byte " + std::to_string(fault));
+    if (std::find(points->begin(), points->end(), 0u) != points->end())
+      throw Error(context + "string " + std::to_string(k) + " holds a NUL character, which numpy would drop");
+    layout.width = std::max(layout.width, points->size());
+    layout.text.push_back(std::move(*points));
+  }
+  layout.header = npy_header("<U" + std::to_string(layout.width), array.shape);
+  layout.size = layout.header.size() + array.values.size() * layout.width * 4;
   return layout;
 }
 
@@ -538,281 +637,11 @@ void append_npy_data(std::string& out, const NumericArray& array, bool single) {
   }
 }
 
-// ---------------------------------------------------------------------------
-// ZIP (NPZ)
-
-constexpr std::uint32_t kLocalHeaderSignature = 0x04034b50;    // PK\3\4
-constexpr std::uint32_t kCentralHeaderSignature = 0x02014b50;  // PK\1\2
-constexpr std::uint32_t kEndSignature = 0x06054b50;            // PK\5\6
-constexpr std::uint32_t kZip64EndSignature = 0x06064b50;       // PK\6\6
-constexpr std::uint32_t kZip64LocatorSignature = 0x07064b50;   // PK\6\7
-constexpr std::size_t kLocalHeaderSize = 30;
-constexpr std::size_t kCentralHeaderSize = 46;
-constexpr std::size_t kEndSize = 22;
-constexpr std::size_t kZip64EndSize = 56;
-constexpr std::size_t kZip64LocatorSize = 20;
-constexpr std::uint64_t kMax16 = 0xffff;      // 16-bit fields at this value: see the ZIP64 record
-constexpr std::uint64_t kMax32 = 0xffffffff;  // 32-bit fields at this value: see the ZIP64 extra field
-constexpr std::uint16_t kZip64ExtraId = 0x0001;
-// Deflate's densest code expands one compressed byte to at most 1032 bytes;
-// a little more allows for tiny members.
-constexpr std::uint64_t kMaxDeflateRatio = 1100;
-constexpr std::uint16_t kDosDate1980 = (0 << 9) | (1 << 5) | 1;  // 1980-01-01, what np.savez writes too
-
-struct ZipMember {
-  std::string name;
-  std::uint64_t flags = 0, method = 0;
-  std::uint32_t crc = 0;
-  std::uint64_t compressed_size = 0, uncompressed_size = 0, local_header_offset = 0;
-};
-
-// Random access to an archive; reads only what is asked for, so listing the
-// keys or loading one array of a large NPZ does not read the whole file.
-class ArchiveFile {
- public:
-  explicit ArchiveFile(const std::string& path) : path_(path) {
-    std::error_code ignored;
-    if (std::filesystem::is_directory(path, ignored)) throw Error(path + ": is a directory, expected a file");
-    in_.open(path, std::ios::binary);
-    if (!in_) throw Error(path + ": cannot open the file for reading");
-    in_.seekg(0, std::ios::end);
-    const std::streamoff end = in_.tellg();
-    if (end < 0) throw Error(path + ": cannot determine the size of the file");
-    size_ = static_cast<std::uint64_t>(end);
+void append_npy_text(std::string& out, const NpyLayout& layout) {
+  for (const std::vector<std::uint32_t>& points : layout.text) {
+    for (std::uint32_t c : points) append_little_endian(out, c, 4);
+    out.append(4 * (layout.width - points.size()), '\0');
   }
-
-  const std::string& path() const { return path_; }
-  std::uint64_t size() const { return size_; }
-  bool holds(std::uint64_t offset, std::uint64_t length) const {
-    return length <= size_ && offset <= size_ - length;
-  }
-
-  // Only for ranges that holds() accepted.
-  std::string read(std::uint64_t offset, std::uint64_t length) {
-    std::string bytes(static_cast<std::size_t>(length), '\0');
-    in_.clear();
-    in_.seekg(static_cast<std::streamoff>(offset));
-    in_.read(bytes.data(), static_cast<std::streamsize>(length));
-    if (!in_ || in_.gcount() != static_cast<std::streamsize>(length))
-      throw Error(path_ + ": byte " + std::to_string(offset) + ": read error");
-    return bytes;
-  }
-
- private:
-  std::string path_;
-  std::ifstream in_;
-  std::uint64_t size_ = 0;
-};
-
-// The ZIP64 extended information extra field holds, in this order, those of
-// the uncompressed size, compressed size and local header offset whose 32-bit
-// field is 0xFFFFFFFF (APPNOTE 4.5.3).
-void apply_zip64_extra(std::string_view extra, ZipMember& member, const std::string& context) {
-  std::size_t at = 0;
-  while (extra.size() - at >= 4) {
-    const std::uint64_t id = little_endian(extra, at, 2), length = little_endian(extra, at + 2, 2);
-    if (extra.size() - at - 4 < length)
-      throw Error(context + "an extra field runs past the end of its record");
-    if (id == kZip64ExtraId) {
-      const std::string_view field = extra.substr(at + 4, length);
-      std::size_t used = 0;
-      for (std::uint64_t* value :
-           {&member.uncompressed_size, &member.compressed_size, &member.local_header_offset}) {
-        if (*value != kMax32) continue;
-        if (field.size() - used < 8)
-          throw Error(context + "the ZIP64 extra field is too short for the sizes and offset it must hold");
-        *value = little_endian(field, used, 8);
-        used += 8;
-      }
-    }
-    at += 4 + length;
-  }
-}
-
-std::vector<ZipMember> read_zip_directory(ArchiveFile& file) {
-  const std::string& path = file.path();
-  // The end record is the last 22 bytes, followed by a comment of at most 65535 bytes.
-  const std::uint64_t tail_size = std::min<std::uint64_t>(file.size(), kEndSize + kMax16);
-  const std::uint64_t tail_start = file.size() - tail_size;
-  const std::string tail = file.read(tail_start, tail_size);
-  std::optional<std::size_t> end_in_tail;
-  for (std::size_t k = tail.size() >= kEndSize ? tail.size() - kEndSize + 1 : 0; k-- > 0;) {
-    if (little_endian(tail, k, 4) == kEndSignature &&
-        little_endian(tail, k + 20, 2) <= tail.size() - kEndSize - k) {
-      end_in_tail = k;
-      break;
-    }
-  }
-  if (!end_in_tail) {
-    const bool is_npy = file.size() >= kNpyMagic.size() && file.read(0, kNpyMagic.size()) == kNpyMagic;
-    throw Error(path + ": not a zip archive (no end-of-central-directory record); expected an NPZ file" +
-                (is_npy ? " (this is an NPY file, for load_npy)" : " as numpy.savez writes it"));
-  }
-  const std::uint64_t end_offset = tail_start + *end_in_tail;
-  const std::string_view end = std::string_view(tail).substr(*end_in_tail, kEndSize);
-  std::uint64_t disk = little_endian(end, 4, 2), directory_disk = little_endian(end, 6, 2);
-  std::uint64_t entries_here = little_endian(end, 8, 2), entries = little_endian(end, 10, 2);
-  std::uint64_t directory_size = little_endian(end, 12, 4), directory_offset = little_endian(end, 16, 4);
-
-  // A ZIP64 locator right before the end record points to the 64-bit end record.
-  if (end_offset >= kZip64LocatorSize) {
-    const std::uint64_t locator_offset = end_offset - kZip64LocatorSize;
-    const std::string locator = file.read(locator_offset, kZip64LocatorSize);
-    if (little_endian(locator, 0, 4) == kZip64LocatorSignature) {
-      const std::uint64_t record_offset = little_endian(locator, 8, 8);
-      if (!file.holds(record_offset, kZip64EndSize))
-        throw Error(path + ": byte " + std::to_string(locator_offset + 8) +
-                    ": the ZIP64 locator points to byte " + std::to_string(record_offset) +
-                    ", past the end of the file (" + std::to_string(file.size()) + " bytes)");
-      const std::string record = file.read(record_offset, kZip64EndSize);
-      if (little_endian(record, 0, 4) != kZip64EndSignature)
-        throw Error(path + ": byte " + std::to_string(record_offset) +
-                    ": expected the ZIP64 end-of-central-directory record (PK\\6\\6)");
-      disk = little_endian(record, 16, 4);
-      directory_disk = little_endian(record, 20, 4);
-      entries_here = little_endian(record, 24, 8);
-      entries = little_endian(record, 32, 8);
-      directory_size = little_endian(record, 40, 8);
-      directory_offset = little_endian(record, 48, 8);
-    }
-  }
-  const std::string at_end = path + ": byte " + std::to_string(end_offset) + ": ";
-  if (disk != 0 || directory_disk != 0 || entries_here != entries)
-    throw Error(at_end + "a zip archive split over several files, which is not supported");
-  if (!file.holds(directory_offset, directory_size))
-    throw Error(at_end + "the central directory (" + std::to_string(directory_size) + " bytes at byte " +
-                std::to_string(directory_offset) + ") lies past the end of the file (" +
-                std::to_string(file.size()) + " bytes)");
-  if (entries > directory_size / kCentralHeaderSize)
-    throw Error(at_end + "the archive claims " + std::to_string(entries) + " members, more than its " +
-                std::to_string(directory_size) + "-byte central directory can hold");
-
-  const std::string directory = file.read(directory_offset, directory_size);
-  std::vector<ZipMember> members;
-  members.reserve(static_cast<std::size_t>(entries));  // bounded by the directory's size, checked above
-  std::size_t at = 0;
-  for (std::uint64_t k = 0; k < entries; ++k) {
-    const std::string context = path + ": byte " + std::to_string(directory_offset + at) +
-                                ": central directory entry " + std::to_string(k + 1) + ": ";
-    if (directory.size() - at < kCentralHeaderSize ||
-        little_endian(directory, at, 4) != kCentralHeaderSignature)
-      throw Error(context + "expected a central directory header (PK\\1\\2)");
-    ZipMember member;
-    member.flags = little_endian(directory, at + 8, 2);
-    member.method = little_endian(directory, at + 10, 2);
-    member.crc = static_cast<std::uint32_t>(little_endian(directory, at + 16, 4));
-    member.compressed_size = little_endian(directory, at + 20, 4);
-    member.uncompressed_size = little_endian(directory, at + 24, 4);
-    const std::size_t name_length = little_endian(directory, at + 28, 2);
-    const std::size_t extra_length = little_endian(directory, at + 30, 2);
-    const std::size_t comment_length = little_endian(directory, at + 32, 2);
-    member.local_header_offset = little_endian(directory, at + 42, 4);
-    if (directory.size() - at - kCentralHeaderSize < name_length + extra_length + comment_length)
-      throw Error(context + "the name, extra field and comment run past the end of the central directory");
-    member.name = directory.substr(at + kCentralHeaderSize, name_length);
-    apply_zip64_extra(std::string_view(directory).substr(at + kCentralHeaderSize + name_length, extra_length),
-                      member, context);
-    members.push_back(std::move(member));
-    at += kCentralHeaderSize + name_length + extra_length + comment_length;
-  }
-  return members;
-}
-
-// Raw deflate (no zlib or gzip wrapper), as zip stores it; the output must be
-// exactly `expected_size` bytes, and it grows only as data actually inflates.
-std::string inflate_member(std::string_view compressed, std::uint64_t expected_size,
-                           const std::string& context) {
-  z_stream stream{};
-  if (inflateInit2(&stream, -MAX_WBITS) != Z_OK) throw Error(context + "cannot start deflate decompression");
-  struct EndInflate {
-    z_stream* stream;
-    ~EndInflate() { inflateEnd(stream); }
-  } end_inflate{&stream};
-  std::string out;
-  std::vector<char> chunk(std::size_t(1) << 16);
-  std::size_t offered = 0;
-  int status = Z_OK;
-  while (status != Z_STREAM_END) {
-    if (stream.avail_in == 0 && offered < compressed.size()) {
-      const std::size_t n = std::min<std::size_t>(compressed.size() - offered, std::size_t(1) << 30);
-      stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data() + offered));
-      stream.avail_in = static_cast<uInt>(n);
-      offered += n;
-    }
-    stream.next_out = reinterpret_cast<Bytef*>(chunk.data());
-    stream.avail_out = static_cast<uInt>(chunk.size());
-    status = inflate(&stream, Z_NO_FLUSH);
-    if (status != Z_OK && status != Z_STREAM_END && status != Z_BUF_ERROR)
-      throw Error(context + "the deflate data is corrupt near compressed byte " +
-                  std::to_string(offered - stream.avail_in) + " (" +
-                  (stream.msg ? stream.msg : "inflate failed") + ")");
-    const std::size_t produced = chunk.size() - stream.avail_out;
-    if (produced > expected_size - out.size())
-      throw Error(context + "decompresses to more than the " + std::to_string(expected_size) +
-                  " bytes the archive records");
-    out.append(chunk.data(), produced);
-    if (status == Z_BUF_ERROR && stream.avail_in == 0 && offered == compressed.size())
-      throw Error(context + "the deflate data is truncated: it ends after " +
-                  std::to_string(compressed.size()) + " bytes without its end-of-stream marker");
-  }
-  if (out.size() != expected_size)
-    throw Error(context + "decompresses to " + std::to_string(out.size()) +
-                " bytes, but the archive records " + std::to_string(expected_size));
-  return out;
-}
-
-// The member's uncompressed bytes, CRC-checked.
-std::string extract_member(ArchiveFile& file, const ZipMember& member) {
-  const std::string context = file.path() + ": member '" + printable(member.name) + "': ";
-  const auto at = [&](std::uint64_t offset) { return context + "byte " + std::to_string(offset) + ": "; };
-  if (member.flags & 1) throw Error(context + "is encrypted; expected an unencrypted NPZ");
-  if (member.method != 0 && member.method != 8)
-    throw Error(context + "compression method " + std::to_string(member.method) +
-                " is not supported; expected 0 (stored) or 8 (deflate)");
-  const std::uint64_t header_offset = member.local_header_offset;
-  if (!file.holds(header_offset, kLocalHeaderSize))
-    throw Error(at(header_offset) + "the local header lies past the end of the file (" +
-                std::to_string(file.size()) + " bytes)");
-  const std::string local = file.read(header_offset, kLocalHeaderSize);
-  if (little_endian(local, 0, 4) != kLocalHeaderSignature)
-    throw Error(at(header_offset) + "expected a local file header (PK\\3\\4)");
-  const std::uint64_t name_offset = header_offset + kLocalHeaderSize;
-  const std::uint64_t name_length = little_endian(local, 26, 2), extra_length = little_endian(local, 28, 2);
-  if (!file.holds(name_offset, name_length + extra_length))
-    throw Error(at(name_offset) + "the local header's name and extra field run past the end of the file");
-  if (file.read(name_offset, name_length) != member.name)
-    throw Error(at(name_offset) + "the local header names another file than the central directory does");
-  const std::uint64_t data_offset = name_offset + name_length + extra_length;
-  if (!file.holds(data_offset, member.compressed_size))
-    throw Error(at(data_offset) + "the member's " + std::to_string(member.compressed_size) +
-                " bytes of data run past the end of the file (" + std::to_string(file.size()) + " bytes)");
-
-  // What the member can hold: stored, its size; deflated, at most about 1032
-  // times its compressed size (the densest deflate code); then the memory limit.
-  if (member.method == 8 &&
-      member.uncompressed_size / kMaxDeflateRatio > member.compressed_size + 1)
-    throw Error(context + "the archive records " + std::to_string(member.uncompressed_size) +
-                " bytes uncompressed (" + format_bytes(member.uncompressed_size) + ") from " +
-                std::to_string(member.compressed_size) +
-                " compressed bytes, more than deflate can expand them to; the file is corrupt");
-  check_memory(member.uncompressed_size,
-               context + "the archive records " + std::to_string(member.uncompressed_size) +
-                   " bytes uncompressed (", ")");
-  std::string data;
-  if (member.method == 0) {
-    if (member.compressed_size != member.uncompressed_size)
-      throw Error(context + "stored uncompressed, yet the archive records " +
-                  std::to_string(member.compressed_size) + " bytes stored and " +
-                  std::to_string(member.uncompressed_size) + " bytes of content");
-    data = file.read(data_offset, member.compressed_size);
-  } else {
-    data = inflate_member(file.read(data_offset, member.compressed_size), member.uncompressed_size, context);
-  }
-  const std::uint32_t crc = crc32_of(data);
-  if (crc != member.crc)
-    throw Error(context + "CRC-32 mismatch: the archive records " + hex32(member.crc) + ", the data gives " +
-                hex32(crc) + "; the file is corrupt");
-  return data;
 }
 
 // numpy.load names a member by its file name without ".npy".
@@ -824,163 +653,113 @@ std::string key_of(const std::string& member_name) {
   return member_name;
 }
 
-bool is_ascii(std::string_view text) {
-  return std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-}
-
 }  // namespace
 
 NumericArray parse_npy(const std::string& bytes, const std::string& name) {
   return parse_npy_bytes(bytes, name);
 }
 
-NumericArray load_npy(const std::string& path) { return parse_npy_bytes(io::read_whole_file(path), path); }
+StringArray parse_npy_strings(const std::string& bytes, const std::string& name) {
+  return parse_npy_string_bytes(bytes, name);
+}
+
+NumericArray load_npy(const std::string& path) { return parse_npy_bytes(io::read_maybe_gzip(path), path); }
+
+namespace {
+
+// The archive with its directory read; errors name the file and say what it is instead.
+io::ZipReader open_npz(const std::string& path) {
+  io::ZipReader zip(path);
+  if (!zip.read_directory()) {
+    const bool is_npy = zip.head(kNpyMagic.size()) == kNpyMagic;
+    throw Error(path + ": not a zip archive (no end-of-central-directory record); expected an NPZ file" +
+                (is_npy ? " (this is an NPY file, for load_npy)" : " as numpy.savez writes it"));
+  }
+  return zip;
+}
+
+}  // namespace
 
 std::vector<std::string> npz_keys(const std::string& path) {
-  ArchiveFile file(path);
+  io::ZipReader zip = open_npz(path);
   std::vector<std::string> keys;
-  for (const ZipMember& member : read_zip_directory(file)) keys.push_back(key_of(member.name));
+  for (const io::ZipMember& member : zip.members()) keys.push_back(key_of(member.name));
   return keys;
 }
 
-NumericArray load_npz_array(const std::string& path, const std::string& key) {
-  ArchiveFile file(path);
-  const std::vector<ZipMember> members = read_zip_directory(file);
+namespace {
+
+// The member of KEY, extracted; the name it has in the archive goes to `member_name`.
+std::string extract_npz_member(const std::string& path, const std::string& key, std::string& member_name) {
+  io::ZipReader zip = open_npz(path);
+  const std::vector<io::ZipMember>& members = zip.members();
   // As numpy.load: the exact member name first, then KEY.npy; of duplicate
   // names the last, as Python's zipfile does.
-  const ZipMember* found = nullptr;
-  for (const ZipMember& member : members)
+  const io::ZipMember* found = nullptr;
+  for (const io::ZipMember& member : members)
     if (member.name == key) found = &member;
   if (!found)
-    for (const ZipMember& member : members)
+    for (const io::ZipMember& member : members)
       if (member.name == key + ".npy") found = &member;
   if (!found) {
     std::string keys;
-    for (const ZipMember& member : members)
+    for (const io::ZipMember& member : members)
       keys += (keys.empty() ? "" : ", ") + printable(key_of(member.name));
     throw Error(path + ": no array named '" + printable(key) + "'; " +
                 (keys.empty() ? std::string("the archive is empty") : "the archive has: " + keys));
   }
-  return parse_npy_bytes(extract_member(file, *found), path + ": member '" + printable(found->name) + "'");
+  member_name = found->name;
+  return zip.extract(*found);
 }
 
-void save_npz(const std::string& path, const std::vector<std::pair<std::string, NumericArray>>& arrays) {
+}  // namespace
+
+NumericArray load_npz_array(const std::string& path, const std::string& key) {
+  std::string name;
+  const std::string bytes = extract_npz_member(path, key, name);
+  return parse_npy_bytes(bytes, path + ": member '" + printable(name) + "'");
+}
+
+StringArray load_npz_strings(const std::string& path, const std::string& key) {
+  std::string name;
+  const std::string bytes = extract_npz_member(path, key, name);
+  return parse_npy_string_bytes(bytes, path + ": member '" + printable(name) + "'");
+}
+
+void save_npz(const std::string& path, const std::vector<std::pair<std::string, NpzArray>>& arrays) {
   struct Member {
     std::string name;
     NpyLayout npy;
-    const NumericArray* array;
+    const NumericArray* numbers;  // else strings, in npy.text
   };
   std::vector<Member> members;
   std::set<std::string> seen;
-  std::uint64_t capacity = kZip64EndSize + kZip64LocatorSize + kEndSize;
+  std::uint64_t capacity = 0;
   for (const auto& [key, array] : arrays) {
     const std::string context = path + ": array '" + printable(key) + "': ";
     if (key.empty()) throw Error(path + ": an array with an empty key; every array needs a name");
     if (!seen.insert(key).second) throw Error(context + "the key appears twice; keys must be unique");
     const std::string name = key + ".npy";
-    if (name.size() > kMax16) throw Error(context + "the key is longer than a zip member name can be");
-    members.push_back({name, npy_layout(array, context), &array});
-    // both headers with their largest ZIP64 fields, and the NPY file
-    capacity += kLocalHeaderSize + 20 + kCentralHeaderSize + 28 + 2 * name.size() + members.back().npy.size;
+    if (name.size() > 0xffff) throw Error(context + "the key is longer than a zip member name can be");
+    const auto* numbers = std::get_if<NumericArray>(&array);
+    members.push_back({name, numbers ? npy_layout(*numbers, context) : npy_layout(std::get<StringArray>(array), context),
+                       numbers});
+    capacity += io::ZipWriter::capacity_of(name.size(), members.back().npy.size);
   }
-
   // The archive is built in place, so that an array is in memory twice (its
   // values and its bytes), not three times.
-  std::string zip, directory;
-  zip.reserve(static_cast<std::size_t>(capacity));
+  io::ZipWriter zip(path);
+  zip.reserve(capacity);
   for (const Member& member : members) {
-    const std::string& name = member.name;
-    const std::uint64_t size = member.npy.size, offset = zip.size();
-    const std::uint64_t flags = is_ascii(name) ? 0 : 0x800;  // bit 11: the name is UTF-8
-
-    const bool local_zip64 = size >= kMax32;
-    append_little_endian(zip, kLocalHeaderSignature, 4);
-    append_little_endian(zip, local_zip64 ? 45 : 20, 2);  // version needed: 4.5 for ZIP64, else 2.0
-    append_little_endian(zip, flags, 2);
-    append_little_endian(zip, 0, 2);  // method: stored
-    append_little_endian(zip, 0, 2);  // time 00:00
-    append_little_endian(zip, kDosDate1980, 2);
-    const std::size_t crc_at = zip.size();
-    append_little_endian(zip, 0, 4);  // the CRC-32, once the data is written
-    append_little_endian(zip, local_zip64 ? kMax32 : size, 4);
-    append_little_endian(zip, local_zip64 ? kMax32 : size, 4);
-    append_little_endian(zip, name.size(), 2);
-    append_little_endian(zip, local_zip64 ? 20 : 0, 2);
-    zip += name;
-    if (local_zip64) {  // a local header's ZIP64 field holds both sizes (APPNOTE 4.5.3)
-      append_little_endian(zip, kZip64ExtraId, 2);
-      append_little_endian(zip, 16, 2);
-      append_little_endian(zip, size, 8);
-      append_little_endian(zip, size, 8);
-    }
-    const std::size_t data_at = zip.size();
-    zip += member.npy.header;
-    append_npy_data(zip, *member.array, member.npy.single);
-    const std::uint32_t crc = crc32_of(std::string_view(zip).substr(data_at));
-    for (std::size_t k = 0; k < 4; ++k) zip[crc_at + k] = static_cast<char>((crc >> (8 * k)) & 0xff);
-
-    std::string extra;
-    if (size >= kMax32) {
-      append_little_endian(extra, size, 8);
-      append_little_endian(extra, size, 8);
-    }
-    if (offset >= kMax32) append_little_endian(extra, offset, 8);
-    if (!extra.empty()) {
-      std::string field;
-      append_little_endian(field, kZip64ExtraId, 2);
-      append_little_endian(field, extra.size(), 2);
-      extra = field + extra;
-    }
-    const std::uint64_t version = extra.empty() ? 20 : 45;
-    append_little_endian(directory, kCentralHeaderSignature, 4);
-    append_little_endian(directory, (3 << 8) | version, 2);  // made by: Unix
-    append_little_endian(directory, version, 2);
-    append_little_endian(directory, flags, 2);
-    append_little_endian(directory, 0, 2);  // method: stored
-    append_little_endian(directory, 0, 2);
-    append_little_endian(directory, kDosDate1980, 2);
-    append_little_endian(directory, crc, 4);
-    append_little_endian(directory, std::min(size, kMax32), 4);
-    append_little_endian(directory, std::min(size, kMax32), 4);
-    append_little_endian(directory, name.size(), 2);
-    append_little_endian(directory, extra.size(), 2);
-    append_little_endian(directory, 0, 2);                             // comment length
-    append_little_endian(directory, 0, 2);                             // disk
-    append_little_endian(directory, 0, 2);                             // internal attributes
-    append_little_endian(directory, std::uint64_t{0100644} << 16, 4);  // external: a regular file, rw-r--r--
-    append_little_endian(directory, std::min(offset, kMax32), 4);
-    directory += name;
-    directory += extra;
+    std::string& out = zip.begin_member(member.name, member.npy.size);
+    out += member.npy.header;
+    if (member.numbers)
+      append_npy_data(out, *member.numbers, member.npy.single);
+    else
+      append_npy_text(out, member.npy);
+    zip.end_member();
   }
-
-  const std::uint64_t directory_offset = zip.size(), directory_size = directory.size(), count = arrays.size();
-  zip += directory;
-  if (count >= kMax16 || directory_size >= kMax32 || directory_offset >= kMax32) {
-    const std::uint64_t record_offset = zip.size();
-    append_little_endian(zip, kZip64EndSignature, 4);
-    append_little_endian(zip, kZip64EndSize - 12, 8);  // the record's size after this field
-    append_little_endian(zip, (3 << 8) | 45, 2);
-    append_little_endian(zip, 45, 2);
-    append_little_endian(zip, 0, 4);  // this disk
-    append_little_endian(zip, 0, 4);  // the directory's disk
-    append_little_endian(zip, count, 8);
-    append_little_endian(zip, count, 8);
-    append_little_endian(zip, directory_size, 8);
-    append_little_endian(zip, directory_offset, 8);
-    append_little_endian(zip, kZip64LocatorSignature, 4);
-    append_little_endian(zip, 0, 4);  // the ZIP64 record's disk
-    append_little_endian(zip, record_offset, 8);
-    append_little_endian(zip, 1, 4);  // disks in all
-  }
-  append_little_endian(zip, kEndSignature, 4);
-  append_little_endian(zip, 0, 2);  // this disk
-  append_little_endian(zip, 0, 2);  // the directory's disk
-  append_little_endian(zip, std::min(count, kMax16), 2);
-  append_little_endian(zip, std::min(count, kMax16), 2);
-  append_little_endian(zip, std::min(directory_size, kMax32), 4);
-  append_little_endian(zip, std::min(directory_offset, kMax32), 4);
-  append_little_endian(zip, 0, 2);  // comment length
-  io::write_file_atomically(path, zip);
+  io::write_file_atomically(path, zip.finish());
 }
 
 }  // namespace deepnet

@@ -285,10 +285,12 @@ TEST_F(Cli, ExportWritesTheCoursesNamesAndShapesAndImportsBackIdentically) {
   // numpy itself reads the file: names W1, b1, W2, b2 in the course's shapes.
   const std::string check =
       "import numpy as np; p = np.load('params.npz'); "
-      "print(sorted(p.files), p['W1'].shape, p['b1'].shape, p['W2'].shape, p['b2'].shape, p['W1'].dtype)";
+      "print(sorted(p.files, key=lambda k: (len(k) > 2, k)), p['W1'].shape, p['b1'].shape, p['W2'].shape, p['b2'].shape, p['W1'].dtype)";
   const int status = shell("/usr/bin/python3 -c \"" + check + "\" > numpy.txt 2>&1");
   ASSERT_EQ(status, 0) << read("numpy.txt");
-  EXPECT_EQ(read("numpy.txt"), "['W1', 'W2', 'b1', 'b2'] (4, 3) (4, 1) (3, 4) (3, 1) float32\n");
+  EXPECT_EQ(read("numpy.txt"),
+            "['W1', 'W2', 'b1', 'b2', 'class_values', 'classes', 'feature_names', 'hidden_activations', "
+            "'leaky_slope', 'normalization', 'output', 'target_name'] (4, 3) (4, 1) (3, 4) (3, 1) float32\n");
   ASSERT_EQ(run("import --npz params.npz --out back.dnn --classes 0,1,2").status, 0);
   const Result a = run("predict --model m.dnn --data d.csv --proba");
   const Result b = run("predict --model back.dnn --data d.csv --proba");
@@ -296,6 +298,122 @@ TEST_F(Cli, ExportWritesTheCoursesNamesAndShapesAndImportsBackIdentically) {
   const Result bad = run("import --npz d.csv --out x.dnn");
   EXPECT_EQ(bad.status, 3);
   EXPECT_FALSE(fs::exists(dir_ / "x.dnn"));
+}
+
+// The normaliser, classes and names travel with the weights: the model that
+// comes back predicts the same bits as the one that went out.
+TEST_F(Cli, ExportedStandardisedModelImportsBackWhole) {
+  const std::string data = "breast-cancer";  // data/breast_cancer.csv (sklearn's layout), as the library embeds it
+  ASSERT_EQ(run("train --data " + data + " --layers 16 --normalize standard --lr 0.5 --iterations 300 --out m.dnn --quiet").status, 0);
+  const Result e = run("export --model m.dnn --npz m.npz");
+  ASSERT_EQ(e.status, 0) << e.err;
+  const std::string npz = (dir_ / "m.npz").string();
+  const deepnet::NumericArray mu = deepnet::load_npz_array(npz, "mu"), sigma = deepnet::load_npz_array(npz, "sigma");
+  EXPECT_EQ(mu.shape, (std::vector<std::size_t>{30, 1}));
+  EXPECT_EQ(sigma.shape, (std::vector<std::size_t>{30, 1}));
+  EXPECT_EQ(mu.dtype, "<f8");
+  EXPECT_EQ(deepnet::load_npz_strings(npz, "normalization").values, (std::vector<std::string>{"standard"}));
+  EXPECT_EQ(deepnet::load_npz_strings(npz, "feature_names").values.size(), 30u);
+  EXPECT_EQ(deepnet::load_npz_strings(npz, "classes").values.size(), 2u);
+  // numpy reads the strings without pickles, and standardises as deepnet does.
+  const std::string check =
+      "import numpy as np; p = np.load('m.npz'); "
+      "print(p['classes'].dtype.kind, p['feature_names'].shape, p['output'][()], p['mu'].shape)";
+  ASSERT_EQ(shell("/usr/bin/python3 -c \"" + check + "\" > numpy.txt 2>&1"), 0) << read("numpy.txt");
+  EXPECT_EQ(read("numpy.txt"), "U (30,) sigmoid (30, 1)\n");
+
+  const Result i = run("import --npz m.npz --out back.dnn");
+  ASSERT_EQ(i.status, 0) << i.err;
+  EXPECT_EQ(i.err, "");  // no warning: the normaliser came along
+  const Result a = run("evaluate --model m.dnn --data " + data);
+  const Result b = run("evaluate --model back.dnn --data " + data);
+  ASSERT_EQ(b.status, 0) << b.err;
+  EXPECT_NE(a.out.find("accuracy: 0.9"), std::string::npos) << a.out;
+  EXPECT_EQ(a.out, b.out);
+  const Result pa = run("predict --model m.dnn --data " + data + " --proba");
+  const Result pb = run("predict --model back.dnn --data " + data + " --proba");
+  ASSERT_EQ(pb.status, 0) << pb.err;
+  EXPECT_EQ(pa.out, pb.out);
+  EXPECT_NE(i.out.find("normalisation standard"), std::string::npos) << i.out;
+
+  // Min-max and float64 keep their bits too (the divisor is exported exactly as `scale`).
+  ASSERT_EQ(run("train --data " + data + " --layers 4 --normalize minmax --dtype float64 --iterations 50 --out mm.dnn --quiet").status, 0);
+  ASSERT_EQ(run("export --model mm.dnn --npz mm.npz").status, 0);
+  ASSERT_EQ(run("import --npz mm.npz --out mm2.dnn").status, 0);
+  EXPECT_EQ(run("predict --model mm.dnn --data " + data + " --proba").out,
+            run("predict --model mm2.dnn --data " + data + " --proba").out);
+}
+
+// A course NPZ has the weights only: import works, and says loudly that the inputs must be pre-scaled.
+TEST_F(Cli, ImportWithoutNormaliserWarns) {
+  const Result r = run("import --npz " + test_data + "/course_params/params.npz --out c.dnn --hidden-activation tanh,relu");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("deepnet: warning: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("has no normalisation"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("pre-scaled"), std::string::npos) << r.err;
+}
+
+TEST_F(Cli, ImportRefusesGapsLoneArraysAndTransposedWeights) {
+  const auto zeros = [](std::vector<std::size_t> shape) {
+    deepnet::NumericArray a;
+    a.shape = shape;
+    std::size_t n = 1;
+    for (std::size_t d : shape) n *= d;
+    a.values.assign(n, 0.5);
+    return a;
+  };
+  const auto import = [&](const std::string& name, std::vector<std::pair<std::string, deepnet::NpzArray>> arrays) {
+    deepnet::save_npz((dir_ / name).string(), arrays);
+    return run("import --npz " + name + " --out x.dnn");
+  };
+  Result r = import("gap.npz", {{"W1", zeros({4, 3})}, {"b1", zeros({4, 1})}, {"W3", zeros({1, 2})}, {"b3", zeros({1, 1})}});
+  EXPECT_EQ(r.status, 3);
+  EXPECT_NE(r.err.find("gap.npz: W2 is missing"), std::string::npos) << r.err;
+  r = import("nob.npz", {{"W1", zeros({4, 3})}, {"b1", zeros({4, 1})}, {"W2", zeros({1, 4})}});
+  EXPECT_EQ(r.status, 3);
+  EXPECT_NE(r.err.find("nob.npz: b2 is missing: W2 is there without its biases"), std::string::npos) << r.err;
+  r = import("now.npz", {{"W1", zeros({4, 3})}, {"b1", zeros({4, 1})}, {"b2", zeros({1, 1})}});
+  EXPECT_EQ(r.status, 3);
+  EXPECT_NE(r.err.find("now.npz: W2 is missing: b2 is there without its weights"), std::string::npos) << r.err;
+  // Keras stores (in, out).
+  r = import("keras.npz", {{"W1", zeros({30, 16})}, {"b1", zeros({16})}, {"W2", zeros({1, 16})}, {"b2", zeros({1})}});
+  EXPECT_EQ(r.status, 3);
+  EXPECT_NE(r.err.find("keras.npz: W1 has shape (30, 16); expected (16, 30) = (n[1], n[0]) \u2014 transposed? "
+                       "deepnet stores W[l] as (n[l], n[l-1])"),
+            std::string::npos)
+      << r.err;
+  r = import("keras2.npz", {{"W1", zeros({16, 30})}, {"b1", zeros({16})}, {"W2", zeros({16, 1})}, {"b2", zeros({1})}});
+  EXPECT_EQ(r.status, 3);
+  EXPECT_NE(r.err.find("keras2.npz: W2 has shape (16, 1); expected (1, 16) = (n[2], n[1]) \u2014 transposed?"),
+            std::string::npos)
+      << r.err;
+  r = import("sigma.npz", {{"W1", zeros({1, 2})}, {"b1", zeros({1, 1})}, {"mu", zeros({2, 1})}});
+  EXPECT_EQ(r.status, 3);
+  EXPECT_NE(r.err.find("sigma.npz: has no member 'sigma', which standard normalisation needs; expected it as (n[0], 1) = (2, 1)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(dir_ / "x.dnn"));
+  // Nothing is initialised on import: the flags that would do it are refused, and --help says so.
+  r = import("ok.npz", {{"W1", zeros({1, 2})}, {"b1", zeros({1, 1})}});
+  ASSERT_EQ(r.status, 0) << r.err;
+  for (const char* flag : {"--seed 3", "--rng numpy", "--init he", "--layers 4", "--init-scale 0.1"}) {
+    const Result refused = run(std::string("import --npz ok.npz --out y.dnn ") + flag);
+    EXPECT_EQ(refused.status, 2) << flag;
+    EXPECT_NE(refused.err.find("means nothing on import"), std::string::npos) << refused.err;
+  }
+  EXPECT_NE(run("import --help").out.find("--seed are refused"), std::string::npos);
+}
+
+TEST_F(Cli, ExportAndImportWriteFailuresExitWithTheModelFileCode) {
+  write("d.csv", "a,b,y\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n");
+  ASSERT_EQ(run("train --data d.csv --layers 2 --iterations 5 --out m.dnn --quiet").status, 0);
+  const Result e = run("export --model m.dnn --npz no-such-dir/m.npz");
+  EXPECT_EQ(e.status, 4) << e.err;
+  EXPECT_NE(e.err.find("no-such-dir/m.npz"), std::string::npos) << e.err;
+  ASSERT_EQ(run("export --model m.dnn --npz m.npz").status, 0);
+  const Result i = run("import --npz m.npz --out no-such-dir/m.dnn");
+  EXPECT_EQ(i.status, 4) << i.err;
+  EXPECT_EQ(run("export --model absent.dnn --npz x.npz").status, 4);
 }
 
 TEST_F(Cli, ReadsGzippedCsv) {

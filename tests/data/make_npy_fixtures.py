@@ -78,5 +78,22 @@ def main():
              i8=np.array([-2**63, -1, 0x0102030405060708], dtype=">i8"))
 
 
+def text_fixtures():
+    """String arrays (deepnet export's classes, feature_names) and a gzip-compressed NPY."""
+    np.savez(os.path.join(OUT, "strings.npz"),
+             names=np.array(["benign", "malignant", "gr\u00f6\u00dfe \u2713", ""]),
+             big=np.array(["ab", "c"], dtype=">U2"),
+             fortran=np.asfortranarray(np.array([["a", "bb", "ccc"], ["dd", "e", ""]])),
+             raw=np.array([b"xy", b"z"]),
+             scalar=np.array("standard"),
+             numbers=np.array([1.0, 2.0]))
+    import gzip
+    with open(os.path.join(OUT, "f8_c_2d.npy"), "rb") as plain:
+        data = plain.read()
+    with gzip.GzipFile(os.path.join(OUT, "f8_c_2d.npy.gz"), "wb", mtime=0) as packed:
+        packed.write(data)
+
+
 if __name__ == "__main__":
     main()
+    text_fixtures()

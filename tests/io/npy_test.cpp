@@ -791,5 +791,82 @@ TEST_F(Npz, SaveEmptyArchiveAndNonAsciiKeys) {
             (std::vector<double>{7}));
 }
 
+// ---------------------------------------------------------------------------
+// String arrays and gzip-compressed NPY
+
+TEST(Npy, GzipCompressedNpyLoadsAsThePlainFile) {
+  const NumericArray packed = load_npy(kFixtures + "f8_c_2d.npy.gz");
+  const NumericArray plain = load_npy(kFixtures + "f8_c_2d.npy");
+  EXPECT_EQ(packed.shape, plain.shape);
+  EXPECT_EQ(packed.values, plain.values);
+  EXPECT_EQ(packed.dtype, "<f8");
+}
+
+TEST_F(Npz, GzipCompressedNpyErrorsNameTheFile) {
+  const std::string packed = fixture_bytes("f8_c_2d.npy.gz");
+  const std::string cut = write("cut.npy.gz", packed.substr(0, packed.size() / 2));
+  EXPECT_TRUE(starts_with(message_of([&] { load_npy(cut); }), cut + ": ")) << message_of([&] { load_npy(cut); });
+}
+
+TEST_F(Npz, NumpysStringArraysReadAsUtf8) {
+  const std::string file = kFixtures + "strings.npz";
+  const StringArray names = load_npz_strings(file, "names");
+  EXPECT_EQ(names.shape, (Shape{4}));
+  EXPECT_EQ(names.values, (std::vector<std::string>{"benign", "malignant", "gr\xc3\xb6\xc3\x9f" "e \xe2\x9c\x93", ""}));
+  EXPECT_EQ(load_npz_strings(file, "big").values, (std::vector<std::string>{"ab", "c"}));
+  const StringArray fortran = load_npz_strings(file, "fortran");
+  EXPECT_EQ(fortran.shape, (Shape{2, 3}));
+  EXPECT_EQ(fortran.values, (std::vector<std::string>{"a", "bb", "ccc", "dd", "e", ""}));
+  EXPECT_EQ(load_npz_strings(file, "raw").values, (std::vector<std::string>{"xy", "z"}));
+  const StringArray scalar = load_npz_strings(file, "scalar");
+  EXPECT_TRUE(scalar.shape.empty());
+  EXPECT_EQ(scalar.values, (std::vector<std::string>{"standard"}));
+  // Numbers are not strings, and strings are not numbers: each reader says what it expected.
+  EXPECT_TRUE(contains(message_of([&] { load_npz_strings(file, "numbers"); }),
+                       file + ": member 'numbers.npy': header: 'descr' is '<f8'; expected a string dtype"));
+  EXPECT_TRUE(contains(message_of([&] { load_npz_array(file, "names"); }), "(strings), which is not supported"));
+}
+
+TEST(Npy, StringArrayErrorsNameTheByte) {
+  std::string data = little_endian_bytes('a', 4) + little_endian_bytes(0xd800, 4);  // a lone surrogate
+  EXPECT_EQ(message_of([&] { parse_npy_strings(npy_file(header_with_shape("(1,)", "<U2"), data), "s.npy"); }),
+            "s.npy: byte 132: element 0 holds 0x0000d800, which is not a Unicode character");
+  EXPECT_TRUE(contains(message_of([&] { parse_npy_strings(npy_file(header_with_shape("(3,)", "<U2"), data), "s.npy"); }),
+                       "s.npy: byte 128: expected 24 bytes of array data"));
+  // '<U0' elements take no bytes; a huge count of them is refused before allocating.
+  EXPECT_TRUE(contains(message_of([&] { parse_npy_strings(npy_file(header_with_shape("(99999999999999,)", "<U0"), ""), "z.npy"); }),
+                       "z.npy: header: "));
+}
+
+TEST_F(Npz, SavedStringArraysRoundTripAndNumpyReadsThem) {
+  const std::string file = path("text.npz");
+  StringArray names;
+  names.shape = {3};
+  names.values = {"benign", "gr\xc3\xb6\xc3\x9f" "e", ""};
+  StringArray one;
+  one.values = {"standard"};
+  save_npz(file, {{"W1", array_of({1, 2}, {0.5, -1})}, {"classes", names}, {"kind", one}});
+  EXPECT_EQ(npz_keys(file), (std::vector<std::string>{"W1", "classes", "kind"}));
+  const StringArray back = load_npz_strings(file, "classes");
+  EXPECT_EQ(back.shape, names.shape);
+  EXPECT_EQ(back.values, names.values);
+  EXPECT_TRUE(load_npz_strings(file, "kind").shape.empty());
+  EXPECT_EQ(load_npz_strings(file, "kind").values, one.values);
+  EXPECT_EQ(load_npz_array(file, "W1").values, (std::vector<double>{0.5, -1}));
+  // numpy's own layout: '<U6' (the longest name), 4 bytes a character.
+  const std::string bytes = read_bytes(file);
+  EXPECT_TRUE(contains(bytes, "{'descr': '<U6', 'fortran_order': False, 'shape': (3,), }"));
+
+  StringArray bad;
+  bad.shape = {1};
+  bad.values = {"\xff"};
+  EXPECT_EQ(message_of([&] { save_npz(path("bad.npz"), {{"names", bad}}); }),
+            path("bad.npz") + ": array 'names': string 0 is not valid UTF-8 at byte 0");
+  bad.values = {"a", "b"};
+  EXPECT_EQ(message_of([&] { save_npz(path("bad.npz"), {{"names", bad}}); }),
+            path("bad.npz") + ": array 'names': has 2 values, but its shape (1,) needs 1");
+  EXPECT_FALSE(fs::exists(path("bad.npz")));
+}
+
 }  // namespace
 }  // namespace deepnet
