@@ -2,12 +2,21 @@
 // path, so each input goes to a temporary file; then the dataset names are
 // listed and every dataset (up to 16) is loaded, plus the usual keys X and y.
 //
+// The target calls the in-process reader (io/hdf5_reader.hpp), not the public
+// functions: those fork a child per call that runs the same code, and
+// libFuzzer's coverage counters live in this process (a child's coverage is
+// lost, so fuzzing through them would be blind), and a deepnet bug inside the
+// child would come back as "libhdf5 crashed" instead of a sanitizer report.
+// With DEEPNET_FUZZ_HDF5_CONTAINED=1 it calls the public functions instead:
+// scripts/fuzz runs every crash it sorted as libhdf5's again that way, where it
+// must come back as a deepnet::Error (the containment is checked, not assumed).
+//
 // libhdf5 1.10 itself crashes on some corrupted files, in its own code, before
-// deepnet can check anything (see include/deepnet/array.hpp). Such crashes are
-// libhdf5's, not deepnet's: scripts/fuzz runs this target in fork mode so that
-// fuzzing goes on after one, and sorts every crash by whether its first frame
-// outside the sanitizer runtime and libc lies in libhdf5 (reported, not failed)
-// or anywhere else (a finding that fails the run). In this process:
+// deepnet can check anything (docs/reliability.md). In-process, such crashes
+// are libhdf5's, not deepnet's: scripts/fuzz runs this target in fork mode so
+// that fuzzing goes on after one, and sorts every crash by whether its first
+// frame outside the sanitizer runtime and libc lies in libhdf5 (reported, not
+// failed, once contained) or anywhere else (a finding that fails the run). In this process:
 //  - as in a normal build, libhdf5 gets NULL for an impossible malloc (a size
 //    from a corrupt header) and reports an error; deepnet's own allocations go
 //    through operator new, whose std::bad_alloc still fails the input;
@@ -24,31 +33,42 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "deepnet/array.hpp"
 #include "fuzz_common.hpp"
+#include "io/hdf5_reader.hpp"
 
 extern "C" const char* __asan_default_options() {
   return "allocator_may_return_null=1:fast_unwind_on_malloc=0:malloc_context_size=10";
 }
 extern "C" const char* __lsan_default_suppressions() { return "leak:H5FL_\nleak:H5O_msg_read\n"; }
 
+namespace {
+bool contained = false;  // DEEPNET_FUZZ_HDF5_CONTAINED=1: through the reader process
+}
+
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   H5dont_atexit();
+  const char* mode = std::getenv("DEEPNET_FUZZ_HDF5_CONTAINED");
+  contained = mode != nullptr && std::string(mode) == "1";
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const deepnet_fuzz::TempFile file("hdf5", ".h5", data, size);
   std::vector<std::string> names;
-  deepnet_fuzz::accepts([&] { names = deepnet::hdf5_dataset_names(file.path()); });
+  deepnet_fuzz::accepts([&] {
+    names = contained ? deepnet::hdf5_dataset_names(file.path()) : deepnet::io::hdf5_dataset_names_in_process(file.path());
+  });
   names.resize(std::min<std::size_t>(names.size(), 16));
   if (names.empty()) names = {"X", "/y"};
   for (const std::string& name : names)
     deepnet_fuzz::accepts([&] {
-      const deepnet::NumericArray array = deepnet::load_hdf5_dataset(file.path(), name);
+      const deepnet::NumericArray array = contained ? deepnet::load_hdf5_dataset(file.path(), name)
+                                                    : deepnet::io::load_hdf5_dataset_in_process(file.path(), name);
       FUZZ_CHECK(array.values.size() == array.size());
     });
   FUZZ_CHECK(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL) == 0);  // deepnet closed what it opened

@@ -13,6 +13,8 @@ deepnet_packages=(
   nlohmann-json3-dev         # --json output; tests read the course reference cases
   dataset-fashion-mnist      # the built-in fashion-mnist set (IDX files)
   python3-numpy              # tests: numpy reads the NPZ that 'deepnet export' writes
+  librsvg2-dev               # deepnet plot -o NAME.png: librsvg renders the SVG in-process (cairo, pkg-config)
+  pkg-config                 # finds librsvg and cairo for CMake
   librsvg2-bin               # tests: rsvg-convert renders the SVG pictures of deepnet plot
 )
 

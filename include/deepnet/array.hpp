@@ -54,8 +54,13 @@ void save_npz(const std::string& path, const std::vector<std::pair<std::string, 
 
 // HDF5 through libhdf5: one dataset by its path in the file (with or without a
 // leading "/"), any numeric type; dtype is a byte-order-free name ("uint8",
-// "float32", "bool"). libhdf5 itself can crash on some deliberately corrupted
-// files before deepnet can check them: treat untrusted HDF5 input with care.
+// "float32", "bool"). libhdf5 1.10 itself crashes on some damaged files before
+// deepnet can check them, so each call reads in a child process (fork) that
+// sends the values back over a pipe: a child that dies becomes an Error
+// "FILE: libhdf5 crashed reading the file (signal 11): the file is damaged".
+// The values are checked against the memory limit before this process
+// allocates them. A dataset whose filter (compression) this libhdf5 lacks is
+// an Error naming the filter ("uses HDF5 filter 32000 (lzf), which ...").
 NumericArray load_hdf5_dataset(const std::string& path, const std::string& key);
 std::vector<std::string> hdf5_dataset_names(const std::string& path);
 

@@ -1,10 +1,12 @@
-// `deepnet plot KIND`: pictures as self-contained SVG files (docs/plots.md).
+// `deepnet plot KIND`: pictures as self-contained SVG files, or PNG files
+// rendered from that SVG in-process; -o's extension picks (docs/plots.md).
 //
 // Each kind is a sub-subcommand with its own flags plus the picture flags
 // (-o, --title, --width, --height); adding a kind is one add_*_kind function
 // and one line in the table in add_plot_command. The drawing itself is
 // src/plot/svg.hpp (Svg, Chart); this file reads the inputs and lays out panels.
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -20,6 +22,7 @@
 #include "deepnet/model_file.hpp"
 #include "io/atomic_write.hpp"
 #include "io/read_file.hpp"
+#include "plot/png.hpp"
 #include "plot/svg.hpp"
 #include "cli/search.hpp"
 
@@ -39,13 +42,28 @@ struct PictureFlags {
 };
 
 void add_picture_flags(CLI::App& cmd, PictureFlags& f) {
-  cmd.add_option("-o,--out", f.out, "Write the SVG here (atomically: never a half-written file)")->required();
+  cmd.add_option("-o,--out", f.out, "Write the picture here: NAME.svg (SVG) or NAME.png (PNG, rendered by librsvg); atomically, never a half-written file")->required();
   cmd.add_option("--title", f.title, "Title of the picture (default: from the kind and the input file names)");
   cmd.add_option("--width", f.width, "Width in pixels (200 to 10000)")->capture_default_str();
   cmd.add_option("--height", f.height, "Height in pixels (150 to 10000)")->capture_default_str();
 }
 
+// The output's format, from the extension of its name: ".svg" or ".png" (any case).
+enum class PictureFormat { svg, png };
+
+PictureFormat picture_format(const std::string& out) {
+  std::string extension = std::filesystem::path(out).extension().string();
+  for (char& c : extension) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (extension == ".svg") return PictureFormat::svg;
+  if (extension == ".png") return PictureFormat::png;
+  throw CliError(exit_usage, "-o " + out + ": " +
+                                 (extension.empty() ? std::string("the name has no extension")
+                                                    : "unknown extension '" + std::filesystem::path(out).extension().string() + "'") +
+                                 "; the extension picks the format: .svg or .png");
+}
+
 void check_picture_flags(const PictureFlags& f) {
+  picture_format(f.out);
   if (f.width < 200 || f.width > 10000)
     throw CliError(exit_usage, "--width: expected 200 to 10000 pixels, got " + std::to_string(f.width));
   if (f.height < 150 || f.height > 10000)
@@ -64,10 +82,19 @@ std::string fixed(double value, int decimals) {
   return text;
 }
 
+// Writes the picture in the format its name asks for: the SVG document, or
+// that document rendered to PNG by librsvg (plot/png.hpp) at the SVG's size.
 int write_svg(const PictureFlags& f, const Svg& svg) {
-  const std::string text = svg.str();  // the whole document first, then one atomic write
+  std::string bytes = svg.str();  // the whole file first, then one atomic write
+  if (picture_format(f.out) == PictureFormat::png) {
+    try {
+      bytes = render_png(bytes, static_cast<int>(svg.width()), static_cast<int>(svg.height()));
+    } catch (const std::runtime_error& e) {
+      throw CliError(exit_other, f.out + ": cannot make the PNG: " + e.what());
+    }
+  }
   with_exit_code(exit_other, [&] {
-    io::write_file_atomically(f.out, text);
+    io::write_file_atomically(f.out, bytes);
     return 0;
   });
   return exit_ok;
@@ -592,7 +619,7 @@ int plot_boundary(const std::string& model, const DataFlags& data, const std::st
 
 Runner add_plot_command(CLI::App& app) {
   CLI::App* plot = app.add_subcommand(
-      "plot", "Pictures as self-contained SVG: learning curves, decision boundary, confusion matrix");
+      "plot", "Pictures as self-contained SVG or PNG: learning curves, decision boundary, confusion matrix");
   plot->require_subcommand(1);
   struct Kind {
     const char* name;

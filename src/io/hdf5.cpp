@@ -1,9 +1,19 @@
 // HDF5 datasets through libhdf5's C API (1.10 or later). libhdf5 converts every
 // integer, float and integer-based enum type, in either byte order, to double
 // on read; other type classes are refused by name.
+#include <fcntl.h>
 #include <hdf5.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
 #include <cstdint>
+#include <cstring>
+#include <functional>
+#include <new>
+#include <stdexcept>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +24,7 @@
 #include "deepnet/array.hpp"
 #include "deepnet/error.hpp"
 #include "deepnet/limits.hpp"
+#include "io/hdf5_reader.hpp"
 
 namespace deepnet {
 
@@ -225,6 +236,54 @@ std::string layout_problem(hid_t type) {
   return "";
 }
 
+// Names of filters that h5py and its plugins register, for files that store none.
+const char* known_filter_name(H5Z_filter_t id) {
+  switch (id) {
+    case H5Z_FILTER_DEFLATE: return "deflate";
+    case H5Z_FILTER_SHUFFLE: return "shuffle";
+    case H5Z_FILTER_FLETCHER32: return "fletcher32";
+    case H5Z_FILTER_SZIP: return "szip";
+    case H5Z_FILTER_NBIT: return "nbit";
+    case H5Z_FILTER_SCALEOFFSET: return "scaleoffset";
+    case 307: return "bzip2";
+    case 32000: return "lzf";
+    case 32001: return "blosc";
+    case 32004: return "lz4";
+    case 32008: return "bitshuffle";
+    case 32013: return "zfp";
+    case 32015: return "zstd";
+    default: return nullptr;
+  }
+}
+
+// The first filter of a dataset's pipeline that this libhdf5 cannot apply, as
+// "32000 (lzf)" (the name known for the id, else the one the file stores), or
+// "" when every filter is available. Only asked after a read failed: a chunk
+// written while an optional filter was missing skips it and reads without it.
+std::string unavailable_filter(hid_t creation) {
+  const int count = H5Pget_nfilters(creation);
+  for (int k = 0; k < count; ++k) {
+    unsigned flags = 0, config = 0;
+    std::size_t values = 0;
+    char stored[64] = {};
+    const H5Z_filter_t id =
+        H5Pget_filter2(creation, static_cast<unsigned>(k), &flags, &values, nullptr, sizeof stored, stored, &config);
+    if (id < 0 || H5Zfilter_avail(id) > 0) continue;
+    H5Eclear2(H5E_DEFAULT);
+    std::string name;
+    if (const char* known = known_filter_name(id)) {
+      name = known;
+    } else {
+      for (const char* c = stored; *c != '\0' && *c != ';' && name.size() < 40; ++c)
+        name += (*c >= ' ' && *c <= '~') ? *c : '?';
+      while (!name.empty() && name.back() == ' ') name.pop_back();
+    }
+    return std::to_string(id) + (name.empty() ? "" : " (" + name + ")");
+  }
+  H5Eclear2(H5E_DEFAULT);
+  return "";
+}
+
 std::string shape_text(const std::vector<std::size_t>& shape) {
   if (shape.empty()) return "() (a scalar)";
   std::string text;
@@ -234,13 +293,15 @@ std::string shape_text(const std::vector<std::size_t>& shape) {
 
 }  // namespace
 
-std::vector<std::string> hdf5_dataset_names(const std::string& path) {
+namespace io {
+
+std::vector<std::string> hdf5_dataset_names_in_process(const std::string& path) {
   const QuietLibraryErrors quiet;
   const Handle file = open_file(path);
   return dataset_names(file.get(), path);
 }
 
-NumericArray load_hdf5_dataset(const std::string& path, const std::string& key) {
+NumericArray load_hdf5_dataset_in_process(const std::string& path, const std::string& key) {
   const QuietLibraryErrors quiet;
   const Handle file = open_file(path);
   const std::string where = path + ": dataset '" + key + "'";
@@ -358,9 +419,294 @@ NumericArray load_hdf5_dataset(const std::string& path, const std::string& key) 
 
   array.values.resize(static_cast<std::size_t>(count));
   if (count > 0 &&
-      H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, array.values.data()) < 0)
-    throw Error(where + ": reading the values failed" + library_detail());
+      H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, array.values.data()) < 0) {
+    const std::string detail = library_detail();
+    if (const std::string filter = unavailable_filter(creation.get()); !filter.empty())
+      throw Error(where + " uses HDF5 filter " + filter +
+                  ", which this libhdf5 does not have; rewrite the file without it (e.g. h5repack -f NONE)");
+    throw Error(where + ": reading the values failed" + detail);
+  }
   return array;
+}
+
+}  // namespace io
+
+// ---------------------------------------------------------------------------
+// The reader process. libhdf5 1.10 crashes inside its own code on some damaged
+// files (docs/reliability.md), which deepnet cannot check for beforehand. So
+// the public functions fork: the child opens the file with libhdf5, runs the
+// in-process reader above and sends its answer back over a pipe; the parent
+// never calls libhdf5 and turns a child that dies into an Error.
+//
+// The answer is a sequence of frames, each a tag byte, a 64-bit length and
+// that many bytes (both processes are the same binary, so native byte order):
+//   'N' one dataset name (hdf5_dataset_names: one frame per name)
+//   'S' the dtype and the shape of an array: u64 dtype length, dtype, u64 rank, rank x u64
+//   'V' the values of that array, product(shape) doubles
+//   'E' a deepnet::Error's message, 'X' another exception's, 'M' std::bad_alloc
+//   'D' done: the answer is complete
+namespace {
+
+constexpr std::uint64_t kMaxTextFrame = std::uint64_t(1) << 20;  // a message or a name
+
+std::string errno_text(int error) { return std::strerror(error); }
+
+// The child's end: writes frames; a failed write ends the child.
+class FrameWriter {
+ public:
+  explicit FrameWriter(int fd) : fd_(fd) {}
+  void frame(char tag, const void* data, std::uint64_t size) {
+    const std::uint64_t header_size = size;
+    char header[9];
+    header[0] = tag;
+    std::memcpy(header + 1, &header_size, 8);
+    write_all(header, sizeof header);
+    write_all(data, size);
+  }
+  void frame(char tag, const std::string& text) { frame(tag, text.data(), text.size()); }
+
+ private:
+  void write_all(const void* data, std::uint64_t size) {
+    const char* p = static_cast<const char*>(data);
+    while (size > 0) {
+      const ssize_t n = ::write(fd_, p, std::min<std::uint64_t>(size, std::uint64_t(1) << 30));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) ::_exit(4);  // the parent went away or gave up
+      p += n;
+      size -= static_cast<std::uint64_t>(n);
+    }
+  }
+  int fd_;
+};
+
+// The parent's end: reads frames from the child.
+class FrameReader {
+ public:
+  explicit FrameReader(int fd) : fd_(fd) {}
+  // False at the end of the stream (or a read error) before `size` bytes came.
+  bool read_all(void* data, std::uint64_t size) {
+    char* p = static_cast<char*>(data);
+    while (size > 0) {
+      const ssize_t n = ::read(fd_, p, std::min<std::uint64_t>(size, std::uint64_t(1) << 30));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      p += n;
+      size -= static_cast<std::uint64_t>(n);
+    }
+    return true;
+  }
+  bool header(char& tag, std::uint64_t& size) {
+    char bytes[9];
+    if (!read_all(bytes, sizeof bytes)) return false;
+    tag = bytes[0];
+    std::memcpy(&size, bytes + 1, 8);
+    return true;
+  }
+
+ private:
+  int fd_;
+};
+
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { reset(); }
+  int get() const { return fd_; }
+  void reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_;
+};
+
+// What the parent learnt; `complete` once the 'D' frame came.
+struct Answer {
+  bool complete = false;
+  std::vector<std::string> names;
+  NumericArray array;
+  char error_tag = 0;
+  std::string error;
+};
+
+// Reads the child's frames into `answer`. Stops early (complete stays false)
+// when the stream ends; throws Error for an answer the parent refuses (beyond
+// the memory limit, or not what the child should send).
+void read_answer(FrameReader& in, const std::string& path, const std::string& where, Answer& answer) {
+  const auto malformed = [&](const std::string& what) {
+    return Error(path + ": the HDF5 reader process sent " + what + "; this is a bug in deepnet");
+  };
+  bool have_shape = false;
+  std::uint64_t count = 0;
+  char tag = 0;
+  std::uint64_t size = 0;
+  while (in.header(tag, size)) {
+    switch (tag) {
+      case 'N':
+      case 'E':
+      case 'X':
+      case 'M': {
+        if (size > kMaxTextFrame) throw malformed("a text of " + std::to_string(size) + " bytes");
+        std::string text(static_cast<std::size_t>(size), '\0');
+        if (!in.read_all(text.data(), size)) return;
+        if (tag == 'N') {
+          check_memory((answer.names.size() + 1) * sizeof(std::string) + size, path + ": the dataset names take ");
+          answer.names.push_back(std::move(text));
+        } else {
+          answer.error_tag = tag;
+          answer.error = std::move(text);
+        }
+        break;
+      }
+      case 'S': {
+        if (size > kMaxTextFrame || size < 16) throw malformed("a shape of " + std::to_string(size) + " bytes");
+        std::string bytes(static_cast<std::size_t>(size), '\0');
+        if (!in.read_all(bytes.data(), size)) return;
+        std::uint64_t dtype_size = 0, rank = 0;
+        std::memcpy(&dtype_size, bytes.data(), 8);
+        if (dtype_size > size - 16) throw malformed("a shape frame that does not add up");
+        std::memcpy(&rank, bytes.data() + 8 + dtype_size, 8);
+        if (rank > H5S_MAX_RANK || size != 16 + dtype_size + rank * 8)
+          throw malformed("a shape frame that does not add up");
+        answer.array.dtype.assign(bytes.data() + 8, static_cast<std::size_t>(dtype_size));
+        answer.array.shape.resize(static_cast<std::size_t>(rank));
+        count = 1;
+        bool overflow = false;
+        for (std::uint64_t d = 0; d < rank; ++d) {
+          std::uint64_t extent = 0;
+          std::memcpy(&extent, bytes.data() + 16 + dtype_size + d * 8, 8);
+          answer.array.shape[d] = static_cast<std::size_t>(extent);
+          overflow |= __builtin_mul_overflow(count, extent, &count);
+        }
+        if (overflow) throw malformed("a shape of more elements than 64 bits can count");
+        have_shape = true;
+        break;
+      }
+      case 'V': {
+        if (!have_shape || size / sizeof(double) != count || size % sizeof(double) != 0)
+          throw malformed("values that do not match the shape");
+        // The child checked the limit too; the parent allocates, so it checks again.
+        check_memory(size, where + " holds " + std::to_string(count) + " values: they take ", " as double");
+        answer.array.values.resize(static_cast<std::size_t>(count));
+        if (!in.read_all(answer.array.values.data(), size)) return;
+        break;
+      }
+      case 'D':
+        if (size != 0) throw malformed("a done frame with a payload");
+        answer.complete = true;
+        return;
+      default:
+        throw malformed("a frame tagged " + std::to_string(static_cast<unsigned char>(tag)));
+    }
+  }
+}
+
+// The child: never returns into the caller, never runs atexit handlers or
+// static destructors (the parent's, duplicated), never flushes stdio buffers.
+[[noreturn]] void child_main(int fd, const std::function<void(FrameWriter&)>& work) {
+  // A crash must end the child whatever handlers the parent installed.
+  for (int sig : {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGTRAP, SIGSYS}) std::signal(sig, SIG_DFL);
+  // libhdf5's own messages (assertions, "infinite loop closing library") stay out of deepnet's one-line errors.
+  const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (null >= 0) ::dup2(null, STDERR_FILENO);
+  FrameWriter out(fd);
+  try {
+    work(out);
+    out.frame('D', nullptr, 0);
+  } catch (const Error& e) {
+    out.frame('E', e.what());
+    out.frame('D', nullptr, 0);
+  } catch (const std::bad_alloc&) {
+    out.frame('M', "");
+    out.frame('D', nullptr, 0);
+  } catch (const std::exception& e) {
+    out.frame('X', e.what());
+    out.frame('D', nullptr, 0);
+  } catch (...) {
+    ::_exit(3);
+  }
+  ::_exit(0);
+}
+
+// Runs `work` in a child process and returns what it sent; `where` names the
+// file (and dataset) in the parent's own errors.
+Answer run_in_reader_process(const std::string& path, const std::string& where,
+                             const std::function<void(FrameWriter&)>& work) {
+  int ends[2];
+  if (::pipe2(ends, O_CLOEXEC) != 0)
+    throw Error(path + ": cannot start the HDF5 reader process (pipe: " + errno_text(errno) + ")");
+  Fd read_end(ends[0]), write_end(ends[1]);
+  ::fcntl(read_end.get(), F_SETPIPE_SZ, 1 << 20);  // fewer switches for big arrays; a hint only
+  const pid_t child = ::fork();
+  if (child < 0) throw Error(path + ": cannot start the HDF5 reader process (fork: " + errno_text(errno) + ")");
+  if (child == 0) {
+    ::close(ends[0]);
+    child_main(ends[1], work);
+  }
+  write_end.reset();
+
+  Answer answer;
+  FrameReader in(read_end.get());
+  try {
+    read_answer(in, path, where, answer);
+  } catch (...) {
+    ::kill(child, SIGKILL);
+    while (::waitpid(child, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    throw;
+  }
+  read_end.reset();  // a child still writing gets EPIPE and ends
+  int status = 0;
+  pid_t waited;
+  while ((waited = ::waitpid(child, &status, 0)) < 0 && errno == EINTR) {
+  }
+  if (waited < 0) {
+    // Not ours to wait for (SIGCHLD ignored): the answer alone tells.
+    if (!answer.complete)
+      throw Error(path + ": the HDF5 reader process ended without an answer (waitpid: " + errno_text(errno) + ")");
+  } else if (WIFSIGNALED(status)) {
+    throw Error(path + ": libhdf5 crashed reading the file (signal " + std::to_string(WTERMSIG(status)) +
+                "): the file is damaged");
+  } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !answer.complete) {
+    throw Error(path + ": libhdf5 crashed reading the file (exit status " +
+                std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + "): the file is damaged");
+  }
+  switch (answer.error_tag) {
+    case 'E': throw Error(answer.error);
+    case 'M': throw std::bad_alloc();
+    case 'X': throw std::runtime_error(answer.error);
+    default: return answer;
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> hdf5_dataset_names(const std::string& path) {
+  Answer answer = run_in_reader_process(path, path, [&](FrameWriter& out) {
+    for (const std::string& name : io::hdf5_dataset_names_in_process(path)) out.frame('N', name);
+  });
+  return std::move(answer.names);
+}
+
+NumericArray load_hdf5_dataset(const std::string& path, const std::string& key) {
+  Answer answer = run_in_reader_process(path, path + ": dataset '" + key + "'", [&](FrameWriter& out) {
+    const NumericArray array = io::load_hdf5_dataset_in_process(path, key);
+    std::string shape;
+    const std::uint64_t dtype_size = array.dtype.size(), rank = array.shape.size();
+    shape.append(reinterpret_cast<const char*>(&dtype_size), 8);
+    shape += array.dtype;
+    shape.append(reinterpret_cast<const char*>(&rank), 8);
+    for (const std::size_t d : array.shape) {
+      const std::uint64_t extent = d;
+      shape.append(reinterpret_cast<const char*>(&extent), 8);
+    }
+    out.frame('S', shape);
+    out.frame('V', array.values.data(), array.values.size() * sizeof(double));
+  });
+  return std::move(answer.array);
 }
 
 }  // namespace deepnet

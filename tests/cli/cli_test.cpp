@@ -257,6 +257,17 @@ TEST_F(Cli, TrainsOnHdf5ImagesAndIdxFiles) {
   EXPECT_NE(missing.err.find("nope"), std::string::npos) << missing.err;
 }
 
+// libhdf5 1.10 dies with SIGSEGV on these files (tests/data/fuzz_regressions/README.md);
+// deepnet reads HDF5 in a child process and reports the crash as a data error.
+TEST_F(Cli, DamagedHdf5ThatCrashesLibhdf5IsADataErrorNotACrash) {
+  for (const char* name : {"hdf5-crash-1.h5", "hdf5-crash-2.h5", "hdf5-crash-3.h5"}) {
+    const std::string path = test_data + "/fuzz_regressions/" + name;
+    const Result r = run("train --data " + path + " --x-key enum --y-key enum --iterations 1 --quiet");
+    EXPECT_EQ(r.status, 3) << name << "\n" << r.err;
+    EXPECT_EQ(r.err, "deepnet: error: " + path + ": libhdf5 crashed reading the file (signal 11): the file is damaged\n");
+  }
+}
+
 TEST_F(Cli, ImportedNumpyParametersPredictWhatNumpyComputed) {
   const std::string params = test_data + "/course_params/params.npz";
   const std::string expected = test_data + "/course_params/expected.npz";

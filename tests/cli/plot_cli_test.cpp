@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -351,6 +352,49 @@ TEST_F(PlotCli, UsageAndModelErrors) {
   EXPECT_EQ(d.status, 1);
   EXPECT_EQ(one_line_error(d), "");
   EXPECT_NE(d.err.find("no/such/dir/h.svg"), std::string::npos) << d.err;
+}
+
+// ---------------------------------------------------------------- output format
+
+TEST_F(PlotCli, PngNameGivesARealPngOfTheRequestedSize) {
+  write("h.csv", "epoch,train_cost,val_cost\n1,0.7,0.72\n2,0.5,0.55\n3,0.4,0.47\n4,0.35,0.45\n");
+  const Result png = run("plot history --history h.csv -o curves.PNG --width 420 --height 260");
+  ASSERT_EQ(png.status, 0) << png.err;
+  const std::string bytes = read_file(dir_ / "curves.PNG");
+  ASSERT_GE(bytes.size(), 33u);
+  EXPECT_EQ(bytes.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+  EXPECT_EQ(bytes.substr(12, 4), "IHDR");
+  const auto be32 = [&](std::size_t at) {
+    std::uint32_t v = 0;
+    for (std::size_t k = 0; k < 4; ++k) v = v << 8 | static_cast<unsigned char>(bytes[at + k]);
+    return v;
+  };
+  EXPECT_EQ(be32(16), 420u);
+  EXPECT_EQ(be32(20), 260u);
+  // The same picture as SVG; the PNG (decoded in Python) shows it: several colours, not blank.
+  ASSERT_EQ(run("plot history --history h.csv -o curves.svg --width 420 --height 260").status, 0);
+  const std::string command = "cd '" + dir_.string() +
+                              "' && /usr/bin/python3 svg_stats.py curves.svg curves.PNG >stats.txt 2>stats-err.txt";
+  ASSERT_EQ(exit_status(std::system(command.c_str())), 0) << read_file(dir_ / "stats-err.txt");
+  expect_picture(nlohmann::json::parse(read_file(dir_ / "stats.txt")), 420, 260);
+  EXPECT_EQ(files_except({"h.csv", "svg_stats.py", "stdout.txt", "stderr.txt", "stats.txt", "stats-err.txt",
+                          "curves.PNG", "curves.svg"}),
+            std::vector<std::string>{});
+}
+
+TEST_F(PlotCli, OtherExtensionsAreRefusedBeforeAnyWork) {
+  // The model does not exist: a refusal before any work exits 2, not 4.
+  for (const std::string& out : {std::string("b.jpg"), std::string("b"), std::string("b.svg.gz")}) {
+    const Result r = run("plot boundary --model nowhere.dnn --data planar -o " + out);
+    EXPECT_EQ(r.status, 2) << out << "\n" << r.err;
+    EXPECT_EQ(one_line_error(r), "") << out;
+    EXPECT_NE(r.err.find("-o " + out + ": "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(".svg or .png"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(dir_ / out));
+  }
+  const Result jpg = run("plot history --history h.csv -o h.jpg");
+  EXPECT_EQ(jpg.status, 2);
+  EXPECT_EQ(jpg.err, "deepnet: error: -o h.jpg: unknown extension '.jpg'; the extension picks the format: .svg or .png\n");
 }
 
 TEST_F(PlotCli, HelpListsTheKindsAndTheirFlags) {

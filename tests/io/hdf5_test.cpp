@@ -6,6 +6,7 @@
 #include <hdf5.h>
 #include <stdlib.h>
 
+#include <csignal>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,11 @@
 
 #include "deepnet/array.hpp"
 #include "deepnet/error.hpp"
+#include "deepnet/limits.hpp"
+#include "io/hdf5_reader.hpp"
+#include <H5PLpublic.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace deepnet {
 namespace {
@@ -228,6 +234,161 @@ TEST(Hdf5, RefusesShapesTheFileCannotHoldBeforeAllocating) {
   write_unwritten_dataset(overflowing, {hsize_t(1) << 32, hsize_t(1) << 32, hsize_t(1) << 32}, H5T_STD_U8LE);
   message = message_of([&] { load_hdf5_dataset(overflowing, "huge"); });
   EXPECT_TRUE(contains(message, "more elements than 64 bits can count")) << message;
+}
+
+
+// ---------------------------------------------------------------- libhdf5 crashes, filters
+
+// Files on which libhdf5 1.10 itself crashes (tests/data/fuzz_regressions/README.md).
+const std::string kRegressions = std::string(DEEPNET_TEST_DATA_DIR) + "/fuzz_regressions";
+const std::vector<std::string> kCrashingFiles = {"hdf5-crash-1.h5", "hdf5-crash-2.h5", "hdf5-crash-3.h5"};
+
+// Runs `read` in a child process: the signal that ended it, or 0 when it returned or threw.
+int signal_of_in_process_read(const std::function<void()>& read) {
+  const pid_t child = fork();
+  if (child == 0) {
+    std::signal(SIGABRT, SIG_DFL);
+    try {
+      read();
+    } catch (...) {
+    }
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+TEST(Hdf5, LibraryCrashesOnDamagedFilesAreErrorsNamingTheFile) {
+  for (const std::string& name : kCrashingFiles) {
+    const std::string path = kRegressions + "/" + name;
+    ASSERT_TRUE(std::filesystem::exists(path)) << path;
+    // What the file's crash is in this process (libhdf5 1.10.8: a signal); a
+    // libhdf5 that no longer crashes on it gives an ordinary error instead.
+    std::vector<std::string> keys;
+    const int names_signal = signal_of_in_process_read([&] { io::hdf5_dataset_names_in_process(path); });
+    std::string message;
+    try {
+      keys = hdf5_dataset_names(path);
+    } catch (const Error& e) {
+      message = e.what();
+    }
+    if (names_signal != 0) {
+      EXPECT_EQ(message, path + ": libhdf5 crashed reading the file (signal " + std::to_string(names_signal) +
+                             "): the file is damaged");
+    }
+    if (keys.empty()) keys = {"train_set_x", "train_set_y", "types/int8", "group/values"};
+    int crashes = names_signal != 0;
+    for (const std::string& key : keys) {
+      const int sig = signal_of_in_process_read([&] { io::load_hdf5_dataset_in_process(path, key); });
+      crashes += sig != 0;
+      try {
+        const NumericArray array = load_hdf5_dataset(path, key);
+        EXPECT_EQ(sig, 0) << name << " " << key;
+        EXPECT_EQ(array.values.size(), array.size());
+      } catch (const Error& e) {
+        const std::string text = e.what();
+        EXPECT_EQ(text.rfind(path + ": ", 0), 0u) << text;
+        EXPECT_EQ(text.find('\n'), std::string::npos) << text;
+        if (sig != 0) {
+          EXPECT_EQ(text, path + ": libhdf5 crashed reading the file (signal " + std::to_string(sig) +
+                              "): the file is damaged");
+        }
+      }
+    }
+    EXPECT_GT(crashes, 0) << name << ": libhdf5 no longer crashes on it; the regression file tests nothing";
+  }
+}
+
+TEST(Hdf5, ReaderProcessKeepsValuesErrorsAndTheMemoryLimit) {
+  // Big enough to fill the pipe many times over: the parent must read while the child writes.
+  const TempDir dir("deepnet-hdf5");
+  const std::string path = dir.file("big.h5");
+  const hsize_t dims[2] = {1000, 1000};
+  std::vector<double> values(1000 * 1000);
+  for (std::size_t k = 0; k < values.size(); ++k) values[k] = static_cast<double>(k) * 0.5 - 3;
+  {
+    const hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    const hid_t space = H5Screate_simple(2, dims, nullptr);
+    const hid_t dataset = H5Dcreate2(file, "v", H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    ASSERT_GE(dataset, 0);
+    H5Dwrite(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
+    H5Dclose(dataset);
+    H5Sclose(space);
+    H5Fclose(file);
+  }
+  const NumericArray array = load_hdf5_dataset(path, "v");
+  EXPECT_EQ(array.dtype, "float64");
+  EXPECT_EQ(array.shape, (std::vector<std::size_t>{1000, 1000}));
+  EXPECT_EQ(array.values, values);
+  EXPECT_EQ(hdf5_dataset_names(path), std::vector<std::string>{"v"});
+  EXPECT_EQ(message_of([&] { load_hdf5_dataset(path, "w"); }), path + ": no dataset 'w'; the file has datasets: v");
+  // 8 MB of doubles under a 1 MiB limit: refused, naming the file, dataset and limit.
+  set_memory_limit(1 << 20);
+  const std::string message = message_of([&] { load_hdf5_dataset(path, "v"); });
+  set_memory_limit(0);
+  EXPECT_TRUE(contains(message, path + ": dataset 'v' has shape 1000 x 1000 (1000000 values), more than the limit"))
+      << message;
+  EXPECT_TRUE(contains(message, "more than the memory limit of 1.0 MiB")) << message;
+}
+
+// A stand-in for LZF (h5py's filter 32000): stores the bytes as they are.
+size_t identity_filter(unsigned, size_t, const unsigned[], size_t nbytes, size_t*, void**) { return nbytes; }
+
+TEST(Hdf5, DatasetWithAFilterThisLibhdf5LacksIsNamed) {
+  const TempDir dir("deepnet-hdf5");
+  const std::string path = dir.file("lzf.h5");
+  const H5Z_filter_t lzf = 32000;
+  ASSERT_LE(H5Zfilter_avail(lzf), 0) << "this libhdf5 has filter 32000; the test needs one it lacks";
+  const H5Z_class2_t stand_in = {H5Z_CLASS_T_VERS, lzf, 1, 1, "lzf", nullptr, nullptr, identity_filter};
+  ASSERT_GE(H5Zregister(&stand_in), 0);
+  {
+    const hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    const hsize_t dims[2] = {4, 6}, chunk[2] = {2, 6};
+    const hid_t space = H5Screate_simple(2, dims, nullptr);
+    const std::vector<int> values(24, 7);
+    // One dataset whose chunks went through the filter, one written while an
+    // optional filter was missing (its chunks skip it; they read without it).
+    const hid_t filtered = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(filtered, 2, chunk);
+    H5Pset_filter(filtered, lzf, H5Z_FLAG_OPTIONAL, 0, nullptr);
+    const hid_t train = H5Dcreate2(file, "train_set_x", H5T_STD_U8LE, space, H5P_DEFAULT, filtered, H5P_DEFAULT);
+    ASSERT_GE(train, 0);
+    ASSERT_GE(H5Dwrite(train, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), 0);
+    H5Dclose(train);
+    H5Pclose(filtered);
+    H5Sclose(space);
+    H5Fclose(file);
+  }
+  ASSERT_GE(H5Zunregister(lzf), 0);
+  ASSERT_LE(H5Zfilter_avail(lzf), 0);
+  const int loading = [] {
+    unsigned state = 0;
+    H5PLget_loading_state(&state);
+    return static_cast<int>(state);
+  }();
+  H5PLset_loading_state(0);  // no filter plugin from HDF5_PLUGIN_PATH either
+  {
+    const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    const hsize_t dims[1] = {5};
+    const hid_t space = H5Screate_simple(1, dims, nullptr);
+    const hid_t skipped = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(skipped, 1, dims);
+    H5Pset_filter(skipped, lzf, H5Z_FLAG_OPTIONAL, 0, nullptr);
+    const hid_t dataset = H5Dcreate2(file, "skipped", H5T_IEEE_F32LE, space, H5P_DEFAULT, skipped, H5P_DEFAULT);
+    const std::vector<double> values = {1, 2, 3, 4, 5};
+    EXPECT_GE(dataset, 0);
+    EXPECT_GE(H5Dwrite(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), 0);
+    H5Dclose(dataset);
+    H5Pclose(skipped);
+    H5Sclose(space);
+    H5Fclose(file);
+  }
+  EXPECT_EQ(message_of([&] { load_hdf5_dataset(path, "train_set_x"); }),
+            path + ": dataset 'train_set_x' uses HDF5 filter 32000 (lzf), which this libhdf5 does not have; "
+                   "rewrite the file without it (e.g. h5repack -f NONE)");
+  EXPECT_EQ(load_hdf5_dataset(path, "skipped").values, (std::vector<double>{1, 2, 3, 4, 5}));
+  H5PLset_loading_state(static_cast<unsigned>(loading));
 }
 
 }  // namespace
