@@ -360,7 +360,7 @@ TEST_F(PlotCli, PngNameGivesARealPngOfTheRequestedSize) {
   write("h.csv", "epoch,train_cost,val_cost\n1,0.7,0.72\n2,0.5,0.55\n3,0.4,0.47\n4,0.35,0.45\n");
   const Result png = run("plot history --history h.csv -o curves.PNG --width 420 --height 260");
   ASSERT_EQ(png.status, 0) << png.err;
-  const std::string bytes = read_file(dir_ / "curves.PNG");
+  const std::string bytes = read("curves.PNG");
   ASSERT_GE(bytes.size(), 33u);
   EXPECT_EQ(bytes.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
   EXPECT_EQ(bytes.substr(12, 4), "IHDR");
@@ -373,10 +373,9 @@ TEST_F(PlotCli, PngNameGivesARealPngOfTheRequestedSize) {
   EXPECT_EQ(be32(20), 260u);
   // The same picture as SVG; the PNG (decoded in Python) shows it: several colours, not blank.
   ASSERT_EQ(run("plot history --history h.csv -o curves.svg --width 420 --height 260").status, 0);
-  const std::string command = "cd '" + dir_.string() +
-                              "' && /usr/bin/python3 svg_stats.py curves.svg curves.PNG >stats.txt 2>stats-err.txt";
-  ASSERT_EQ(exit_status(std::system(command.c_str())), 0) << read_file(dir_ / "stats-err.txt");
-  expect_picture(nlohmann::json::parse(read_file(dir_ / "stats.txt")), 420, 260);
+  ASSERT_EQ(shell("/usr/bin/python3 svg_stats.py curves.svg curves.PNG >stats.txt 2>stats-err.txt"), 0)
+      << read("stats-err.txt");
+  expect_picture(nlohmann::json::parse(read("stats.txt")), 420, 260);
   EXPECT_EQ(files_except({"h.csv", "svg_stats.py", "stdout.txt", "stderr.txt", "stats.txt", "stats-err.txt",
                           "curves.PNG", "curves.svg"}),
             std::vector<std::string>{});
