@@ -495,7 +495,7 @@ TEST_F(Cli, BadDataFilesGiveOneLineNamingThePlace) {
       {"header only", header_only, 3, "header.csv: no data rows after the header"},
       {"ragged", "a,b,y\n1,2,0\n1,2\n", 3, "ragged.csv: line 3: expected 3 fields as in the header, found 2"},
       {"non-numeric", "a,b,y\n1,x,0\n", 3, "nonnum.csv: line 2, column 2 ('b'): expected a number, got 'x'"},
-      {"nan", "a,b,y\n1,nan,0\n2,3,1\n", 3, "nan.csv: line 2, column 2 ('b'): expected a finite number, got 'nan'"},
+      {"nan", "a,b,y\n1,nan,0\n2,3,1\n", 3, "nan.csv: line 2, column 2 ('b'): expected a number, got 'nan', a missing-value marker"},
       {"inf", "a,b,y\n1,2,0\n-inf,3,1\n", 3, "inf.csv: line 3, column 1 ('a'): expected a finite number, got '-inf'"},
       {"single class", "a,y\n1,1\n2,1\n", 3, "targets: every example has the label 1"},
   };
