@@ -227,8 +227,8 @@ std::vector<Record> split_records(std::string_view text, const Dialect& dialect,
   auto end_record = [&] {
     if (!dialect.runs || field_started) end_field();
     // A blank line (one empty, unquoted field, or none) is skipped.
-    const bool blank = current.fields.empty() ||
-                       (current.fields.size() == 1 && current.fields[0].text.empty() && !current.fields[0].quoted);
+    const bool blank = current.fields.empty() || (current.fields.size() == 1 && !current.fields[0].quoted &&
+                                                  trim_view(current.fields[0].text).empty());
     if (!blank) records.push_back(std::move(current));
     current = Record{};
     current.line = line;
@@ -354,13 +354,19 @@ HeaderGuess detect_header(const std::vector<Record>& records, int label) {
   if (!text_label) return {false, ""};
   // Numbers and a name in the label column: a header when the labels below
   // are numbers, data (a headerless file of named classes) when they are names.
-  bool text_below = false;
-  for (std::size_t r = 1; r < records.size() && !text_below; ++r)
-    if (static_cast<int>(records[r].fields.size()) == columns) text_below = is_text(records[r].fields[label]);
+  bool text_below = false, seen_below = false;
+  const std::string first_label = trim(first.fields[label].text);
+  for (std::size_t r = 1; r < records.size() && !(text_below && seen_below); ++r)
+    if (static_cast<int>(records[r].fields.size()) == columns) {
+      text_below = text_below || is_text(records[r].fields[label]);
+      seen_below = seen_below || trim(records[r].fields[label].text) == first_label;
+    }
   if (!text_below) return {true, ""};
   return {false, "line " + std::to_string(first.line) +
                      " is read as data, not a header: its fields are numbers but for the label '" +
-                     shown(trim(first.fields[label].text)) + "', and the labels below are names too"};
+                     shown(first_label) + "', and the labels below are names too" +
+                     (seen_below ? std::string()
+                                 : "; that label occurs on no other line: if line 1 is a header, say the file has one")};
 }
 
 std::string line_list(const std::vector<int>& lines) {
@@ -530,7 +536,9 @@ Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptio
   for (std::size_t r = first; r < records.size(); ++r) {
     if (label >= 0 && is_missing_marker(records[r].fields[label].text)) {
       if (!options.drop_missing_labels)
-        throw Error(where(records[r], label) + ": the label is missing (" + missing_text(records[r].fields[label].text) +
+        throw Error(where(records[r], label) + ": the label is missing (" +
+                    (trim_view(records[r].fields[label].text).empty() ? std::string("an empty field")
+                                                                       : missing_text(records[r].fields[label].text)) +
                     "); expected a class name or a number (rows with a missing label can be dropped instead)");
       dropped_lines.push_back(records[r].line);
       const std::string t = trim(records[r].fields[label].text);

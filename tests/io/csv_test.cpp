@@ -54,7 +54,7 @@ TEST(Csv, AcceptsBomCrlfQuotesSemicolonsAndTabs) {
   EXPECT_EQ(d.targets, (std::vector<double>{0, 1}));
   const Dataset t = parse_csv("a\tb\n1\t2\n", "t.tsv");
   EXPECT_EQ(t.targets, (std::vector<double>{2}));
-  const Dataset blank_lines = parse_csv("a,b\n1,2\n\n3,4\n", "t.csv");
+  const Dataset blank_lines = parse_csv("a,b\n1,2\n\n3,4\n  \n", "t.csv");
   EXPECT_EQ(blank_lines.examples(), 2);
 }
 
@@ -240,6 +240,12 @@ TEST(CsvHeader, HeaderlessUciRowWithANamedLabelIsData) {
   EXPECT_EQ(named.examples(), 2);
   EXPECT_EQ(named.target_name, "label");
   EXPECT_EQ(parse_csv("sepal,width,species\n5.1,3.5,setosa\n", "h.csv").examples(), 1);
+  // Numbers naming the feature columns over named classes: read as data, with a note that says why.
+  const Dataset wavelengths = parse_csv("400,410,kind\n0.5,0.25,a\n0.75,0.5,b\n", "w.csv");
+  EXPECT_EQ(wavelengths.examples(), 3);
+  EXPECT_TRUE(has_note(wavelengths, "that label occurs on no other line: if line 1 is a header, say the file has one"))
+      << testing::PrintToString(wavelengths.notes);
+  EXPECT_FALSE(has_note(d, "occurs on no other line"));
   EXPECT_TRUE(parse_csv("a,b,y\n1,2,0\n", "plain.csv").notes.empty());
 }
 
@@ -309,6 +315,9 @@ TEST(Csv, MissingLabelsAreErrorsNamingTheLine) {
   }
   EXPECT_EQ(message_of([] { parse_csv("x,y\n1,a\n2,NA\n", "m.csv"); }),
             "m.csv: line 3, column 2 ('y'): the label is missing ('NA', a missing-value marker); expected a class "
+            "name or a number (rows with a missing label can be dropped instead)");
+  EXPECT_EQ(message_of([] { parse_csv("x,y\n1,a\n2, \n", "m.csv"); }),
+            "m.csv: line 3, column 2 ('y'): the label is missing (an empty field); expected a class "
             "name or a number (rows with a missing label can be dropped instead)");
   EXPECT_EQ(message_of([] { parse_csv("x1,x2,y\n1,NA,0\n", "f.csv"); }),
             "f.csv: line 2, column 2 ('x2'): expected a number, got 'NA', a missing-value marker");
