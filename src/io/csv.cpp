@@ -463,12 +463,13 @@ Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptio
                 (dialect.delimiter == ',' ? "" : " (delimiter " + shown_delimiter + ")"));
   }
   if (has_header) {
-    std::vector<std::pair<std::string, std::vector<int>>> seen;
+    std::vector<std::pair<std::string, std::vector<int>>> seen;  // in the order of first appearance
+    std::map<std::string, std::size_t> position;
     for (int c = 0; c < columns; ++c) {
       if (header[c].empty()) continue;
-      auto found = std::find_if(seen.begin(), seen.end(), [&](const auto& s) { return s.first == header[c]; });
-      if (found == seen.end()) seen.push_back({header[c], {c + 1}});
-      else found->second.push_back(c + 1);
+      const auto [found, added] = position.emplace(header[c], seen.size());
+      if (added) seen.push_back({header[c], {c + 1}});
+      else seen[found->second].second.push_back(c + 1);
     }
     std::string repeated;
     for (const auto& [column_name, at] : seen) {
