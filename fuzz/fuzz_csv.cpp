@@ -1,7 +1,7 @@
 // Fuzzes the CSV reader (deepnet::parse_csv) and, for gzip input, io::gunzip
 // as load_csv uses it. Each input is parsed with the default options; then the
-// last byte picks other options (delimiter, header, label/weight column,
-// features only) and the rest is parsed again, so seeds stay plain CSV text.
+// last byte picks other options (delimiter, spaces included, header,
+// label/weight column, features only, dropping missing labels) and the rest is parsed again, so seeds stay plain CSV text.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -26,6 +26,7 @@ void check(const deepnet::Dataset& data, const deepnet::CsvOptions& options) {
     if (!data.class_names.empty()) FUZZ_CHECK(t >= 0 && t < static_cast<double>(data.class_names.size()));
   }
   for (Eigen::Index k = 0; k < data.X.size(); ++k) FUZZ_CHECK(std::isfinite(data.X.data()[k]));
+  for (const std::string& note : data.notes) FUZZ_CHECK(note.find('\n') == std::string::npos);
 }
 
 void parse(std::string_view text, const deepnet::CsvOptions& options) {
@@ -57,6 +58,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   options.features_only = (choice >> 4) & 1;
   options.label_column = columns[(choice >> 5) & 7];
   options.weight_column = columns[(choice * 7u >> 3) & 7];
+  // The second detect slot: runs of spaces as the delimiter, rows with a missing label dropped.
+  if (((choice >> 2) & 3) == 3) {
+    options.delimiter = (choice & 1) ? ' ' : options.delimiter;
+    options.drop_missing_labels = true;
+  }
   parse(text, options);
   return 0;
 }

@@ -30,6 +30,13 @@ printf 'x,y\n"1,2\n' > "$c/bad-unclosed-quote.csv"
 printf 'x,y\n1,nan\n' > "$c/bad-nan.csv"
 printf 'x,y\n1,\n' > "$c/bad-empty-label.csv"
 printf 'x1,x2,y\n1,2,0\n3,4,1\n' | gzip -9n > "$c/gzip.csv.gz"
+printf '5.1,3.5,1.4,0.2,Iris-setosa\n4.9,3.0,1.4,0.2,Iris-setosa\n7.0,3.2,4.7,1.4,Iris-versicolor\n' > "$c/uci-no-header.csv"
+printf ',0,1,2\n0,0.5,1.5,0\n1,2.5,3.5,1\n2,4.5,5.5,NA\n' > "$c/pandas-index.csv"
+printf '"","a","Species"\n"1",0.5,"yes"\n"2",1.5,"Yes"\n"3",2.5,NA\n' > "$c/r-write-csv.csv"
+printf '5.000000000000000000e-01 1.500000000000000000e+00 0.000000000000000000e+00\n  2.5   3.5\t1\n' > "$c/savetxt.txt"
+printf 'a,b,y\r1,2,0\r3,4,1\r' > "$c/cr-only.csv"
+printf '\xff\xfea\0\t\0y\0\r\0\n\0001\0\t\0\x3d\xd8\x00\xde\r\0\n\0' > "$c/utf16le.txt"
+printf 'a,b,a,y\n1,2,3,0\n' > "$c/bad-repeated-names.csv"
 
 # ---- IDX: the test fixtures, and truncated / corrupt headers
 cp tests/data/idx/* "$out/idx/"

@@ -26,6 +26,10 @@ struct Dataset {
   std::vector<std::string> feature_names;  // n_x
   std::string target_name;
   std::string source;  // file path or "builtin:NAME"
+  // What the loader guessed or did that the reader should know about, one line
+  // each without the file name ("dropped column 1 (unnamed, 0, 1, 2, ...: a row
+  // index written by pandas or R)"). Empty for an ordinary file.
+  std::vector<std::string> notes;
 
   Eigen::Index features() const { return X.rows(); }
   Eigen::Index examples() const { return X.cols(); }
@@ -36,19 +40,30 @@ enum class CsvHeader { detect, present, absent };
 struct CsvOptions {
   // Target column: a header name or a 0-based index (-1 = last); empty means the last column.
   std::string label_column;
-  // detect: the first row is a header unless every field in it is a number.
+  // detect: the first row is a header when a field of a feature column (every
+  // column but the label's) is text that is not a missing-value marker; a text
+  // label over numeric features is data when the labels below are text too.
+  // A first row of column numbers (0,1,2,... or 1,2,3,..., maybe after an
+  // empty index field, as pandas writes a DataFrame without column names) is
+  // a header when the rows below are not.
   CsvHeader header = CsvHeader::detect;
-  // ',', ';' or '\t'; 0 detects it from the first line.
+  // ',', ';', '\t', or ' ' (runs of spaces and tabs, as np.savetxt writes);
+  // 0 detects it from the first lines.
   char delimiter = 0;
   // Every column is a feature (no label column), e.g. for prediction input.
   bool features_only = false;
   // A column of per-example weights (name or 0-based index), not a feature; empty: none.
   std::string weight_column;
+  // Rows whose label is missing (empty, NA, N/A, NaN, ?, null, None) are
+  // dropped with a note; otherwise such a row is an error.
+  bool drop_missing_labels = false;
 };
 
 // Reads a CSV file (or .csv.gz) with numeric feature columns. The label column
 // may hold numbers or names (names become classes, sorted, kept in
-// class_names). Handles a UTF-8 BOM, CRLF, quoted fields. Throws Error naming
+// class_names). Handles a UTF-8 BOM, UTF-16 text with its BOM, CRLF and
+// CR-only line ends, quoted fields, and an unnamed row-index column (pandas,
+// R), which is dropped; Dataset::notes says what was guessed. Throws Error naming
 // the file, line and column of the first problem, or the memory limit
 // (deepnet/limits.hpp) when the file's text would need more to parse.
 Dataset load_csv(const std::string& path, const CsvOptions& options = {});

@@ -36,13 +36,15 @@ auto with_exit_code(ExitCode code, F&& f) -> decltype(f()) {
   }
 }
 
-// --data, --label-column, --delimiter, --no-header, --x-key, --y-key, --labels, --examples-as-columns,
+// --data, --label-column, --delimiter, --header, --no-header, --drop-missing, --x-key, --y-key, --labels, --examples-as-columns,
 // --max-memory
 struct DataFlags {
   std::string data;
   std::string label_column;
   std::string delimiter;
-  bool no_header = false;
+  bool no_header = false;     // --no-header: the same as --header no
+  std::string header;         // --header yes|no|auto; empty: auto
+  bool drop_missing = false;  // --drop-missing: drop rows whose label is missing
   ArrayOptions arrays;
   std::string max_memory;  // as given; empty: the default limit (the memory available)
 };
@@ -54,7 +56,10 @@ void add_max_memory_flag(CLI::App& cmd, std::string& value);
 void add_data_flags(CLI::App& cmd, DataFlags& flags, const std::string& data_help);
 CsvOptions csv_options(const DataFlags& flags);  // CliError(usage) on a bad --delimiter
 // Loads --data (or `path` with the same CSV options); errors exit with 3.
+// Prints the loader's notes (print_notes).
 Dataset load_data(const DataFlags& flags, const std::string& path);
+// Prints each of the data set's notes to stderr: "deepnet: note: SOURCE: NOTE".
+void print_notes(const Dataset& data);
 // Throws Error naming the example and feature of the first non-finite value.
 void check_finite_features(const Dataset& data);
 

@@ -1,5 +1,6 @@
 // Flag groups shared by several subcommands: data and network settings.
 #include <cmath>
+#include <iostream>
 #include <sstream>
 
 #include "cli/cli.hpp"
@@ -22,8 +23,17 @@ void add_data_flags(CLI::App& cmd, DataFlags& flags, const std::string& data_hel
   cmd.add_option("--label-column", flags.label_column,
                  "CSV column holding the label: a header name or a 0-based index (-1 = last); "
                  "default: the last column");
-  cmd.add_option("--delimiter", flags.delimiter, "CSV delimiter: ',', ';' or 'tab'; default: detected");
-  cmd.add_flag("--no-header", flags.no_header, "The CSV file has no header row (default: detected)");
+  cmd.add_option("--delimiter", flags.delimiter,
+                 "CSV delimiter: ',', ';', 'tab', or 'space' (also 'whitespace': runs of spaces and tabs, as "
+                 "np.savetxt writes); default: detected");
+  cmd.add_option("--header", flags.header,
+                 "Whether the CSV file's first row is a header: yes, no, or auto (default: auto, detected: a "
+                 "header when a feature field in it is not a number, or when it numbers the columns 0,1,2,...)")
+      ->check(CLI::IsMember({"yes", "no", "auto"}));
+  cmd.add_flag("--no-header", flags.no_header, "The CSV file has no header row: the same as --header no");
+  cmd.add_flag("--drop-missing", flags.drop_missing,
+               "Drop CSV rows whose label is missing (empty, NA, N/A, NaN, ?, null, None) and say how many; "
+               "default: such a row is an error");
   cmd.add_option("--x-key", flags.arrays.x_key, "NPZ member or HDF5 dataset holding X (default: X or x)");
   cmd.add_option("--y-key", flags.arrays.y_key, "NPZ member or HDF5 dataset holding the labels (default: y or Y)");
   cmd.add_option("--labels", flags.arrays.labels_path,
@@ -60,7 +70,12 @@ void add_max_memory_flag(CLI::App& cmd, std::string& value) {
 CsvOptions csv_options(const DataFlags& flags) {
   CsvOptions options;
   options.label_column = flags.label_column;
-  options.header = flags.no_header ? CsvHeader::absent : CsvHeader::detect;
+  if (flags.no_header && flags.header == "yes")
+    throw CliError(exit_usage, "--no-header and --header yes contradict each other; give one of them");
+  options.header = flags.no_header || flags.header == "no" ? CsvHeader::absent
+                   : flags.header == "yes"                 ? CsvHeader::present
+                                                           : CsvHeader::detect;
+  options.drop_missing_labels = flags.drop_missing;
   if (flags.delimiter.empty()) {
   } else if (flags.delimiter == "," || flags.delimiter == "comma") {
     options.delimiter = ',';
@@ -68,19 +83,36 @@ CsvOptions csv_options(const DataFlags& flags) {
     options.delimiter = ';';
   } else if (flags.delimiter == "tab" || flags.delimiter == "\t" || flags.delimiter == "\\t") {
     options.delimiter = '\t';
+  } else if (flags.delimiter == "space" || flags.delimiter == "whitespace" || flags.delimiter == " ") {
+    options.delimiter = ' ';
   } else {
-    throw CliError(exit_usage, "--delimiter: expected ',', ';' or 'tab', got '" + flags.delimiter + "'");
+    throw CliError(exit_usage,
+                   "--delimiter: expected ',', ';', 'tab' or 'space', got '" + flags.delimiter + "'");
   }
   return options;
 }
 
 Dataset load_data(const DataFlags& flags, const std::string& path) {
   const CsvOptions options = csv_options(flags);
-  return with_exit_code(exit_data, [&] {
-    Dataset data = load_dataset(path, options, flags.arrays);
-    check_finite_features(data);
-    return data;
+  Dataset data = with_exit_code(exit_data, [&] {
+    try {
+      Dataset d = load_dataset(path, options, flags.arrays);
+      check_finite_features(d);
+      return d;
+    } catch (const Error& e) {
+      const std::string message = e.what();
+      if (!options.drop_missing_labels && message.find(": the label is missing (") != std::string::npos)
+        throw Error(message.substr(0, message.find(" (rows with a missing label can be dropped instead)")) +
+                    "; --drop-missing drops such rows");
+      throw;
+    }
   });
+  print_notes(data);
+  return data;
+}
+
+void print_notes(const Dataset& data) {
+  for (const std::string& note : data.notes) std::cerr << "deepnet: note: " << data.source << ": " << note << "\n";
 }
 
 void check_finite_features(const Dataset& data) {

@@ -52,7 +52,7 @@ NumericArray load_one(const std::string& path, FileFormat format, const std::str
 }  // namespace
 
 FileFormat detect_format(const std::string& path) {
-  char head[8] = {};
+  char head[8] = {'\xFF'};  // a file shorter than 8 bytes keeps what it does not overwrite
   {
     std::ifstream in(path, std::ios::binary);
     in.read(head, sizeof head);
@@ -60,6 +60,13 @@ FileFormat detect_format(const std::string& path) {
   if (std::memcmp(head, "\x93NUMPY", 6) == 0) return FileFormat::npy;
   if (std::memcmp(head, "\x89HDF\r\n\x1a\n", 8) == 0) return FileFormat::hdf5;
   if (std::memcmp(head, "PK\x03\x04", 4) == 0 || std::memcmp(head, "PK\x05\x06", 4) == 0) return FileFormat::npz;
+  // IDX: 00 00, a type code, 1 to 8 dimensions; whatever the file is called
+  // (MNIST's files are often renamed "train-images" or "x.bin"). No text file
+  // starts with two NUL bytes.
+  const auto type = static_cast<unsigned char>(head[2]), dims = static_cast<unsigned char>(head[3]);
+  if (head[0] == 0 && head[1] == 0 && (type == 0x08 || type == 0x09 || (type >= 0x0B && type <= 0x0E)) &&
+      dims >= 1 && dims <= 8)
+    return FileFormat::idx;
   std::string name = path;
   if (ends_with(name, ".gz")) name.resize(name.size() - 3);
   if (ends_with(name, ".npy")) return FileFormat::npy;

@@ -155,8 +155,8 @@ Dataset load_dataset(const std::string& name_or_path, const CsvOptions& options,
     return load_builtin(name_or_path, options);
   if (detect_format(name_or_path) == FileFormat::csv) {
     if (!arrays.labels_path.empty() || !arrays.x_key.empty() || !arrays.y_key.empty())
-      throw Error(name_or_path + ": a CSV file holds its labels in a column; --labels, --x-key and --y-key are "
-                  "for NPY, NPZ, HDF5 and IDX files");
+      throw Error(name_or_path + ": a CSV file holds its labels in a column; a separate labels file and the keys "
+                  "of X and y are for NPY, NPZ, HDF5 and IDX files");
     return load_csv(name_or_path, options);
   }
   return load_array_dataset(name_or_path, arrays);

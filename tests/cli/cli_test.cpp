@@ -584,7 +584,7 @@ TEST_F(Cli, BadDataFilesGiveOneLineNamingThePlace) {
       {"header only", header_only, 3, "header.csv: no data rows after the header"},
       {"ragged", "a,b,y\n1,2,0\n1,2\n", 3, "ragged.csv: line 3: expected 3 fields as in the header, found 2"},
       {"non-numeric", "a,b,y\n1,x,0\n", 3, "nonnum.csv: line 2, column 2 ('b'): expected a number, got 'x'"},
-      {"nan", "a,b,y\n1,nan,0\n2,3,1\n", 3, "nan.csv: line 2, column 2 ('b'): expected a finite number, got 'nan'"},
+      {"nan", "a,b,y\n1,nan,0\n2,3,1\n", 3, "nan.csv: line 2, column 2 ('b'): expected a number, got 'nan', a missing-value marker"},
       {"inf", "a,b,y\n1,2,0\n-inf,3,1\n", 3, "inf.csv: line 3, column 1 ('a'): expected a finite number, got '-inf'"},
       {"single class", "a,y\n1,1\n2,1\n", 3, "targets: every example has the label 1"},
   };
@@ -858,6 +858,39 @@ TEST_F(Cli, JsonOutputReplacesBytesThatAreNotUtf8) {
   EXPECT_NE(r.out.find("\"model\":\"m\xEF\xBF\xBD.dnn\""), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find('\xE9'), std::string::npos) << r.out;  // the output is valid UTF-8
   EXPECT_FALSE(read("m\xE9.dnn").empty());                  // the file keeps its name
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(Cli, CsvNotesFlagsForHeaderMissingLabelsAndSpaces) {
+  // pandas' index and a missing label: an error naming --drop-missing, then a note with it.
+  write("p.csv", ",a,b,y\n0,0,0,no\n1,0,1,yes\n2,1,0,NA\n3,1,1,no\n4,0.5,0.5,yes\n");
+  const Result refused = run("train --data p.csv --layers 2 --epochs 1 --quiet");
+  EXPECT_EQ(refused.status, 3) << refused.err;
+  EXPECT_EQ(refused.err, "deepnet: error: p.csv: line 4, column 4 ('y'): the label is missing ('NA', a missing-value "
+                         "marker); expected a class name or a number; --drop-missing drops such rows\n");
+  const Result dropped = run("train --data p.csv --layers 2 --epochs 1 --quiet --drop-missing");
+  EXPECT_EQ(dropped.status, 0) << dropped.err;
+  EXPECT_NE(dropped.err.find("deepnet: note: p.csv: dropped column 1 (unnamed, 0, 1, 2, ...: a row index written "
+                             "by pandas or R)\n"),
+            std::string::npos) << dropped.err;
+  EXPECT_NE(dropped.err.find("deepnet: note: p.csv: dropped 1 of 5 rows whose label is missing (NA): line 4\n"),
+            std::string::npos) << dropped.err;
+  // A header of numbers read as data when asked; space-separated values.
+  write("s.txt", "0 1 2\n0.5 1.5 0\n2.5 3.5 1\n1.5 0.5 1\n");
+  const Result no = run("train --data s.txt --layers 2 --epochs 1 --quiet --header no --delimiter space");
+  EXPECT_EQ(no.status, 0) << no.err;
+  EXPECT_EQ(no.err, "") << no.err;
+  const Result alias = run("train --data s.txt --layers 2 --epochs 1 --quiet --no-header --delimiter whitespace");
+  EXPECT_EQ(alias.status, 0) << alias.err;
+  const Result bad = run("train --data s.txt --layers 2 --header maybe");
+  EXPECT_EQ(bad.status, 2) << bad.err;
+  const Result help = run("train --help");
+  EXPECT_NE(help.out.find("'space'"), std::string::npos);
+  EXPECT_NE(help.out.find("--drop-missing"), std::string::npos);
+  EXPECT_NE(help.out.find("--header"), std::string::npos);
 }
 
 }  // namespace

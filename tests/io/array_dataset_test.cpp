@@ -5,6 +5,9 @@
 
 #include "test_util.hpp"
 
+#include <filesystem>
+#include <fstream>
+
 #include "deepnet/data.hpp"
 #include "deepnet/error.hpp"
 
@@ -96,6 +99,34 @@ TEST(ArrayDataset, ErrorsNameTheFileAndWhatIsMissing) {
   EXPECT_NE(message_of([] { load_array_dataset(data_dir + "/idx/images-idx3-ubyte", {}); }).find("no labels; give --labels"),
             std::string::npos);
   EXPECT_NE(message_of([] { load_dataset("nowhere.npz"); }).find("nowhere.npz: cannot open"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace deepnet
+
+namespace deepnet {
+namespace {
+
+TEST(ArrayDataset, IdxIsRecognisedByItsMagicBytesWhateverItsName) {
+  test::TempDir dir;
+  const auto copy_as = [&](const std::string& from, const std::string& name) {
+    const std::string to = (dir.path() / name).string();
+    std::filesystem::copy_file(data_dir + "/idx/" + from, to);
+    return to;
+  };
+  const std::string images = copy_as("images-idx3-ubyte", "train-images");
+  const std::string labels = copy_as("labels-idx1-ubyte", "labels.bin");
+  EXPECT_EQ(detect_format(images), FileFormat::idx);
+  EXPECT_EQ(detect_format(labels), FileFormat::idx);
+  ArrayOptions with_labels;
+  with_labels.labels_path = labels;
+  const Dataset d = load_dataset(images, {}, with_labels);
+  EXPECT_EQ(d.examples(), 3);
+  EXPECT_EQ(d.features(), 20);
+  // Text stays CSV whatever it is called.
+  const std::string text = (dir.path() / "data.bin").string();
+  std::ofstream(text) << "a,y\n1,0\n";
+  EXPECT_EQ(detect_format(text), FileFormat::csv);
 }
 
 }  // namespace
