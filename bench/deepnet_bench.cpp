@@ -34,6 +34,7 @@
 #include "deepnet/init.hpp"
 #include "deepnet/network.hpp"
 #include "deepnet/optimizer.hpp"
+#include "deepnet/preprocess.hpp"
 #include "deepnet/rng.hpp"
 #include "deepnet/train.hpp"
 

@@ -5,6 +5,7 @@
 #include "deepnet/data.hpp"
 #include "deepnet/init.hpp"
 #include "deepnet/network.hpp"
+#include "deepnet/preprocess.hpp"
 #include "deepnet/train.hpp"
 
 int main() {

@@ -1,39 +1,16 @@
 #pragma once
-// Data sets: loading, normalising, splitting, and turning labels into targets
-// for an output layer.
-//
-// A Dataset holds X in course layout (n_x, m): examples are columns, and one
-// target per example. Files store examples as rows; loaders transpose.
-#include <cstddef>
-#include <cstdint>
+// Loading data sets (io room): CSV, NPY, NPZ, HDF5 and IDX files and the
+// built-in sets, into a Dataset (deepnet/dataset.hpp). Files store examples as
+// rows; loaders transpose. Normalising, splitting and target encoding are the
+// train room's: deepnet/preprocess.hpp.
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "deepnet/array.hpp"
-#include "deepnet/loss.hpp"
-#include "deepnet/matrix.hpp"
+#include "deepnet/dataset.hpp"
 
 namespace deepnet {
-
-struct Dataset {
-  Matrix<double> X;                        // (n_x, m)
-  std::vector<double> targets;             // m target values; class indices when class_names is set
-  std::vector<std::string> class_names;    // set when the file names its classes (string labels)
-  std::vector<double> weights;             // per-example weights, when the file has a weight column
-  bool uint8_pixels = false;               // X came from an 8-bit unsigned array (images: 0..255)
-  std::vector<std::string> feature_names;  // n_x
-  std::string target_name;
-  std::string source;  // file path or "builtin:NAME"
-  // What the loader guessed or did that the reader should know about, one line
-  // each without the file name ("dropped column 1 (unnamed, 0, 1, 2, ...: a row
-  // index written by pandas or R)"). Empty for an ordinary file.
-  std::vector<std::string> notes;
-
-  Eigen::Index features() const { return X.rows(); }
-  Eigen::Index examples() const { return X.cols(); }
-};
 
 enum class CsvHeader { detect, present, absent };
 
@@ -108,68 +85,5 @@ Dataset load_dataset(const std::string& name_or_path, const CsvOptions& options 
                      const ArrayOptions& arrays = {});
 // An NPY, NPZ, HDF5 or IDX file (with its labels as `arrays` says).
 Dataset load_array_dataset(const std::string& path, const ArrayOptions& arrays);
-
-// ---------------------------------------------------------------- normalising
-
-enum class Normalization { none, standard, minmax, div255 };
-Normalization parse_normalization(std::string_view name);  // none, standard, minmax, div255
-// "auto": div255 for 8-bit image data (uint8_pixels), none otherwise; other names as parse_normalization.
-Normalization choose_normalization(std::string_view name, const Dataset& data);
-std::string_view to_string(Normalization normalization);
-
-// x' = (x - offset) / scale per feature, fitted on training data only and
-// stored in the model so prediction applies the same transform.
-// standard: offset = mean, scale = standard deviation; minmax: offset = min,
-// scale = max - min; div255: offset 0, scale 255. A constant feature (zero
-// spread) gets scale 1, so it becomes 0 (standard) rather than NaN.
-struct Normalizer {
-  Normalization kind = Normalization::none;
-  std::vector<double> offset, scale;  // one per feature; empty for none
-
-  static Normalizer fit(Normalization kind, const Matrix<double>& X);
-  // Throws Error when X does not have the fitted number of features.
-  void apply(Matrix<double>& X) const;
-};
-
-// Splits off a validation part of `fraction` (0 < fraction < 1) of the
-// examples: stratified by class for classification targets (each class keeps
-// its share), seeded. Returns (training part, validation part).
-std::pair<Dataset, Dataset> split_dataset(const Dataset& data, double fraction, bool stratify,
-                                          std::uint64_t seed);
-
-// ---------------------------------------------------------------- targets
-
-// How targets map onto the output layer.
-struct TargetEncoding {
-  Output output = Output::sigmoid;
-  std::vector<double> classes;           // class values in order (index = class id); empty for linear
-  std::vector<std::string> class_names;  // one per class: the file's names, or the values as text
-  int output_units() const;              // n[L]
-};
-
-// Infers the encoding: non-integer targets -> linear; 2 classes -> one sigmoid
-// unit; more -> softmax. Classes are the sorted distinct values; names come
-// from the data set's class_names when it has them.
-TargetEncoding infer_target_encoding(const Dataset& data);
-TargetEncoding infer_target_encoding(const std::vector<double>& targets);
-
-// The data set's targets as values of `encoding` (its classes, or regression
-// values). Class names are matched by name, so a file whose labels are names
-// lines up with the model's classes. Throws Error naming the example for a
-// label the encoding does not know.
-std::vector<double> targets_in_encoding(const Dataset& data, const TargetEncoding& encoding);
-
-// Labels in "label form" (what predict() returns): sigmoid (1, m) of 0/1,
-// softmax (1, m) of class indices, linear (1, m) of values.
-// Throws Error naming the example when a target is not one of the encoding's classes.
-template <typename T>
-Matrix<T> encode_labels(const TargetEncoding& encoding, const std::vector<double>& targets);
-
-// Training targets Y (n[L], m) for the output: softmax -> one-hot of the class
-// index; sigmoid and linear -> the labels as they are. Throws Error naming the
-// example when a label is outside the output's range (class index >= K, or a
-// sigmoid target outside [0, 1]).
-template <typename T>
-Matrix<T> make_targets(Output output, int output_units, MatrixCRef<T> labels);
 
 }  // namespace deepnet

@@ -15,12 +15,14 @@
 #include <utility>
 #include <vector>
 
-#include "deepnet/data.hpp"
+#include "deepnet/checkpoint.hpp"
+#include "deepnet/dataset.hpp"
 #include "deepnet/error.hpp"
 #include "deepnet/init.hpp"
-#include "deepnet/model_file.hpp"
+#include "deepnet/model.hpp"
 #include "deepnet/network.hpp"
 #include "deepnet/optimizer.hpp"
+#include "deepnet/preprocess.hpp"
 #include "deepnet/rng.hpp"
 #include "deepnet/train.hpp"
 

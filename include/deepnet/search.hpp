@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "deepnet/data.hpp"
+#include "deepnet/dataset.hpp"
 
 namespace deepnet {
 

@@ -5,12 +5,12 @@
 // before its update. It is recorded when i % record_every == 0 and at i = N-1.
 #include <cstdint>
 #include <functional>
-#include <limits>
 #include <string>
 #include <vector>
 
 #include "deepnet/network.hpp"
 #include "deepnet/optimizer.hpp"
+#include "deepnet/trainer_state.hpp"
 
 namespace deepnet {
 
@@ -30,7 +30,7 @@ struct GradientDescentOptions {
 };
 
 // Trains in place. X: (n[0], m), Y: (n[L], m) in the output's target form
-// (see make_targets in data.hpp). Throws Error on invalid settings, shapes or
+// (see make_targets in preprocess.hpp). Throws Error on invalid settings, shapes or
 // non-finite input, and when the cost becomes non-finite (divergence).
 template <typename T>
 std::vector<CostRecord> train_gradient_descent(Network<T>& network, const Matrix<T>& X,
@@ -48,32 +48,6 @@ void check_finite(MatrixCRef<T> M, const char* what);
 // dropout, clipping, example weights, early stopping and checkpoints.
 
 namespace deepnet {
-
-struct EpochRecord {
-  int epoch = 0;                 // 1-based
-  double train_cost = 0;         // mean over the epoch's batches (dropout active), weighted by batch size
-  double validation_cost = std::numeric_limits<double>::quiet_NaN();
-  double validation_accuracy = std::numeric_limits<double>::quiet_NaN();  // classifiers with a validation set
-  double learning_rate = 0;      // at the epoch's last step
-  double seconds = 0;            // elapsed since training started (not counting resumed runs)
-};
-
-// Everything needed to continue a run bit for bit: saved in checkpoints.
-struct TrainerState {
-  int epochs_done = 0;
-  std::vector<double> parameters;
-  std::uint64_t optimizer_steps = 0;
-  std::vector<double> first_moment, second_moment;
-  std::string shuffle_rng, dropout_rng;  // Rng::save_state()
-  std::vector<double> best_parameters;   // early stopping
-  int best_epoch = 0;
-  double best_cost = std::numeric_limits<double>::infinity();
-  int bad_epochs = 0;
-  std::vector<EpochRecord> history;
-  // Not saved in checkpoints (they follow from the history and the options):
-  bool converged = false;  // the training-cost convergence rule stopped the run
-  bool finished = false;   // this is the run's last epoch (the limit, early stopping or convergence)
-};
 
 struct MiniBatchOptions {
   int epochs = 10;            // the total, also when resuming

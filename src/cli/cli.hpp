@@ -11,6 +11,7 @@
 #include "deepnet/fit.hpp"
 #include "deepnet/init.hpp"
 #include "deepnet/network.hpp"
+#include "deepnet/preprocess.hpp"
 #include "deepnet/rng.hpp"
 
 namespace deepnet::cli {

@@ -167,29 +167,6 @@ std::size_t unseal(const std::string& bytes, const char (&magic)[8], const std::
 
 }  // namespace
 
-template <typename T>
-Network<T> Model::network() const {
-  Network<T> net(architecture);
-  if (net.parameters().size() != parameters.size())
-    throw Error("model: the architecture " + architecture.describe() + " has " +
-                std::to_string(net.parameters().size()) + " parameters but the model holds " +
-                std::to_string(parameters.size()));
-  for (std::size_t k = 0; k < parameters.size(); ++k) net.parameters()[k] = static_cast<T>(parameters[k]);
-  return net;
-}
-
-template <typename T>
-void Model::set_parameters(const Network<T>& network) {
-  architecture = network.architecture();
-  float64 = sizeof(T) == 8;
-  parameters.assign(network.parameters().begin(), network.parameters().end());
-}
-
-template Network<float> Model::network<float>() const;
-template Network<double> Model::network<double>() const;
-template void Model::set_parameters<float>(const Network<float>&);
-template void Model::set_parameters<double>(const Network<double>&);
-
 std::string serialize_model(const Model& model) {
   model.architecture.validate();
   const Architecture& arch = model.architecture;
@@ -419,53 +396,6 @@ void save_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
 
 Checkpoint load_checkpoint(const std::string& path) {
   return parse_checkpoint(io::read_whole_file(path), path);
-}
-
-Prediction predict(const Model& model, const Matrix<double>& X_raw) {
-  const int n0 = model.architecture.sizes.front();
-  if (X_raw.rows() != n0)
-    throw Error("the data has " + std::to_string(X_raw.rows()) + " features but the model expects n[0] = " +
-                std::to_string(n0));
-  Matrix<double> X = X_raw;
-  model.normalizer.apply(X);
-  Matrix<double> outputs;
-  if (model.float64) {
-    Network<double> net = model.network<double>();
-    outputs = net.forward(X);
-  } else {
-    Network<float> net = model.network<float>();
-    const Matrix<float> Xf = X.cast<float>();
-    outputs = net.forward(Xf).cast<double>();
-  }
-  Prediction p;
-  const Eigen::Index m = X.cols();
-  p.labels.resize(static_cast<std::size_t>(m));
-  switch (model.architecture.output) {
-    case Output::sigmoid: {
-      if (outputs.rows() == 1) {  // one unit: P(class 1); keep both columns of probabilities
-        Matrix<double> both(2, m);
-        both.row(0) = (1.0 - outputs.row(0).array()).matrix();
-        both.row(1) = outputs.row(0);
-        outputs = both;
-        for (Eigen::Index j = 0; j < m; ++j) p.labels[static_cast<std::size_t>(j)] = outputs(1, j) > 0.5 ? 1 : 0;
-      } else {
-        for (Eigen::Index j = 0; j < m; ++j) p.labels[static_cast<std::size_t>(j)] = outputs(0, j) > 0.5 ? 1 : 0;
-      }
-      break;
-    }
-    case Output::softmax:
-      for (Eigen::Index j = 0; j < m; ++j) {
-        Eigen::Index best = 0;
-        outputs.col(j).maxCoeff(&best);
-        p.labels[static_cast<std::size_t>(j)] = static_cast<double>(best);
-      }
-      break;
-    case Output::linear:
-      for (Eigen::Index j = 0; j < m; ++j) p.labels[static_cast<std::size_t>(j)] = outputs(0, j);
-      break;
-  }
-  p.outputs = std::move(outputs);
-  return p;
 }
 
 }  // namespace deepnet

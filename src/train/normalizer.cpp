@@ -2,8 +2,8 @@
 #include <cmath>
 #include <string>
 
-#include "deepnet/data.hpp"
 #include "deepnet/error.hpp"
+#include "deepnet/preprocess.hpp"
 
 namespace deepnet {
 

@@ -4,8 +4,8 @@
 #include <map>
 #include <string>
 
-#include "deepnet/data.hpp"
 #include "deepnet/error.hpp"
+#include "deepnet/preprocess.hpp"
 #include "deepnet/rng.hpp"
 
 namespace deepnet {

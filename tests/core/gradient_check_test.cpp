@@ -4,7 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include "deepnet/data.hpp"
 #include "deepnet/init.hpp"
 
 namespace deepnet {

@@ -12,6 +12,7 @@
 #include "deepnet/error.hpp"
 #include "deepnet/init.hpp"
 #include "deepnet/linear.hpp"
+#include "deepnet/preprocess.hpp"
 #include "deepnet/train.hpp"
 
 namespace deepnet {

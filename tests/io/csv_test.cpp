@@ -8,6 +8,7 @@
 
 #include "deepnet/data.hpp"
 #include "deepnet/error.hpp"
+#include "deepnet/preprocess.hpp"
 
 namespace deepnet {
 namespace {

@@ -16,6 +16,7 @@
 #include "deepnet/error.hpp"
 #include "deepnet/gemm.hpp"
 #include "deepnet/init.hpp"
+#include "deepnet/preprocess.hpp"
 
 namespace deepnet {
 namespace {

@@ -8,6 +8,7 @@
 
 #include "deepnet/data.hpp"
 #include "deepnet/init.hpp"
+#include "deepnet/preprocess.hpp"
 #include "deepnet/train.hpp"
 
 namespace deepnet {

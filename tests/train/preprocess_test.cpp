@@ -4,8 +4,8 @@
 #include <cmath>
 #include <set>
 
-#include "deepnet/data.hpp"
 #include "deepnet/error.hpp"
+#include "deepnet/preprocess.hpp"
 
 namespace deepnet {
 namespace {
