@@ -9,8 +9,8 @@
 #include <string_view>
 
 #include "deepnet/data.hpp"
+#include "deepnet/files.hpp"
 #include "fuzz_common.hpp"
-#include "io/read_file.hpp"
 
 namespace {
 

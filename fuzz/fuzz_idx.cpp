@@ -5,8 +5,8 @@
 #include <string>
 
 #include "deepnet/array.hpp"
+#include "deepnet/files.hpp"
 #include "fuzz_common.hpp"
-#include "io/read_file.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string bytes(reinterpret_cast<const char*>(data), size);

@@ -18,10 +18,9 @@
 
 #include "cli/cli.hpp"
 #include "cli/json_out.hpp"
+#include "deepnet/files.hpp"
 #include "deepnet/metrics.hpp"
 #include "deepnet/model_file.hpp"
-#include "io/atomic_write.hpp"
-#include "io/read_file.hpp"
 #include "plot/png.hpp"
 #include "plot/svg.hpp"
 #include "cli/search.hpp"

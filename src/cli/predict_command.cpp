@@ -3,8 +3,8 @@
 #include <iostream>
 
 #include "cli/cli.hpp"
+#include "deepnet/files.hpp"
 #include "deepnet/model_file.hpp"
-#include "io/atomic_write.hpp"
 
 namespace deepnet::cli {
 

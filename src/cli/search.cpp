@@ -33,13 +33,12 @@
 #include "cli/json_out.hpp"
 #include "cli/search.hpp"
 #include "deepnet/error.hpp"
+#include "deepnet/files.hpp"
 #include "deepnet/gemm.hpp"
 #include "deepnet/model_file.hpp"
 #include "deepnet/optimizer.hpp"
 #include "deepnet/search.hpp"
 #include "deepnet/train.hpp"
-#include "io/atomic_write.hpp"
-#include "io/read_file.hpp"
 
 namespace deepnet::cli {
 

@@ -11,7 +11,7 @@
 #include "cli/cli.hpp"
 #include "cli/json_out.hpp"
 #include "cli/search.hpp"
-#include "io/read_file.hpp"
+#include "deepnet/files.hpp"
 
 namespace deepnet::cli {
 

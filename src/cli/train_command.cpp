@@ -16,10 +16,10 @@
 #include "cli/json_out.hpp"
 #include "cli/progress.hpp"
 #include "deepnet/error.hpp"
+#include "deepnet/files.hpp"
 #include "deepnet/fit.hpp"
 #include "deepnet/gemm.hpp"
 #include "deepnet/model_file.hpp"
-#include "io/atomic_write.hpp"
 
 namespace deepnet::cli {
 

@@ -1,4 +1,4 @@
-#include "io/atomic_write.hpp"
+#include "deepnet/files.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>

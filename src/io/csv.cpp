@@ -18,8 +18,8 @@
 
 #include "deepnet/data.hpp"
 #include "deepnet/error.hpp"
+#include "deepnet/files.hpp"
 #include "deepnet/limits.hpp"
-#include "io/read_file.hpp"
 
 namespace deepnet {
 

@@ -4,7 +4,7 @@
 
 #include "deepnet/data.hpp"
 #include "deepnet/error.hpp"
-#include "io/read_file.hpp"
+#include "deepnet/files.hpp"
 
 namespace deepnet {
 

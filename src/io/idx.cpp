@@ -11,8 +11,8 @@
 
 #include "deepnet/array.hpp"
 #include "deepnet/error.hpp"
+#include "deepnet/files.hpp"
 #include "deepnet/limits.hpp"
-#include "io/read_file.hpp"
 
 namespace deepnet {
 

@@ -7,9 +7,8 @@
 #include <limits>
 
 #include "deepnet/error.hpp"
-#include "io/atomic_write.hpp"
+#include "deepnet/files.hpp"
 #include "io/crc32c.hpp"
-#include "io/read_file.hpp"
 
 namespace deepnet {
 

@@ -22,10 +22,9 @@
 
 #include "deepnet/array.hpp"
 #include "deepnet/error.hpp"
+#include "deepnet/files.hpp"
 #include "deepnet/limits.hpp"
-#include "io/atomic_write.hpp"
 #include "io/byte_text.hpp"
-#include "io/read_file.hpp"
 #include "io/zip.hpp"
 
 namespace deepnet {

@@ -1,4 +1,4 @@
-#include "io/read_file.hpp"
+#include "deepnet/files.hpp"
 
 #include <zlib.h>
 
