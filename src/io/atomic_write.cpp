@@ -26,12 +26,15 @@ namespace {
 // in the target's own folder, so that the final rename never crosses a file system.
 std::string temp_prefix(const std::string& name) { return "." + name + ".tmp-"; }
 
-// TEST-ONLY hook (issue #7, tests/cli/crash_test.cpp): with the environment
-// variable DEEPNET_TEST_SLOW_WRITE_MS=N (a positive integer of milliseconds) the
-// writer sleeps N ms after writing half of the temporary file, before the fsync
-// and the rename, to widen the window in which the crash test's SIGKILL lands in
-// the middle of a write. Unset, empty or not a positive integer: no sleep, no
-// other effect. Not meant for users.
+// TEST-ONLY hook (issue #7, tests/cli/crash_test.cpp), compiled only with
+// DEEPNET_TEST_HOOKS, i.e. into the test copy of the CLI (deepnet_cli_testhooks,
+// tests/CMakeLists.txt); the library and the installed `deepnet` have no such
+// hook. There, the environment variable DEEPNET_TEST_SLOW_WRITE_MS=N (a positive
+// integer of milliseconds) makes the writer sleep N ms after writing half of the
+// temporary file, before the fsync and the rename, to widen the window in which
+// the crash test's SIGKILL lands in the middle of a write. Unset, empty or not a
+// positive integer: no sleep, no other effect.
+#ifdef DEEPNET_TEST_HOOKS
 int test_slow_write_ms() {
   const char* value = std::getenv("DEEPNET_TEST_SLOW_WRITE_MS");
   if (value == nullptr || *value == '\0') return 0;
@@ -41,6 +44,9 @@ int test_slow_write_ms() {
   if (errno != 0 || *end != '\0' || ms <= 0) return 0;
   return static_cast<int>(std::min(ms, 60000L));
 }
+#else
+constexpr int test_slow_write_ms() { return 0; }
+#endif
 
 // write(2) until everything is written; false with errno set on failure.
 bool write_all(int fd, const char* data, std::size_t size) {

@@ -1,4 +1,5 @@
-// Crash safety tested with real kills (issue #7). Runs the real `deepnet train`
+// Crash safety tested with real kills (issue #7). Runs `deepnet train` (the
+// test copy deepnet_cli_testhooks, the CLI with the test-only write hook)
 // with a checkpoint every epoch and a model file, SIGKILLs it at random moments
 // (many of them in the middle of an atomic write: the test-only hook
 // DEEPNET_TEST_SLOW_WRITE_MS makes the writer pause half-way through the
