@@ -63,7 +63,7 @@ Dataset load_builtin(std::string_view name, const CsvOptions& options = {});
 struct ArrayOptions {
   std::string x_key;        // NPZ member / HDF5 dataset holding X (default: X or x)
   std::string y_key;        // NPZ member / HDF5 dataset holding the labels (default: y or Y)
-  std::string labels_path;  // a separate labels file (NPY, IDX, NPZ/HDF5 with --y-key)
+  std::string labels_path;  // a separate labels file (NPY, IDX, NPZ/HDF5 with y_key)
   // The array is stored the course's way, (n_x, m); otherwise rows are examples
   // and trailing dimensions are flattened row-major: (m, 64, 64, 3) -> 12288 features.
   bool examples_as_columns = false;

@@ -35,7 +35,9 @@ std::uint64_t parse_memory_size(std::string_view text);
 // "512 bytes", "1.0 KiB", "12.3 GiB", "2.8 PiB".
 std::string format_bytes(std::uint64_t bytes);
 
-// "more than the memory limit of 1.0 KiB (set with --max-memory); --max-memory raises it"
+// "more than the memory limit of 1.0 KiB (set with set_memory_limit)", or "... (the
+// memory available now)" when no limit was set. Names no front end's flag: the
+// CLI adds its own (src/cli/flag_names.cpp).
 std::string over_memory_limit(std::uint64_t limit);
 
 // Throws Error(before + format_bytes(bytes) + after + ", " + over_memory_limit(limit))

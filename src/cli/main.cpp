@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "cli/cli.hpp"
+#include "cli/flag_names.hpp"
 #include "deepnet/error.hpp"
 #include "deepnet/gemm.hpp"
 
@@ -62,10 +63,10 @@ int main(int argc, char** argv) {
     std::cerr << "deepnet: error: no subcommand given (see 'deepnet --help')\n";
     return exit_usage;
   } catch (const CliError& e) {
-    std::cerr << "deepnet: error: " << e.what() << '\n';
+    std::cerr << "deepnet: error: " << with_flag_names(e.what()) << '\n';
     return e.code;
   } catch (const deepnet::Error& e) {
-    std::cerr << "deepnet: error: " << e.what() << '\n';
+    std::cerr << "deepnet: error: " << with_flag_names(e.what()) << '\n';
     return exit_other;
   } catch (const std::bad_alloc&) {
     std::cerr << "deepnet: error: out of memory\n";

@@ -30,12 +30,12 @@ std::string join(const std::vector<std::string>& items) {
 
 // The member named `wanted`, or else the first of `defaults` present.
 std::string pick_key(const std::string& path, const std::vector<std::string>& keys, const std::string& wanted,
-                     const std::vector<std::string>& defaults, const char* flag, bool optional) {
+                     const std::vector<std::string>& defaults, const char* what, bool optional) {
   if (!wanted.empty()) return wanted;  // the reader names the file and lists the keys if it is missing
   for (const std::string& d : defaults)
     if (std::find(keys.begin(), keys.end(), d) != keys.end()) return d;
   if (optional) return "";
-  throw Error(path + ": give " + flag + "; the file holds: " + join(keys));
+  throw Error(path + ": give " + what + "; the file holds: " + join(keys));
 }
 
 NumericArray load_one(const std::string& path, FileFormat format, const std::string& key) {
@@ -86,7 +86,7 @@ Dataset dataset_from_arrays(const NumericArray& X, const NumericArray* y, bool e
   data.source = source;
   if (examples_as_columns) {
     if (X.shape.size() != 2)
-      throw Error(source + ": --examples-as-columns needs a 2-D array (n_x, m), got shape " + shape_text(X.shape));
+      throw Error(source + ": examples_as_columns needs a 2-D array (n_x, m), got shape " + shape_text(X.shape));
     n = static_cast<Eigen::Index>(X.shape[0]);
     m = static_cast<Eigen::Index>(X.shape[1]);
     // Row-major (n_x, m) read column-major is X^T; transpose into (n_x, m).
@@ -108,7 +108,7 @@ Dataset dataset_from_arrays(const NumericArray& X, const NumericArray* y, bool e
     if (!fits)
       throw Error(source + ": labels have shape " + shape_text(s) + " but X has " + std::to_string(m) +
                   " examples; expected (" + std::to_string(m) + ",), (" + std::to_string(m) + ", 1) or (1, " +
-                  std::to_string(m) + ")" + (examples_as_columns ? "" : " (is X stored as (n_x, m)? use --examples-as-columns)"));
+                  std::to_string(m) + ")" + (examples_as_columns ? "" : " (is X stored as (n_x, m)? set examples_as_columns)"));
     data.targets = y->values;
   }
   return data;
@@ -121,7 +121,7 @@ Dataset load_array_dataset(const std::string& path, const ArrayOptions& arrays) 
   if (format == FileFormat::npz) keys = npz_keys(path);
   if (format == FileFormat::hdf5) keys = hdf5_dataset_names(path);
   const bool keyed = format == FileFormat::npz || format == FileFormat::hdf5;
-  const std::string x_key = keyed ? pick_key(path, keys, arrays.x_key, {"X", "x"}, "--x-key", false) : "";
+  const std::string x_key = keyed ? pick_key(path, keys, arrays.x_key, {"X", "x"}, "the X key (x_key)", false) : "";
   const NumericArray X = load_one(path, format, x_key);
   std::string source = path + (x_key.empty() ? "" : ":" + x_key);
 
@@ -133,19 +133,20 @@ Dataset load_array_dataset(const std::string& path, const ArrayOptions& arrays) 
     if (label_format == FileFormat::npz) label_keys = npz_keys(arrays.labels_path);
     if (label_format == FileFormat::hdf5) label_keys = hdf5_dataset_names(arrays.labels_path);
     const std::string y_key = label_format == FileFormat::npz || label_format == FileFormat::hdf5
-                                  ? pick_key(arrays.labels_path, label_keys, arrays.y_key, {"y", "Y"}, "--y-key", false)
+                                  ? pick_key(arrays.labels_path, label_keys, arrays.y_key, {"y", "Y"}, "the labels key (y_key)", false)
                                   : "";
     y = load_one(arrays.labels_path, label_format, y_key);
     has_y = true;
   } else if (keyed) {
-    const std::string y_key = pick_key(path, keys, arrays.y_key, {"y", "Y"}, "--y-key", arrays.labels_optional);
+    const std::string y_key = pick_key(path, keys, arrays.y_key, {"y", "Y"}, "the labels key (y_key)", arrays.labels_optional);
     if (!y_key.empty()) {
       y = load_one(path, format, y_key);
       has_y = true;
     }
   }
   if (!has_y && !arrays.labels_optional)
-    throw Error(path + ": no labels; give --labels FILE" + (keyed ? std::string(" or --y-key NAME") : std::string()));
+    throw Error(path + ": no labels; give a labels file (labels_path)" +
+                (keyed ? std::string(" or the labels key (y_key)") : std::string()));
   Dataset data = dataset_from_arrays(X, has_y ? &y : nullptr, arrays.examples_as_columns, source);
   data.uint8_pixels = X.dtype == "|u1" || X.dtype == "uint8";
   return data;

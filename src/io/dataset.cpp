@@ -115,7 +115,7 @@ Dataset load_builtin(std::string_view spec, const CsvOptions& options) {
   }
   if (name == "fashion-mnist") return load_fashion_mnist(test_part);
   if (test_part)
-    throw Error(source + ": '" + name + "' has no test part; use --val-split or --test FILE");
+    throw Error(source + ": '" + name + "' has no test part");
   Dataset data;
   if (name == "planar") {
     data = parse_csv(embedded("planar"), source, options);

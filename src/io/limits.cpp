@@ -206,8 +206,7 @@ std::string format_bytes(std::uint64_t bytes) {
 
 std::string over_memory_limit(std::uint64_t limit) {
   return "more than the memory limit of " + format_bytes(limit) +
-         (memory_limit_is_set() ? " (--max-memory)" : " (the memory available now)") +
-         "; --max-memory raises it";
+         (memory_limit_is_set() ? " (set with set_memory_limit)" : " (the memory available now)");
 }
 
 void check_memory(std::uint64_t bytes, const std::string& before, const std::string& after) {

@@ -80,7 +80,7 @@ TrainerState train_minibatch(Network<T>& network, const Matrix<T>& X, const Matr
   const long long batch = options.batch_size == 0 ? m : std::min<long long>(options.batch_size, m);
   const long long full_batches = m / batch, remainder = m % batch;
   const long long steps_per_epoch = full_batches + (remainder > 0 && !options.drop_last ? 1 : 0);
-  if (steps_per_epoch == 0) throw Error("batch size " + std::to_string(batch) + " with --drop-last leaves no batch");
+  if (steps_per_epoch == 0) throw Error("batch size " + std::to_string(batch) + " with drop_last leaves no batch");
 
   Optimizer optimizer(options.optimizer, network.parameters().size());
   Rng shuffle_rng(options.seed);

@@ -257,6 +257,27 @@ TEST_F(Cli, TrainsOnHdf5ImagesAndIdxFiles) {
   EXPECT_NE(missing.err.find("nope"), std::string::npos) << missing.err;
 }
 
+// The library's errors name its settings (x_key, examples_as_columns, ...); the
+// CLI prints its flags in their place (src/cli/flag_names.cpp).
+TEST_F(Cli, DataErrorsNameTheFlags) {
+  const std::string h5 = test_data + "/hdf5/course.h5", idx = test_data + "/idx/images-idx3-ubyte";
+  const std::pair<std::string, std::string> cases[] = {
+      {"train --data " + h5, h5 + ": give --x-key; the file holds: "},
+      {"train --data " + h5 + " --x-key train_set_x", h5 + ": give --y-key; the file holds: "},
+      {"train --data " + idx, idx + ": no labels; give --labels FILE"},
+      {"train --data " + idx + " --labels " + test_data + "/idx/labels-idx1-ubyte --examples-as-columns",
+       ": --examples-as-columns needs a 2-D array (n_x, m)"},
+      {"train --data iris:test", "'iris' has no test part; use --val-split or --test FILE"},
+  };
+  for (const auto& [args, expected] : cases) {
+    const Result r = run(args + " --quiet");
+    EXPECT_EQ(r.status, 3) << args << ": " << r.err;
+    EXPECT_NE(r.err.find(expected), std::string::npos) << args << ": " << r.err;
+    EXPECT_EQ(r.err.find("x_key"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("labels_path"), std::string::npos) << r.err;
+  }
+}
+
 // libhdf5 1.10 dies with SIGSEGV on these files (tests/data/fuzz_regressions/README.md);
 // deepnet reads HDF5 in a child process and reports the crash as a data error.
 TEST_F(Cli, DamagedHdf5ThatCrashesLibhdf5IsADataErrorNotACrash) {

@@ -84,11 +84,11 @@ TEST(ArrayDataset, NpzDefaultsToXAndY) {
 
 TEST(ArrayDataset, ErrorsNameTheFileAndWhatIsMissing) {
   EXPECT_EQ(message_of([] { load_array_dataset(data_dir + "/hdf5/course.h5", {}); }).rfind(
-                data_dir + "/hdf5/course.h5: give --x-key; the file holds: ", 0),
+                data_dir + "/hdf5/course.h5: give the X key (x_key); the file holds: ", 0),
             0u);
   ArrayOptions only_x;
   only_x.x_key = "train_set_x";
-  EXPECT_NE(message_of([&] { load_array_dataset(data_dir + "/hdf5/course.h5", only_x); }).find("give --y-key"),
+  EXPECT_NE(message_of([&] { load_array_dataset(data_dir + "/hdf5/course.h5", only_x); }).find("give the labels key (y_key)"),
             std::string::npos);
   ArrayOptions wrong_labels;
   wrong_labels.labels_path = data_dir + "/idx/labels-idx1-ubyte";  // 3 labels
@@ -96,9 +96,25 @@ TEST(ArrayDataset, ErrorsNameTheFileAndWhatIsMissing) {
   EXPECT_NE(message_of([&] { load_array_dataset(data_dir + "/hdf5/course.h5", wrong_labels); })
                 .find("labels have shape (3,) but X has 4 examples"),
             std::string::npos);
-  EXPECT_NE(message_of([] { load_array_dataset(data_dir + "/idx/images-idx3-ubyte", {}); }).find("no labels; give --labels"),
+  EXPECT_NE(message_of([] { load_array_dataset(data_dir + "/idx/images-idx3-ubyte", {}); }).find("no labels; give a labels file (labels_path)"),
             std::string::npos);
   EXPECT_NE(message_of([] { load_dataset("nowhere.npz"); }).find("nowhere.npz: cannot open"), std::string::npos);
+}
+
+// The library names its own settings, never a front end's flag (the CLI maps
+// them: src/cli/flag_names.cpp, tests/cli/cli_test.cpp).
+TEST(ArrayDataset, ErrorsNameSettingsNotFlags) {
+  const std::string x_missing = message_of([] { load_array_dataset(data_dir + "/hdf5/course.h5", {}); });
+  ArrayOptions columns;
+  columns.examples_as_columns = true;
+  columns.labels_optional = true;
+  const std::string not_2d = message_of([&] { load_array_dataset(data_dir + "/idx/images-idx3-ubyte", columns); });
+  const std::string no_labels = message_of([] { load_array_dataset(data_dir + "/idx/images-idx3-ubyte", {}); });
+  EXPECT_NE(not_2d.find("examples_as_columns needs a 2-D array"), std::string::npos) << not_2d;
+  const std::string no_test = message_of([] { load_builtin("iris:test"); });
+  EXPECT_NE(no_test.find("builtin:iris:test: 'iris' has no test part"), std::string::npos) << no_test;
+  for (const std::string& message : {x_missing, not_2d, no_labels, no_test})
+    EXPECT_EQ(message.find("--"), std::string::npos) << message;
 }
 
 }  // namespace

@@ -212,7 +212,7 @@ TEST(MemoryLimit, DefaultIsTheMemoryAvailableAndCanBeSet) {
     EXPECT_NO_THROW(check_memory(12345, "x: "));
     EXPECT_EQ(message_of([] { check_memory(12346, "f.bin: the header claims ", " as double"); }),
               "f.bin: the header claims 12.1 KiB as double, more than the memory limit of 12.1 KiB "
-              "(--max-memory); --max-memory raises it");
+              "(set with set_memory_limit)");
   }
   EXPECT_FALSE(memory_limit_is_set());
   EXPECT_TRUE(contains(message_of([] { check_memory(kUnlimited, "f: "); }), "(the memory available now)"));
@@ -238,7 +238,7 @@ TEST(MemoryLimit, NpyClaimingATrillionRowsIsRefusedAtOnce) {
   set_memory_limit(200);
   EXPECT_EQ(refused_at_once([&] { load_npy(path); }),
             path + ": header: shape (4, 4) of '|u1' claims 16 values = 256 bytes as double, twice while "
-                   "reordering, more than the memory limit of 200 bytes (--max-memory); --max-memory raises it");
+                   "reordering, more than the memory limit of 200 bytes (set with set_memory_limit)");
 }
 
 TEST(MemoryLimit, NpzClaimingATrillionRowsIsRefusedAtOnce) {
@@ -265,8 +265,7 @@ TEST(MemoryLimit, NpzClaimingATrillionRowsIsRefusedAtOnce) {
   const Limit limit(1 << 20);
   message = refused_at_once([&] { load_npz_array(deflated, "X"); });
   EXPECT_EQ(message, deflated + ": member 'X.npy': the archive records 1000000000 bytes uncompressed "
-                                "(953.7 MiB), more than the memory limit of 1.0 MiB (--max-memory); "
-                                "--max-memory raises it");
+                                "(953.7 MiB), more than the memory limit of 1.0 MiB (set with set_memory_limit)");
 }
 
 TEST(MemoryLimit, IdxClaimingATrillionRowsIsRefusedAtOnce) {
@@ -298,7 +297,7 @@ TEST(MemoryLimit, Hdf5ClaimingATrillionRowsIsRefusedAtOnce) {
                                        "more than the limit: they take 5.6 PiB as double, more than the memory "
                                        "limit of "))
       << message;
-  EXPECT_TRUE(contains(message, "(the memory available now); --max-memory raises it")) << message;
+  EXPECT_TRUE(contains(message, "(the memory available now)")) << message;
   message = refused_at_once([&] { load_dataset(path, {}, ArrayOptions{{}, {}, {}, false, true}); });
   EXPECT_TRUE(contains(message, path + ": dataset 'X' has shape 1000000000000 x 784")) << message;
   // With no memory limit, the file's size refuses it.
@@ -318,15 +317,14 @@ TEST(MemoryLimit, GzipTrailerClaimingMoreThanTheLimitIsRefusedBeforeDecompressin
   const Limit limit(1 << 20);
   EXPECT_EQ(refused_at_once([&] { load_csv(path); }),
             path + ": the gzip trailer records 4294967295 bytes of uncompressed data (4.0 GiB), more than the "
-                   "memory limit of 1.0 MiB (--max-memory); --max-memory raises it");
+                   "memory limit of 1.0 MiB (set with set_memory_limit)");
   // A gzip bomb whose trailer hides its size stops at the limit.
   bytes = gzip(std::string(8 << 20, '0'));
   for (int k = 1; k <= 4; ++k) bytes[bytes.size() - k] = '\0';
   const std::string bomb = dir.file("bomb.csv.gz");
   write_bytes(bomb, bytes);
   EXPECT_EQ(refused_at_once([&] { load_csv(bomb); }),
-            bomb + ": the gzip data decompresses to more than the memory limit of 1.0 MiB (--max-memory); "
-                   "--max-memory raises it");
+            bomb + ": the gzip data decompresses to more than the memory limit of 1.0 MiB (set with set_memory_limit)");
 }
 
 // ---------------------------------------------------------------- real files, small limits
@@ -342,14 +340,14 @@ TEST(MemoryLimit, CsvLargerThanTheLimitIsRefused) {
     const Limit limit(1000);
     EXPECT_EQ(refused_at_once([&] { load_csv(path); }),
               path + ": the file is " + format_bytes(text.size()) + " (" + std::to_string(text.size()) +
-                  " bytes), more than the memory limit of 1000 bytes (--max-memory); --max-memory raises it");
+                  " bytes), more than the memory limit of 1000 bytes (set with set_memory_limit)");
   }
   {
     // The text fits; what parsing builds from it does not.
     const Limit limit(text.size());
     const std::string message = refused_at_once([&] { load_csv(path); });
     EXPECT_TRUE(contains(message, path + ": 302 lines with up to 904 fields in all need about ")) << message;
-    EXPECT_TRUE(contains(message, " to parse, more than the memory limit of " + format_bytes(text.size()) + " (--max-memory)")) << message;
+    EXPECT_TRUE(contains(message, " to parse, more than the memory limit of " + format_bytes(text.size()) + " (set with set_memory_limit)")) << message;
   }
   const Limit limit(1 << 20);
   EXPECT_EQ(load_csv(path).examples(), 300);
@@ -362,14 +360,14 @@ TEST(MemoryLimit, ArrayFilesLargerThanTheLimitAreRefused) {
     const Limit limit(read_bytes(images).size());
     EXPECT_EQ(refused_at_once([&] { load_idx(images); }),
               images + ": the header claims 3 x 4 x 5 uint8 values = 480 bytes as double, more than the memory "
-                       "limit of 76 bytes (--max-memory); --max-memory raises it");
+                       "limit of 76 bytes (set with set_memory_limit)");
   }
   const std::string gz = kData + "/idx/images-idx3-ubyte.gz";
   {
     const Limit limit(read_bytes(gz).size());  // 87 bytes: the 76 it decompresses to fit
     EXPECT_EQ(refused_at_once([&] { load_idx(gz); }),
               gz + ": the header claims 3 x 4 x 5 uint8 values = 480 bytes as double, more than the memory "
-                   "limit of 87 bytes (--max-memory); --max-memory raises it");
+                   "limit of 87 bytes (set with set_memory_limit)");
   }
   const std::string u1 = kData + "/npy/u1_images.npy";
   {
@@ -383,15 +381,14 @@ TEST(MemoryLimit, ArrayFilesLargerThanTheLimitAreRefused) {
     const Limit limit(100);
     const std::string message = refused_at_once([&] { load_npz_array(npz, "X"); });
     EXPECT_TRUE(contains(message, npz + ": member 'X.npy': the archive records ")) << message;
-    EXPECT_TRUE(contains(message, "more than the memory limit of 100 bytes (--max-memory)")) << message;
+    EXPECT_TRUE(contains(message, "more than the memory limit of 100 bytes (set with set_memory_limit)")) << message;
   }
   const std::string h5 = kData + "/hdf5/course.h5";
   {
     const Limit limit(1000);
     EXPECT_EQ(refused_at_once([&] { load_hdf5_dataset(h5, "train_set_x"); }),
               h5 + ": dataset 'train_set_x' has shape 4 x 5 x 5 x 3 (300 values), more than the limit: they take "
-                   "2.3 KiB as double, more than the memory limit of 1000 bytes (--max-memory); --max-memory "
-                   "raises it");
+                   "2.3 KiB as double, more than the memory limit of 1000 bytes (set with set_memory_limit)");
   }
   // A large limit lets them all through.
   const Limit limit(1 << 30);
@@ -407,7 +404,7 @@ TEST(MemoryLimit, BuiltinDigitsAndModelFilesRespectTheLimit) {
     const Limit limit(1024);
     EXPECT_TRUE(contains(refused_at_once([] { load_builtin("digits"); }),
                          "builtin:digits: the gzip trailer records 264712 bytes of uncompressed data (258.5 KiB), "
-                         "more than the memory limit of 1.0 KiB (--max-memory); --max-memory raises it"));
+                         "more than the memory limit of 1.0 KiB (set with set_memory_limit)"));
   }
   EXPECT_EQ(load_builtin("digits").examples(), 1797);
 
@@ -425,7 +422,7 @@ TEST(MemoryLimit, BuiltinDigitsAndModelFilesRespectTheLimit) {
     const Limit limit(size - 1);
     EXPECT_EQ(refused_at_once([&] { load_model(path); }),
               path + ": the file is " + std::to_string(size) + " bytes, more than the memory limit of " + std::to_string(size - 1) +
-                  " bytes (--max-memory); --max-memory raises it");
+                  " bytes (set with set_memory_limit)");
   }
   const Limit limit(size);
   EXPECT_EQ(load_model(path).parameters.size(), 3u);
