@@ -24,7 +24,12 @@ struct Dataset {
   std::vector<double> weights;             // per-example weights, when the file has a weight column
   bool uint8_pixels = false;               // X came from an 8-bit unsigned array (images: 0..255)
   std::vector<std::string> feature_names;  // n_x
+  // feature_names are the file's own (a CSV header), not made up (x1, x2, ...):
+  // other files are then matched to them by name.
+  bool named_features = false;
   std::string target_name;
+  // CSV: the line each example starts on (1-based), for messages; empty for other formats.
+  std::vector<std::int64_t> lines;
   std::string source;  // file path or "builtin:NAME"
   // What the loader guessed or did that the reader should know about, one line
   // each without the file name ("dropped column 1 (unnamed, 0, 1, 2, ...: a row
@@ -33,6 +38,8 @@ struct Dataset {
 
   Eigen::Index features() const { return X.rows(); }
   Eigen::Index examples() const { return X.cols(); }
+  // "FILE: line L" (CSV) or "FILE: example j" (1-based), for messages about example j (0-based).
+  std::string place_of(std::size_t example) const;
 };
 
 enum class CsvHeader { detect, present, absent };
@@ -57,6 +64,9 @@ struct CsvOptions {
   // Rows whose label is missing (empty, NA, N/A, NaN, ?, null, None) are
   // dropped with a note; otherwise such a row is an error.
   bool drop_missing_labels = false;
+  // label_column names a column that the header may lack (prediction input
+  // matched to a model's label name): then the file has no label column.
+  bool label_optional = false;
 };
 
 // Reads a CSV file (or .csv.gz) with numeric feature columns. The label column
@@ -102,6 +112,14 @@ FileFormat detect_format(const std::string& path);
 // examples_as_columns, (n_x, m); y: (m,), (m, 1) or (1, m), or null.
 Dataset dataset_from_arrays(const NumericArray& X, const NumericArray* y, bool examples_as_columns,
                             const std::string& source);
+
+// Puts data's feature rows in the order of `names` (a model's or the training
+// data's feature names). When data has a header and names is not empty, columns
+// are matched by name: a missing or an extra column is an Error naming them,
+// and a different order is put right (with a note). Otherwise they are taken by
+// position, and a different count is an Error. `reference` names the other
+// side in messages ("the model m.dnn", "the training data").
+void match_features(Dataset& data, const std::vector<std::string>& names, const std::string& reference);
 
 // A built-in name (unless a file of that name exists), or a CSV, NPY, NPZ, HDF5 or IDX file.
 Dataset load_dataset(const std::string& name_or_path, const CsvOptions& options = {},
