@@ -24,7 +24,8 @@
 #include "io/read_file.hpp"
 #include "plot/png.hpp"
 #include "plot/svg.hpp"
-#include "cli/search.hpp"
+#include "cli/search/search_log.hpp"
+#include "cli/search/search_picture.hpp"
 
 namespace deepnet::cli {
 
@@ -586,7 +587,7 @@ Runner add_confusion_kind(CLI::App& cmd) {
   return [s] { return run_confusion(*s); };
 }
 
-// ---------------------------------------------------------------- search (drawn by cli/search_plot.cpp)
+// ---------------------------------------------------------------- search (drawn by cli/search/search_picture.cpp)
 
 Runner add_search_kind(CLI::App& cmd) {
   struct SearchPlotSettings {
