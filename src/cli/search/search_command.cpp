@@ -29,6 +29,8 @@
 #include "deepnet/search.hpp"
 #include "deepnet/train.hpp"
 #include "io/atomic_write.hpp"
+#include "plot/boundary.hpp"
+#include "plot/svg.hpp"
 
 namespace deepnet::cli {
 
@@ -335,8 +337,20 @@ int run_search(SearchSettings& s) {
           save_model(stem + ".dnn", model);
           return 0;
         });
-        // The default title names the model file (its trial) and the accuracy on all the data.
-        plot_boundary(stem + ".dnn", s.data, stem + "-boundary.svg", "");
+        // As `deepnet plot boundary --model FOLDER/trial-N.dnn` draws it: the title names
+        // the model file (its trial) and the accuracy on all the data.
+        const plot::ClassifiedExamples answers =
+            with_exit_code(exit_data, [&] { return plot::classify_examples(model, data); });
+        plot::Svg svg(plot::picture_width, plot::picture_height);
+        with_exit_code(exit_data, [&] {
+          plot::draw_boundary(svg, plot::boundary_title(stem + ".dnn", s.data.data, answers.accuracy), model, data.X,
+                              answers.truth, data.feature_names);
+          return 0;
+        });
+        with_exit_code(exit_other, [&] {
+          io::write_file_atomically(stem + "-boundary.svg", svg.str());
+          return 0;
+        });
       }
     }
   }

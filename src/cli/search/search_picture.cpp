@@ -120,9 +120,7 @@ void draw_search_plot(Svg& svg, const std::vector<SearchRecord>& records, const 
   if (names.empty()) throw CliError(exit_data, "the trials in the log have no parameters to draw against");
   const std::string metric = points.front()->metric;
 
-  const double top = draw_title(svg, title);
-  const double margin = 8;
-  const Rect all{margin, top, svg.width() - 2 * margin, svg.height() - top - margin};
+  const Rect all = draw_frame(svg, title);
   const auto [cols, rows] = grid_of(names.size());
   const double cell_w = all.width / cols, cell_h = all.height / rows;
 

@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "cli/search/search_log.hpp"
-#include "cli/cli.hpp"
 #include "plot/svg.hpp"
 
 namespace deepnet::cli {
@@ -20,8 +19,5 @@ void draw_search_plot(plot::Svg& svg, const std::vector<SearchRecord>& records, 
                       const std::string& title);
 // The picture size search --plot uses for n panels.
 std::pair<int, int> search_plot_size(const std::vector<SearchRecord>& records, const std::string& param);
-
-// The decision-boundary picture of `deepnet plot boundary` (plot.cpp), for search --plot.
-int plot_boundary(const std::string& model, const DataFlags& data, const std::string& out, const std::string& title);
 
 }  // namespace deepnet::cli
