@@ -30,7 +30,13 @@ double train_and_score(const TrialSpec& spec, const Dataset& train, const Datase
 
 }  // namespace
 
+int TrialRunner::stop_logging() {
+  mutex_.lock();  // never unlocked: the caller ends the process
+  return done_;
+}
+
 void TrialRunner::run(std::vector<Trial*>& batch) {
+  std::unique_lock lock(mutex_);  // done_ and stderr, as the workers' finish() has them
   for (Trial* t : batch) {
     t->record.setting = t->setting;
     t->record.context = context_;
@@ -46,6 +52,7 @@ void TrialRunner::run(std::vector<Trial*>& batch) {
       progress(*t);
     }
   }
+  lock.unlock();
   struct Task {
     Trial* trial;
     std::size_t part;

@@ -40,6 +40,10 @@ class TrialRunner {
   void run(std::vector<Trial*>& batch);
 
   int from_log() const { return from_log_; }
+  // For an interrupted search: waits until no log line is being written, keeps
+  // every thread from writing another for good (the process is ending), and
+  // returns the trials finished so far, those taken from the log included.
+  int stop_logging();
   // The number of trials of the search, for the progress lines ([3/12]).
   void set_total(int total) { total_ = total; }
 

@@ -6,17 +6,22 @@
 // single-threaded; every trial is seeded from --seed only, so the results never
 // depend on timing or on --jobs. Finished trials go to a JSON-lines log
 // (search_log.hpp) that --resume continues.
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "cli/cli.hpp"
+#include "cli/search/interrupt.hpp"
 #include "cli/search/report.hpp"
 #include "cli/search/runner.hpp"
 #include "cli/search/search_log.hpp"
@@ -63,6 +68,26 @@ struct SearchSettings {
   std::string plot;
   bool quiet = false;
 };
+
+// Ends an interrupted search (called off the signal handler, with the log
+// stopped): says on stderr what was kept and how to continue, then exits
+// 128 + the signal (130 for SIGINT, 143 for SIGTERM) at once.
+[[noreturn]] void interrupted(int signo, int finished, const std::string& log) {
+  const std::string message =
+      log.empty() ? "deepnet: search interrupted; nothing was kept: give --log FILE to make a search resumable\n"
+                  : "deepnet: search interrupted after " + std::to_string(finished) +
+                        (finished == 1 ? " finished trial; it is in " : " finished trials; they are in ") + log +
+                        ": run the same command with --resume to continue\n";
+  std::fflush(stderr);
+  std::size_t done = 0;
+  while (done < message.size()) {
+    const ssize_t n = ::write(STDERR_FILENO, message.data() + done, message.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  ::_exit(128 + signo);
+}
 
 int run_search(SearchSettings& s) {
   // ---- settings first (usage errors, exit 2), then the data (exit 3)
@@ -225,6 +250,9 @@ int run_search(SearchSettings& s) {
     for (const std::string& w : data_plan.task.warnings) std::fprintf(stderr, "deepnet: warning: %s\n", w.c_str());
   }
   TrialRunner runner(s.jobs, s.quiet, parts, context, metric, std::move(logged), log.get());
+  // Ctrl-C or SIGTERM during the trials: one line on how to go on, exit 128 + the signal.
+  std::optional<InterruptWatch> interrupts;
+  interrupts.emplace([&](int signo) { interrupted(signo, runner.stop_logging(), s.log); });
   std::vector<std::unique_ptr<Trial>> trials;
   auto add_trial = [&](const Setting& setting, const TrialSpec& spec, int round) {
     auto t = std::make_unique<Trial>();
@@ -276,6 +304,8 @@ int run_search(SearchSettings& s) {
     winner = last_of[alive.front()];
     for (const Trial* t : last_of) shown.push_back(t);
   }
+
+  interrupts.reset();  // the trials are over
 
   std::stable_sort(shown.begin(), shown.end(), [](const Trial* a, const Trial* b) {
     if (a->record.round != b->record.round) return a->record.round > b->record.round;
