@@ -34,6 +34,9 @@ struct CsvOptions {
   // Rows whose label is missing (empty, NA, N/A, NaN, ?, null, None) are
   // dropped with a note; otherwise such a row is an error.
   bool drop_missing_labels = false;
+  // label_column names a column that the header may lack (prediction input
+  // matched to a model's label name): then the file has no label column.
+  bool label_optional = false;
 };
 
 // Reads a CSV file (or .csv.gz) with numeric feature columns. The label column

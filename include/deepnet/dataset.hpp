@@ -1,9 +1,12 @@
 #pragma once
 // A data set in memory: the one type the io room's loaders (deepnet/data.hpp)
 // produce and the train room (deepnet/preprocess.hpp, deepnet/fit.hpp)
-// consumes. Plain data, no behaviour beyond its sizes.
+// consumes. Plain data: its sizes and where an example came from, no more
+// (src/core/dataset.cpp).
 //
 // X is in course layout (n_x, m): examples are columns, one target per example.
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -18,7 +21,12 @@ struct Dataset {
   std::vector<double> weights;             // per-example weights, when the file has a weight column
   bool uint8_pixels = false;               // X came from an 8-bit unsigned array (images: 0..255)
   std::vector<std::string> feature_names;  // n_x
+  // feature_names are the file's own (a CSV header), not made up (x1, x2, ...):
+  // other files are then matched to them by name.
+  bool named_features = false;
   std::string target_name;
+  // CSV: the line each example starts on (1-based), for messages; empty for other formats.
+  std::vector<std::int64_t> lines;
   std::string source;  // file path or "builtin:NAME"
   // What the loader guessed or did that the reader should know about, one line
   // each without the file name ("dropped column 1 (unnamed, 0, 1, 2, ...: a row
@@ -27,6 +35,8 @@ struct Dataset {
 
   Eigen::Index features() const { return X.rows(); }
   Eigen::Index examples() const { return X.cols(); }
+  // "FILE: line L" (CSV) or "FILE: example j" (1-based), for messages about example j (0-based).
+  std::string place_of(std::size_t example) const;
 };
 
 }  // namespace deepnet

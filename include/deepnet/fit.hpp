@@ -176,6 +176,13 @@ FitResult fit(const Dataset& train, const Dataset* validation, const FitSettings
 // (Error naming the file and example for one the model does not know).
 PartScore score_model(const Model& model, const Dataset& data, const std::string& name);
 
+// The data's labels as the encoding's class indices (classifiers) or values
+// (regression), one per example. Names are matched by name; numbers against
+// classes that were names are refused (a 0/1 file would otherwise be mapped
+// onto the sorted names and invert them). Errors name the file and line (or
+// example), the label as written, and `owner` ("the model m.dnn").
+std::vector<double> labels_for(const Dataset& data, const TargetEncoding& encoding, const std::string& owner);
+
 // Accuracy of label-form predictions (1, m) against labels (1, m), and the
 // mean squared error of regression values: the one place these are computed.
 double accuracy_of(const std::vector<double>& predicted, const std::vector<double>& truth);

@@ -42,6 +42,16 @@ struct Normalizer {
 std::pair<Dataset, Dataset> split_dataset(const Dataset& data, double fraction, bool stratify,
                                           std::uint64_t seed);
 
+// ---------------------------------------------------------------- columns
+
+// Puts data's feature rows in the order of `names` (a model's or the training
+// data's feature names). When data has a header and names is not empty, columns
+// are matched by name: a missing or an extra column is an Error naming them,
+// and a different order is put right (with a note). Otherwise they are taken by
+// position, and a different count is an Error. `reference` names the other
+// side in messages ("the model m.dnn", "the training data").
+void match_features(Dataset& data, const std::vector<std::string>& names, const std::string& reference);
+
 // ---------------------------------------------------------------- targets
 
 // How targets map onto the output layer.

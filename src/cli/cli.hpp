@@ -9,6 +9,7 @@
 #include "deepnet/data.hpp"
 #include "deepnet/error.hpp"
 #include "deepnet/fit.hpp"
+#include "deepnet/model_file.hpp"
 #include "deepnet/init.hpp"
 #include "deepnet/network.hpp"
 #include "deepnet/preprocess.hpp"
@@ -59,6 +60,18 @@ CsvOptions csv_options(const DataFlags& flags);  // CliError(usage) on a bad --d
 // Loads --data (or `path` with the same CSV options); errors exit with 3.
 // Prints the loader's notes (print_notes).
 Dataset load_data(const DataFlags& flags, const std::string& path);
+// The same with explicit loader options; notes: print the loader's notes.
+Dataset load_data(const DataFlags& flags, const std::string& path, const CsvOptions& options,
+                  const ArrayOptions& arrays, bool notes);
+// Data for a saved model (evaluate, predict): the label column found by the
+// model's label name (or the last column when the file lacks that name), the
+// features matched to the model's by name (position for headerless files),
+// refusing missing and extra columns. need_labels: evaluating (labels required).
+Dataset load_for_model(const DataFlags& flags, const Model& model, const std::string& model_path, bool need_labels);
+// The same for any reference: feature names (empty: by position), label name,
+// feature count and how to name it in messages ("the training data d.csv").
+Dataset load_like(const DataFlags& flags, const std::string& path, const std::vector<std::string>& feature_names,
+                  const std::string& target_name, int features, const std::string& reference, bool need_labels);
 // Prints each of the data set's notes to stderr: "deepnet: note: SOURCE: NOTE".
 void print_notes(const Dataset& data);
 // Throws Error naming the example and feature of the first non-finite value.

@@ -124,7 +124,8 @@ int run_export(const ExportSettings& s) {
     values.values = model.encoding.classes;
     arrays.emplace_back("class_values", values);
   }
-  arrays.emplace_back("feature_names", strings(model.feature_names));
+  // A model trained on a file without a header takes its columns by position: no names to write.
+  if (!model.feature_names.empty()) arrays.emplace_back("feature_names", strings(model.feature_names));
   arrays.emplace_back("target_name", text(model.target_name));
   with_exit_code(exit_model, [&] {
     save_npz(s.npz, arrays);
@@ -440,9 +441,8 @@ int run_import(const ImportSettings& s) {
   if (file.has("feature_names"))
     model.feature_names =
         data([&] { return file.string_vector("feature_names", n0, "one per input, n[0] = " + std::to_string(n0)); });
-  else
-    for (std::size_t i = 0; i < n0; ++i) model.feature_names.push_back("x" + std::to_string(i + 1));
-  model.target_name = file.has("target_name") ? data([&] { return file.text("target_name"); }) : "y";
+  // Without names the model takes its inputs by position (and its label as the last column).
+  model.target_name = file.has("target_name") ? data([&] { return file.text("target_name"); }) : "";
 
   // Element type: --dtype, else the file's when export wrote it, else float32.
   if (s.dtype_option->count()) {

@@ -24,14 +24,11 @@ Model load_model_or_exit(const std::string& path) {
 
 int run_evaluate(const EvaluateSettings& s) {
   const Model model = load_model_or_exit(s.model);
-  const Dataset data = load_data(s.data, s.data.data);
-  const Prediction prediction = with_exit_code(exit_data, [&] {
-    if (data.features() != model.architecture.sizes.front())
-      throw Error(data.source + ": has " + std::to_string(data.features()) + " features but the model " +
-                  s.model + " expects n[0] = " + std::to_string(model.architecture.sizes.front()));
-    return predict(model, data.X);
-  });
-  const std::vector<double> truth = with_exit_code(exit_data, [&] { return targets_in_encoding(data, model.encoding); });
+  const Dataset data = load_for_model(s.data, model, s.model, true);
+  const Prediction prediction = with_exit_code(exit_data, [&] { return predict(model, data.X); });
+  // Class indices (or values), matched to the model's classes by name; a file
+  // whose labels cannot be the model's is refused, naming the line.
+  const std::vector<double> truth = with_exit_code(exit_data, [&] { return labels_for(data, model.encoding, "the model " + s.model); });
   nlohmann::ordered_json j;
   j["model"] = s.model;
   j["data"] = data.source;
@@ -49,10 +46,9 @@ int run_evaluate(const EvaluateSettings& s) {
     }
     return exit_ok;
   }
-  const Matrix<double> labels = with_exit_code(exit_data, [&] { return encode_labels<double>(model.encoding, truth); });
   std::vector<int> true_class(truth.size()), predicted_class(truth.size());
   for (std::size_t k = 0; k < truth.size(); ++k) {
-    true_class[k] = static_cast<int>(labels(0, static_cast<Eigen::Index>(k)));
+    true_class[k] = static_cast<int>(truth[k]);
     predicted_class[k] = static_cast<int>(prediction.labels[k]);
   }
   const ClassificationReport r =
@@ -103,7 +99,9 @@ Runner add_evaluate_command(CLI::App& app) {
       "evaluate", "Metrics of a saved model on labelled data: accuracy, log-loss, per-class precision/recall/F1, "
                   "confusion matrix (classifiers); MSE, MAE, R^2 (regression)");
   cmd->add_option("--model", s->model, "Model file written by 'deepnet train --out'")->required();
-  add_data_flags(*cmd, s->data, "Labelled data: a CSV file or a built-in set name");
+  add_data_flags(*cmd, s->data,
+                 "Labelled data: a CSV file or a built-in set name; the label column is found by the model's label "
+                 "name (else the last column), the features are matched to the model's by name");
   cmd->add_flag("--json", s->json, "Print the metrics as one JSON object");
   return [s] { return run_evaluate(*s); };
 }

@@ -93,10 +93,14 @@ CsvOptions csv_options(const DataFlags& flags) {
 }
 
 Dataset load_data(const DataFlags& flags, const std::string& path) {
-  const CsvOptions options = csv_options(flags);
+  return load_data(flags, path, csv_options(flags), flags.arrays, true);
+}
+
+Dataset load_data(const DataFlags& flags, const std::string& path, const CsvOptions& options,
+                  const ArrayOptions& arrays, bool notes) {
   Dataset data = with_exit_code(exit_data, [&] {
     try {
-      Dataset d = load_dataset(path, options, flags.arrays);
+      Dataset d = load_dataset(path, options, arrays);
       check_finite_features(d);
       return d;
     } catch (const Error& e) {
@@ -107,8 +111,50 @@ Dataset load_data(const DataFlags& flags, const std::string& path) {
       throw;
     }
   });
+  (void)flags;
+  if (notes) print_notes(data);
+  return data;
+}
+
+Dataset load_like(const DataFlags& flags, const std::string& path, const std::vector<std::string>& feature_names,
+                  const std::string& target_name, int features, const std::string& reference, bool need_labels) {
+  const bool by_name = flags.label_column.empty() && !target_name.empty() && !feature_names.empty();
+  CsvOptions options = csv_options(flags);
+  ArrayOptions arrays = flags.arrays;
+  arrays.labels_optional = !need_labels;
+  if (by_name) {
+    // The label column found by its name; prediction input may lack it.
+    options.label_column = target_name;
+    options.label_optional = true;
+  } else if (!need_labels && flags.label_column.empty()) {
+    options.features_only = true;
+  }
+  Dataset data = load_data(flags, path, options, arrays, false);
+  const bool csv = !data.lines.empty();
+  if (csv && flags.label_column.empty() && data.targets.empty() &&
+      (need_labels || (!data.named_features && data.features() == features + 1))) {
+    // No column by the label's name (or a headerless file with one column more
+    // than the features): the last column is the label, as in training.
+    data = load_data(flags, path, csv_options(flags), arrays, false);
+    if (by_name && data.named_features)
+      data.notes.push_back("no column is named '" + target_name + "' (the label of " + reference +
+                           "); the last column '" + data.target_name + "' is taken as the label");
+  }
+  with_exit_code(exit_data, [&] {
+    match_features(data, feature_names, reference);
+    if (data.features() != features)
+      throw Error(data.source + ": has " + std::to_string(data.features()) + " feature columns but " + reference +
+                  " has " + std::to_string(features));
+    if (need_labels && data.targets.empty()) throw Error(data.source + ": has no labels; expected a label column");
+    return 0;
+  });
   print_notes(data);
   return data;
+}
+
+Dataset load_for_model(const DataFlags& flags, const Model& model, const std::string& model_path, bool need_labels) {
+  return load_like(flags, flags.data, model.feature_names, model.target_name, model.architecture.sizes.front(),
+                   "the model " + model_path, need_labels);
 }
 
 void print_notes(const Dataset& data) {

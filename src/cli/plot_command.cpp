@@ -4,7 +4,8 @@
 // Each kind is a sub-subcommand with its own flags plus the picture flags
 // (-o, --title, --width, --height); adding a kind is one add_*_kind function
 // and one line in the table in add_plot_command. The drawing itself is
-// src/plot/svg.hpp (Svg, Chart); this file reads the inputs and lays out panels.
+// src/plot/svg.hpp (Svg, Chart) and, for the decision boundary, src/plot/boundary.hpp;
+// this file reads the inputs and lays out panels.
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -14,16 +15,17 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <tuple>
 
 #include "cli/cli.hpp"
 #include "cli/json_out.hpp"
 #include "deepnet/files.hpp"
 #include "deepnet/metrics.hpp"
 #include "deepnet/model_file.hpp"
+#include "plot/boundary.hpp"
 #include "plot/png.hpp"
 #include "plot/svg.hpp"
-#include "cli/search.hpp"
+#include "cli/search/search_log.hpp"
+#include "cli/search/search_picture.hpp"
 
 namespace deepnet::cli {
 
@@ -36,8 +38,8 @@ using namespace deepnet::plot;
 struct PictureFlags {
   std::string out;
   std::string title;
-  int width = 640;
-  int height = 480;
+  int width = picture_width;
+  int height = picture_height;
 };
 
 void add_picture_flags(CLI::App& cmd, PictureFlags& f) {
@@ -101,15 +103,8 @@ int write_svg(const PictureFlags& f, const Svg& svg) {
 
 // The picture's frame: title at the top, the rest (inset by a margin) for panels.
 Rect frame(Svg& svg, const PictureFlags& f, const std::string& default_title) {
-  const double top = draw_title(svg, f.title.empty() ? default_title : f.title);
-  const double margin = 8;
-  return Rect{margin, top, svg.width() - 2 * margin, svg.height() - top - margin};
+  return draw_frame(svg, f.title.empty() ? default_title : f.title);
 }
-
-// About one tick per 90 pixels, at least 3.
-int tick_target(double pixels) { return std::max(3, static_cast<int>(pixels / 90)); }
-// The same for a vertical axis (labels are one line high): one per 70 pixels.
-int y_tick_target(double pixels) { return std::max(3, static_cast<int>(pixels / 70)); }
 
 // ---------------------------------------------------------------- history
 
@@ -299,7 +294,7 @@ int run_history(const HistorySettings& s) {
   const Rect all = frame(svg, s.picture, "learning curves: " + base_name(s.history));
   Extent xs;
   for (double x : h.x) xs.add(x);
-  const Axis x_axis = nice_axis(xs.lo, xs.hi, tick_target(all.width), false, true);
+  const Axis x_axis = nice_axis(xs.lo, xs.hi, x_tick_target(all.width), false, true);
 
   // One panel per quantity: cost on top, accuracy below (when present).
   struct Panel {
@@ -365,7 +360,7 @@ struct ClassifierSettings {
   std::string model;
   DataFlags data;
   PictureFlags picture;
-  int grid = 200;
+  int grid = boundary_grid;
 };
 
 struct Classified {
@@ -397,15 +392,11 @@ Classified classify(const ClassifierSettings& s, int features, const std::string
     if (c.data.features() != c.model.architecture.sizes.front())
       throw Error(c.data.source + ": has " + std::to_string(c.data.features()) + " features but the model " + s.model +
                   " expects n[0] = " + std::to_string(c.model.architecture.sizes.front()));
-    c.prediction = predict(c.model, c.data.X);
-    const Matrix<double> labels = encode_labels<double>(c.model.encoding, targets_in_encoding(c.data, c.model.encoding));
-    std::size_t right = 0;
-    for (Eigen::Index j = 0; j < labels.cols(); ++j) {
-      c.truth.push_back(static_cast<int>(labels(0, j)));
-      c.predicted.push_back(static_cast<int>(c.prediction.labels[static_cast<std::size_t>(j)]));
-      right += c.truth.back() == c.predicted.back() ? 1 : 0;
-    }
-    c.accuracy = static_cast<double>(right) / static_cast<double>(c.truth.size());
+    ClassifiedExamples answers = classify_examples(c.model, c.data);
+    c.truth = std::move(answers.truth);
+    c.predicted = std::move(answers.predicted);
+    c.prediction = std::move(answers.prediction);
+    c.accuracy = answers.accuracy;
     return 0;
   });
   return c;
@@ -418,110 +409,13 @@ int run_boundary(const ClassifierSettings& s) {
   if (s.grid < 10 || s.grid > 1000)
     throw CliError(exit_usage, "--grid: expected 10 to 1000 cells per side, got " + std::to_string(s.grid));
   const Classified c = classify(s, 2, "decision-boundary plot");
-  const std::vector<std::string>& classes = c.model.encoding.class_names;
-  const int K = static_cast<int>(classes.size());
-  const Eigen::Index m = c.data.examples();
-
   Svg svg(s.picture.width, s.picture.height);
-  Rect outer = frame(svg, s.picture,
-                     "decision boundary: " + base_name(s.model) + " on " + base_name(s.data.data) + ", accuracy " +
-                         fixed(c.accuracy, 4));
-  std::vector<LegendEntry> legend;
-  for (int k = 0; k < K; ++k) legend.push_back({classes[static_cast<std::size_t>(k)], class_color(k), false, ""});
-  const double legend_width = Chart::legend_size(legend).x;
-  outer.width -= legend_width + 10;  // the legend stands right of the plot
-
-  Extent e0, e1;
-  for (Eigen::Index j = 0; j < m; ++j) {
-    e0.add(c.data.X(0, j));
-    e1.add(c.data.X(1, j));
-  }
-  const auto axis = [](const Extent& e, int ticks) {
-    // The data with a margin of 5% on each side; a constant feature gets a range around its value.
-    const Extent padded = e.padded(0.05);
-    Axis a = nice_axis(padded.lo, padded.hi, ticks, e.lo == e.hi);
-    a.grid = false;  // the regions are the background
-    return a;
-  };
-  const auto feature = [&](std::size_t i) {
-    return i < c.data.feature_names.size() && !c.data.feature_names[i].empty() ? c.data.feature_names[i]
-                                                                                : "feature " + std::to_string(i + 1);
-  };
-  const Chart chart(outer, axis(e0, tick_target(outer.width)), axis(e1, y_tick_target(outer.height)), feature(0), feature(1));
-  const Rect& area = chart.area();
-
-  // The classifier on an N x N grid of cell centres, row 0 at the top.
-  const int N = s.grid;
-  const Axis& xa = chart.x_axis();
-  const Axis& ya = chart.y_axis();
-  Matrix<double> grid(2, static_cast<Eigen::Index>(N) * N);
-  for (int r = 0; r < N; ++r)
-    for (int i = 0; i < N; ++i) {
-      const Eigen::Index k = static_cast<Eigen::Index>(r) * N + i;
-      grid(0, k) = xa.lo + (i + 0.5) / N * (xa.hi - xa.lo);
-      grid(1, k) = ya.hi - (r + 0.5) / N * (ya.hi - ya.lo);
-    }
-  const Prediction regions = with_exit_code(exit_data, [&] { return predict(c.model, grid); });
-  const auto cell = [&](int r, int i) {
-    return static_cast<int>(regions.labels[static_cast<std::size_t>(r) * static_cast<std::size_t>(N) + static_cast<std::size_t>(i)]);
-  };
-  // The most common class is the background; the others are rectangles of
-  // merged cells: runs along a row, grown downwards while the next row has the same run.
-  std::vector<std::size_t> count(static_cast<std::size_t>(K), 0);
-  for (double label : regions.labels) ++count.at(static_cast<std::size_t>(label));
-  const int background = static_cast<int>(std::max_element(count.begin(), count.end()) - count.begin());
-  struct Box {
-    int x0, x1, y0, y1, cls;
-  };
-  std::vector<Box> boxes;
-  std::map<std::tuple<int, int, int>, std::size_t> open;  // (x0, x1, class) -> box reaching the previous row
-  for (int r = 0; r < N; ++r) {
-    std::map<std::tuple<int, int, int>, std::size_t> next;
-    for (int i = 0; i < N;) {
-      const int cls = cell(r, i);
-      int end = i + 1;
-      while (end < N && cell(r, end) == cls) ++end;
-      if (cls != background) {
-        const auto key = std::make_tuple(i, end, cls);
-        if (const auto it = open.find(key); it != open.end()) {
-          boxes[it->second].y1 = r + 1;
-          next[key] = it->second;
-        } else {
-          boxes.push_back({i, end, r, r + 1, cls});
-          next[key] = boxes.size() - 1;
-        }
-      }
-      i = end;
-    }
-    open = std::move(next);
-  }
-  svg.begin_group(Style().css("regions"));
-  svg.rect(area, Style().fill(light_class_color(background)).name(classes[static_cast<std::size_t>(background)]));
-  // Cells in grid units; the scale needs more digits than a coordinate (x N cells).
-  svg.begin_group({}, "translate(" + num(area.x) + " " + num(area.y) + ") scale(" + num(area.width / N, 6) + " " +
-                          num(area.height / N, 6) + ")", true);
-  for (int k = 0; k < K; ++k) {
-    if (k == background || count[static_cast<std::size_t>(k)] == 0) continue;
-    svg.begin_group(Style().fill(light_class_color(k)).name(classes[static_cast<std::size_t>(k)]));
-    for (const Box& b : boxes)
-      if (b.cls == k) svg.rect(b.x0, b.y0, b.x1 - b.x0, b.y1 - b.y0, {});
-    svg.end_group();
-  }
-  svg.end_group();
-  svg.end_group();
-
-  chart.draw_axes(svg);
-  // The examples on top, coloured by their true class.
-  const double radius = m <= 500 ? 3.2 : m <= 2000 ? 2.4 : 1.6;
-  svg.begin_group(Style().css("points"));
-  for (int k = 0; k < K; ++k) {
-    svg.begin_group(Style().fill(class_color(k)).stroke("#222222", 0.5).name(classes[static_cast<std::size_t>(k)]));
-    for (Eigen::Index j = 0; j < m; ++j)
-      if (c.truth[static_cast<std::size_t>(j)] == k) svg.circle(chart.px(c.data.X(0, j)), chart.py(c.data.X(1, j)), radius, {});
-    svg.end_group();
-  }
-  svg.end_group();
-  Chart::draw_legend_at(svg, legend, area.right() + 10, area.y);
+  const std::string title =
+      s.picture.title.empty() ? boundary_title(s.model, s.data.data, c.accuracy) : s.picture.title;
+  with_exit_code(exit_data, [&] {
+    draw_boundary(svg, title, c.model, c.data.X, c.truth, c.data.feature_names, s.grid);
+    return 0;
+  });
   return write_svg(s.picture, svg);
 }
 
@@ -585,7 +479,7 @@ Runner add_confusion_kind(CLI::App& cmd) {
   return [s] { return run_confusion(*s); };
 }
 
-// ---------------------------------------------------------------- search (drawn by cli/search_plot.cpp)
+// ---------------------------------------------------------------- search (drawn by cli/search/search_picture.cpp)
 
 Runner add_search_kind(CLI::App& cmd) {
   struct SearchPlotSettings {
@@ -606,15 +500,6 @@ Runner add_search_kind(CLI::App& cmd) {
 }
 
 }  // namespace
-
-int plot_boundary(const std::string& model, const DataFlags& data, const std::string& out, const std::string& title) {
-  ClassifierSettings s;
-  s.model = model;
-  s.data = data;
-  s.picture.out = out;
-  s.picture.title = title;
-  return run_boundary(s);
-}
 
 Runner add_plot_command(CLI::App& app) {
   CLI::App* plot = app.add_subcommand(

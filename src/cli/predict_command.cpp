@@ -33,22 +33,9 @@ std::string number(double value) {
 
 int run_predict(const PredictSettings& s) {
   const Model model = with_exit_code(exit_model, [&] { return load_model(s.model); });
-  const int n0 = model.architecture.sizes.front();
-  // The file may hold just the features, or the features and a label column.
-  DataFlags flags = s.data;
-  CsvOptions options = csv_options(flags);
-  flags.arrays.labels_optional = true;
-  Dataset data = with_exit_code(exit_data, [&] {
-    CsvOptions features_only = options;
-    features_only.features_only = true;
-    Dataset d = load_dataset(flags.data, features_only, flags.arrays);
-    if (d.features() == n0 + 1 || !flags.label_column.empty()) d = load_dataset(flags.data, options, flags.arrays);
-    check_finite_features(d);
-    if (d.features() != n0)
-      throw Error(d.source + ": has " + std::to_string(d.features()) + " feature columns but the model " + s.model +
-                  " expects n[0] = " + std::to_string(n0));
-    return d;
-  });
+  // The file may hold just the features, or the features and the label column
+  // (found by the model's label name and left out); features are matched by name.
+  const Dataset data = load_for_model(s.data, model, s.model, false);
   const Prediction p = with_exit_code(exit_data, [&] { return predict(model, data.X); });
   const bool classifier = model.architecture.output != Output::linear;
   std::string csv = "prediction";
@@ -82,8 +69,9 @@ Runner add_predict_command(CLI::App& app) {
                  "'prediction' (class name or regression value)");
   cmd->add_option("--model", s->model, "Model file written by 'deepnet train --out'")->required();
   add_data_flags(*cmd, s->data,
-                 "Input data: a CSV file with the model's feature columns (a label column, if present, is "
-                 "ignored) or a built-in set name");
+                 "Input data: a CSV file with the model's feature columns, matched by name when the file and the "
+                 "model have headers (a label column, found by the model's label name, is left out) or a built-in "
+                 "set name");
   cmd->add_flag("--proba", s->proba, "Add one probability column per class (proba_<class>)");
   cmd->add_option("--out", s->out, "Write the CSV here (atomically) instead of stdout");
   return [s] { return run_predict(*s); };

@@ -311,6 +311,7 @@ int run_train(const TrainSettings& s) {
       Dataset d = load_dataset(s.data.data, options, s.data.arrays);
       check_finite_features(d);
       if (d.weights.empty()) throw Error(d.source + ": a sample weight column is for CSV files");
+      print_notes(d);
       return d;
     });
   }();
@@ -318,9 +319,16 @@ int run_train(const TrainSettings& s) {
   const bool has_validation = !s.validation.empty(), has_test = !s.test.empty() ||
       (is_builtin_dataset(s.data.data) && s.data.data.find(':') == std::string::npos &&
        std::ranges::any_of(builtin_datasets(), [&](const BuiltinDataset& d) { return d.name == s.data.data && d.has_test_part; }));
-  if (has_validation) validation = load_data(test_flags(s, notes), s.validation);
+  // Validation and test files: their label column found by the training label's
+  // name, their features matched to the training data's by name.
+  const std::vector<std::string> names = train.named_features ? train.feature_names : std::vector<std::string>();
+  const std::string reference = "the training data " + train.source;
+  if (has_validation)
+    validation = load_like(test_flags(s, notes), s.validation, names, train.target_name,
+                           static_cast<int>(train.features()), reference, true);
   if (!s.test.empty())
-    test = load_data(test_flags(s, notes), s.test);
+    test = load_like(test_flags(s, notes), s.test, names, train.target_name, static_cast<int>(train.features()),
+                     reference, true);
   else if (has_test)
     test = load_data(s.data, s.data.data + ":test");
   FILE* progress = s.json ? stderr : stdout;

@@ -484,7 +484,12 @@ Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptio
   }
   const std::size_t first = has_header ? 1 : 0;
   if (records.size() <= first) throw Error(name + ": no data rows after the header");
-  const int label = options.features_only ? -1 : resolve_label_column(header, has_header, options.label_column, name, "label");
+  // A label column named by a model may be absent from prediction input: then there is none.
+  const bool label_absent = options.label_optional && !options.label_column.empty() &&
+                            (!has_header || std::find(header.begin(), header.end(), options.label_column) == header.end());
+  const int label = options.features_only || label_absent
+                        ? -1
+                        : resolve_label_column(header, has_header, options.label_column, name, "label");
   const int weight = options.weight_column.empty() ? -1 : resolve_label_column(header, has_header, options.weight_column, name, "sample weight");
   if (weight >= 0 && weight == label)
     throw Error(name + ": column '" + header[weight] + "' cannot be both the label and the sample weight");
@@ -560,6 +565,7 @@ Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptio
 
   Dataset data;
   data.source = name;
+  data.named_features = has_header;
   data.target_name = label >= 0 ? header[label] : "";
   for (int c = 0; c < columns; ++c)
     if (c != label && c != weight && c != index_column) data.feature_names.push_back(header[c]);
@@ -598,8 +604,10 @@ Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptio
       notes.push_back("labels that differ only in case are kept as distinct classes: " + alike);
   }
 
+  data.lines.resize(static_cast<std::size_t>(m));
   for (Eigen::Index j = 0; j < m; ++j) {
     const Record& record = records[rows[static_cast<std::size_t>(j)]];
+    data.lines[static_cast<std::size_t>(j)] = record.line;
     Eigen::Index feature = 0;
     for (int c = 0; c < columns; ++c) {
       if (c == index_column) continue;

@@ -45,7 +45,10 @@ Dataset parse_sklearn_csv(std::string_view text, const std::string& name,
     throw Error(name + ": line 1 promises " + fields[0] + " examples of " + fields[1] +
                 " features, found " + std::to_string(data.examples()) + " of " +
                 std::to_string(data.features()));
-  if (feature_names.size() == static_cast<std::size_t>(data.features())) data.feature_names = feature_names;
+  if (feature_names.size() == static_cast<std::size_t>(data.features())) {
+    data.feature_names = feature_names;
+    data.named_features = true;  // scikit-learn's names: other files are matched to them by name
+  }
   data.target_name = "class";
   return data;
 }
@@ -127,6 +130,7 @@ Dataset load_builtin(std::string_view spec, const CsvOptions& options) {
     for (int r = 0; r < 8; ++r)
       for (int c = 0; c < 8; ++c)
         data.feature_names.push_back("pixel_" + std::to_string(r) + "_" + std::to_string(c));
+    data.named_features = true;
     data.target_name = "digit";
   } else if (name == "breast-cancer") {
     data = parse_sklearn_csv(embedded("breast-cancer"), source, breast_cancer_features);

@@ -43,6 +43,7 @@ Dataset load_fashion_mnist(bool test_part) {
   for (Eigen::Index r = 0; r < static_cast<Eigen::Index>(x.shape[1]); ++r)
     for (Eigen::Index c = 0; c < static_cast<Eigen::Index>(x.shape[2]); ++c)
       data.feature_names.push_back("pixel_" + std::to_string(r) + "_" + std::to_string(c));
+  data.named_features = true;
   data.target_name = "label";
   data.uint8_pixels = x.dtype == "uint8";
   data.source = std::string("builtin:fashion-mnist:") + (test_part ? "test" : "train");

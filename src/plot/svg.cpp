@@ -550,4 +550,13 @@ double draw_title(Svg& svg, std::string_view title) {
   return 32;
 }
 
+Rect draw_frame(Svg& svg, std::string_view title) {
+  const double top = draw_title(svg, title);
+  const double margin = 8;
+  return Rect{margin, top, svg.width() - 2 * margin, svg.height() - top - margin};
+}
+
+int x_tick_target(double pixels) { return std::max(3, static_cast<int>(pixels / 90)); }
+int y_tick_target(double pixels) { return std::max(3, static_cast<int>(pixels / 70)); }
+
 }  // namespace deepnet::plot

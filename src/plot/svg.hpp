@@ -224,5 +224,16 @@ class Chart {
 
 // The title centred at the top of the picture (bold, 15 px); returns the height it takes.
 double draw_title(Svg& svg, std::string_view title);
+// The picture's frame: draws the title at the top and returns the rest, inset by a margin, for panels.
+Rect draw_frame(Svg& svg, std::string_view title);
+
+// About how many ticks an axis of this many pixels gets: one per 90 pixels
+// across (x), one per 70 up (y: labels are one line high), at least 3.
+int x_tick_target(double pixels);
+int y_tick_target(double pixels);
+
+// The size of a picture unless told otherwise (`deepnet plot`'s --width and --height).
+inline constexpr int picture_width = 640;
+inline constexpr int picture_height = 480;
 
 }  // namespace deepnet::plot

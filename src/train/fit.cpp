@@ -198,8 +198,26 @@ TargetEncoding encoding_for(const Dataset& train, const FitSettings& s, const Ta
 }
 
 template <typename T>
-Matrix<T> labels_of(const TargetEncoding& encoding, const Dataset& data) {
-  return encode_labels<T>(encoding, targets_in_encoding(data, encoding));
+Matrix<T> labels_of(const TargetEncoding& encoding, const Dataset& data, const std::string& owner) {
+  const std::vector<double> labels = labels_for(data, encoding, owner);
+  Matrix<T> row(1, static_cast<Eigen::Index>(labels.size()));
+  for (std::size_t j = 0; j < labels.size(); ++j) row(0, static_cast<Eigen::Index>(j)) = static_cast<T>(labels[j]);
+  return row;
+}
+
+// Whether the encoding's classes came from names (not from numbers written as text).
+bool named_classes(const TargetEncoding& encoding) {
+  for (std::size_t k = 0; k < encoding.classes.size(); ++k)
+    if (k >= encoding.class_names.size() || encoding.class_names[k] != number_text(encoding.classes[k])) return true;
+  return false;
+}
+
+std::string class_list(const TargetEncoding& encoding) {
+  std::string known;
+  for (std::size_t k = 0; k < encoding.class_names.size() && k < 12; ++k)
+    known += (k ? ", " : "") + encoding.class_names[k];
+  if (encoding.class_names.size() > 12) known += ", ...";
+  return known;
 }
 
 std::vector<std::pair<std::string, std::string>> without_run_length(
@@ -216,11 +234,11 @@ FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSe
   result.plan = plan;
   const Architecture& arch = plan.architecture;
   const Matrix<T> X = in_precision<T>(X_train, train.source);
-  const Matrix<T> labels = labels_of<T>(plan.encoding, train);
+  const Matrix<T> labels = labels_of<T>(plan.encoding, train, "the training data");
   const Matrix<T> Y = make_targets<T>(arch.output, arch.sizes.back(), labels);
   Matrix<T> val_labels;
   if (validation) {
-    val_labels = labels_of<T>(plan.encoding, *validation);
+    val_labels = labels_of<T>(plan.encoding, *validation, "the training data");
     make_targets<T>(arch.output, arch.sizes.back(), val_labels);  // range check before training
   }
 
@@ -228,7 +246,9 @@ FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSe
   model.architecture = arch;
   model.float64 = sizeof(T) == 8;
   model.encoding = plan.encoding;
-  model.feature_names = train.feature_names;
+  // Names the file gave (a header) are kept, so that later files are matched by
+  // name; made-up ones (x1, x2, ...) are not: such columns go by position.
+  if (train.named_features) model.feature_names = train.feature_names;
   model.target_name = train.target_name;
   model.training.seed = s.seed;
   model.training.rng = std::string(to_string(s.rng));
@@ -516,9 +536,18 @@ FitResult fit(const Dataset& train_in, const Dataset* validation_in, const FitSe
     train = &parts.first;
     validation = &parts.second;
   }
-  if (validation && validation->features() != train->features())
-    throw Error(validation->source + ": has " + std::to_string(validation->features()) +
-                " features but the training data " + train->source + " has " + std::to_string(train->features()));
+  Dataset matched_validation;
+  if (validation_in && (validation_in->named_features && train_in.named_features
+                            ? validation_in->feature_names != train_in.feature_names
+                            : validation_in->features() != train_in.features())) {
+    matched_validation = *validation_in;
+    match_features(matched_validation, train_in.named_features ? train_in.feature_names : std::vector<std::string>(),
+                   "the training data " + train_in.source);
+    if (matched_validation.features() != train_in.features())
+      throw Error(validation_in->source + ": has " + std::to_string(validation_in->features()) +
+                  " features but the training data " + train_in.source + " has " + std::to_string(train_in.features()));
+    validation = &matched_validation;
+  }
   if (callbacks.on_plan) callbacks.on_plan(plan, *train, validation);
 
   const Normalizer normalizer = Normalizer::fit(plan.normalization, train->X);
@@ -536,6 +565,9 @@ FitResult fit(const Dataset& train_in, const Dataset* validation_in, const FitSe
 }
 
 PartScore score_model(const Model& model, const Dataset& data, const std::string& name) {
+  if (data.named_features && !model.feature_names.empty() && data.feature_names != model.feature_names)
+    throw Error(data.source + ": its columns are not the model's features in the model's order; match them by name "
+                "first (match_features)");
   if (data.features() != model.architecture.sizes.front())
     throw Error(data.source + ": has " + std::to_string(data.features()) + " features but the model expects n[0] = " +
                 std::to_string(model.architecture.sizes.front()));
@@ -543,10 +575,52 @@ PartScore score_model(const Model& model, const Dataset& data, const std::string
   model.normalizer.apply(X);
   if (model.float64) {
     Network<double> net = model.network<double>();
-    return score_network(net, name, X, labels_of<double>(model.encoding, data), data.source);
+    return score_network(net, name, X, labels_of<double>(model.encoding, data, "the model"), data.source);
   }
   Network<float> net = model.network<float>();
-  return score_network(net, name, X, labels_of<float>(model.encoding, data), data.source);
+  return score_network(net, name, X, labels_of<float>(model.encoding, data, "the model"), data.source);
+}
+
+std::vector<double> labels_for(const Dataset& data, const TargetEncoding& encoding, const std::string& owner) {
+  const std::size_t m = static_cast<std::size_t>(data.examples());
+  if (data.targets.size() != m)
+    throw Error(data.source + ": has no labels; " + owner + " needs labelled data here");
+  if (encoding.output == Output::linear) {
+    if (!data.class_names.empty())
+      throw Error(data.source + ": the labels are names such as '" + data.class_names.front() + "', but " + owner +
+                  " predicts numbers (regression)");
+    return data.targets;
+  }
+  std::vector<double> indices(m);
+  if (!data.class_names.empty()) {
+    for (std::size_t j = 0; j < m; ++j) {
+      const std::string& name = data.class_names.at(static_cast<std::size_t>(data.targets[j]));
+      const auto found = std::find(encoding.class_names.begin(), encoding.class_names.end(), name);
+      if (found == encoding.class_names.end())
+        throw Error(data.place_of(j) + ": label '" + name + "' is not one of " + owner + "'s classes (" +
+                    class_list(encoding) + ")");
+      indices[j] = static_cast<double>(found - encoding.class_names.begin());
+    }
+    return indices;
+  }
+  if (named_classes(encoding)) {
+    std::set<double> values(data.targets.begin(), data.targets.end());
+    std::string seen;
+    for (auto it = values.begin(); it != values.end() && std::distance(values.begin(), it) < 6; ++it)
+      seen += (seen.empty() ? "" : ", ") + number_text(*it);
+    if (values.size() > 6) seen += ", ...";
+    throw Error(data.source + ": the labels are numbers (" + seen + "), but " + owner + "'s classes are names (" +
+                class_list(encoding) + "); label the file with those names, so that no number is mapped onto a "
+                "class by guesswork");
+  }
+  for (std::size_t j = 0; j < m; ++j) {
+    const auto found = std::find(encoding.classes.begin(), encoding.classes.end(), data.targets[j]);
+    if (found == encoding.classes.end())
+      throw Error(data.place_of(j) + ": label " + number_text(data.targets[j]) + " is not one of " + owner +
+                  "'s classes (" + class_list(encoding) + ")");
+    indices[j] = static_cast<double>(found - encoding.classes.begin());
+  }
+  return indices;
 }
 
 double accuracy_of(const std::vector<double>& predicted, const std::vector<double>& truth) {

@@ -671,14 +671,21 @@ TEST_F(CliWithModel, DataThatDoesNotFitTheModelIsADataError) {
   write("three.csv", "a,b,c,y\n1,2,3,0\n");
   Result r = run("evaluate --model m.dnn --data three.csv");
   EXPECT_EQ(r.status, 3);
-  EXPECT_NE(r.err.find("three.csv: has 3 features but the model m.dnn expects n[0] = 2"), std::string::npos) << r.err;
+  // Both files have headers: the extra column is named, never absorbed by position.
+  EXPECT_EQ(r.err, "deepnet: error: three.csv: the columns do not match the model m.dnn's features by name: not "
+                   "among them 'c' (a row id or another column: remove it, or name it as the label)\n");
   r = run("predict --model m.dnn --data three.csv");
   EXPECT_EQ(r.status, 3);
-  EXPECT_NE(r.err.find("expects n[0] = 2"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("not among them 'c'"), std::string::npos) << r.err;
+  // Without a header the columns go by position, and the count must fit.
+  write("three-no-header.csv", "1,2,3,0\n4,5,6,1\n");
+  r = run("evaluate --model m.dnn --data three-no-header.csv");
+  EXPECT_EQ(r.status, 3);
+  EXPECT_NE(r.err.find("three-no-header.csv: has 3 feature columns but the model m.dnn expects 2 (the file has no header"), std::string::npos) << r.err;
   write("unseen.csv", "a,b,y\n1,0,1\n0,0,7\n");
   r = run("evaluate --model m.dnn --data unseen.csv");
   EXPECT_EQ(r.status, 3);
-  EXPECT_NE(r.err.find("example 2: label 7 is not one of the model's classes (0, 1)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("unseen.csv: line 3: label 7 is not one of the model m.dnn's classes (0, 1)"), std::string::npos) << r.err;
 }
 
 TEST_F(CliWithModel, UnwritableOutputKeepsThePreviousFile) {

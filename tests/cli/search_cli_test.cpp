@@ -1,6 +1,7 @@
 // `deepnet search` and `deepnet plot search`: runs the built binary as a user
 // would, on real data and real files, and checks the table, the JSON result,
-// the log (also after a SIGKILL and --resume), the saved model and the picture.
+// the log (also after a SIGKILL, Ctrl-C or SIGTERM and --resume), the saved
+// model and the picture.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -13,6 +14,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -253,6 +255,86 @@ TEST_F(SearchCli, KilledSearchResumesWithoutRepeatingTrialsAndEndsAsAnUninterrup
   b.erase("log");
   EXPECT_EQ(a, b);
   EXPECT_EQ(without_time(log_lines("run.jsonl")), without_time(log_lines("straight.jsonl")));
+}
+
+// The table of a search's stdout without its seconds column (the time differs from run to run).
+std::string without_seconds(const std::string& out) {
+  static const std::regex seconds(R"(\s+(seconds|\d+\.\d\d)$)");
+  std::istringstream in(out);
+  std::string line, text;
+  while (std::getline(in, line)) text += std::regex_replace(line, seconds, "") + "\n";
+  return text;
+}
+
+// slow_search as a table (no --json), its seconds masked by without_seconds.
+const std::string slow_table_search =
+    "search --data breast-cancer --normalize standard --layers '8|16|32' --lr '0.001|0.003|0.01|0.03' --epochs 150 "
+    "--batch-size 16 --folds 3 --jobs 1";
+
+TEST_F(SearchCli, InterruptedSearchSaysHowToResumeAndResumesToTheUninterruptedTable) {
+  const std::string cmd = "exec '" + std::string(DEEPNET_BINARY) + "' " + slow_table_search + " --log run.jsonl";
+  const pid_t pid = deepnet::test::spawn({"/bin/sh", "-c", cmd}, dir_, {}, dir_ / "interrupted.txt");
+  ASSERT_GT(pid, 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (line_count("run.jsonl") < 1 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ::kill(pid, SIGINT);  // Ctrl-C
+  int raw = 0;
+  ::waitpid(pid, &raw, 0);
+  ASSERT_TRUE(WIFEXITED(raw)) << deepnet::test::describe_status(raw);
+  EXPECT_EQ(WEXITSTATUS(raw), 130);
+  // The log holds whole lines only, and the message counts them.
+  const std::string log = read("run.jsonl");
+  ASSERT_FALSE(log.empty());
+  EXPECT_EQ(log.back(), '\n');
+  const int finished = line_count("run.jsonl");
+  ASSERT_EQ(static_cast<int>(log_lines("run.jsonl").size()), finished);
+  ASSERT_LT(finished, 12) << "the search ended before it was interrupted";
+  const std::string err = read("interrupted.txt");
+  const std::string message = "deepnet: search interrupted after " + std::to_string(finished) +
+                              (finished == 1 ? " finished trial; it is in" : " finished trials; they are in") +
+                              " run.jsonl: run the same command with --resume to continue\n";
+  ASSERT_GE(err.size(), message.size()) << err;
+  EXPECT_EQ(err.substr(err.size() - message.size()), message) << err;  // the last line
+  EXPECT_EQ(err.find("deepnet: error"), std::string::npos) << err;
+
+  const Result resumed = run(slow_table_search + " --log run.jsonl --resume");
+  ASSERT_EQ(resumed.status, 0) << resumed.err;
+  EXPECT_NE(resumed.err.find(std::to_string(finished) + " of 12 trials taken from run.jsonl"), std::string::npos)
+      << resumed.err;
+  EXPECT_EQ(resumed.err.find("half-written"), std::string::npos) << resumed.err;
+  const std::vector<json> lines = log_lines("run.jsonl");
+  ASSERT_EQ(lines.size(), 12u);
+  std::set<std::string> settings;
+  for (const json& l : lines) settings.insert(l["setting"].dump());
+  EXPECT_EQ(settings.size(), 12u);  // the finished trials were not trained again
+
+  const Result straight = run(slow_table_search + " --log straight.jsonl");
+  ASSERT_EQ(straight.status, 0) << straight.err;
+  EXPECT_NE(straight.out.find("best: trial "), std::string::npos) << straight.out;
+  EXPECT_EQ(std::count(straight.out.begin(), straight.out.end(), '\n'), 1 + 1 + 12 + 1) << straight.out;
+  EXPECT_EQ(without_seconds(resumed.out), without_seconds(straight.out));
+  EXPECT_EQ(without_time(log_lines("run.jsonl")), without_time(log_lines("straight.jsonl")));
+}
+
+TEST_F(SearchCli, TerminatedSearchWithoutALogSaysNothingWasKept) {
+  const std::string cmd = "exec '" + std::string(DEEPNET_BINARY) + "' " + slow_table_search;
+  const pid_t pid = deepnet::test::spawn({"/bin/sh", "-c", cmd}, dir_, {}, dir_ / "terminated.txt");
+  ASSERT_GT(pid, 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (read("terminated.txt").find("[1/12] trial ") == std::string::npos && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ::kill(pid, SIGTERM);
+  int raw = 0;
+  ::waitpid(pid, &raw, 0);
+  ASSERT_TRUE(WIFEXITED(raw)) << deepnet::test::describe_status(raw);
+  EXPECT_EQ(WEXITSTATUS(raw), 143);
+  const std::string err = read("terminated.txt");
+  const std::string message =
+      "deepnet: search interrupted; nothing was kept: give --log FILE to make a search resumable\n";
+  ASSERT_GE(err.size(), message.size()) << err;
+  EXPECT_EQ(err.substr(err.size() - message.size()), message) << err;
+  EXPECT_EQ(err.find("deepnet: error"), std::string::npos) << err;
 }
 
 TEST_F(SearchCli, HalfWrittenLastLineIsDroppedOnResume) {

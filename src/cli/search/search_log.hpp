@@ -1,11 +1,11 @@
 #pragma once
-// `deepnet search` (docs/search.md): the search log's records, read back for
-// --resume and for `deepnet plot search`, and the search picture both draw.
+// The search log of `deepnet search --log` (docs/search.md): one JSON line per
+// finished trial, written as each finishes, read back for --resume and for
+// `deepnet plot search`.
+#include <cstddef>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include "plot/svg.hpp"
 
 namespace deepnet::cli {
 
@@ -40,17 +40,23 @@ struct SearchLog {
 };
 SearchLog read_search_log(const std::string& path, bool missing_ok = false);
 
-// Draws the search picture on svg: the mean score (error bars: +- the standard
-// deviation over folds) against each parameter that varies, one panel each,
-// or against `param` alone. A layers sweep of one hidden layer is drawn
-// against the number of hidden units. Failed trials are not drawn. Throws
-// CliError (usage) for a `param` the records do not have, (data) for no records.
-void draw_search_plot(plot::Svg& svg, const std::vector<SearchRecord>& records, const std::string& param,
-                      const std::string& title);
-// The picture size search --plot uses for n panels.
-// The decision-boundary picture of `deepnet plot boundary` (plot.cpp), for search --plot.
-int plot_boundary(const std::string& model, const DataFlags& data, const std::string& out, const std::string& title);
+// Appends the lines of a search log.
+class LogWriter {
+ public:
+  // Starts a new log (truncate) or appends to one whose complete lines end at
+  // `keep` bytes. Throws CliError (exit 1) naming the file.
+  LogWriter(const std::string& path, bool append, std::size_t keep);
+  ~LogWriter();
+  LogWriter(const LogWriter&) = delete;
+  LogWriter& operator=(const LogWriter&) = delete;
 
-std::pair<int, int> search_plot_size(const std::vector<SearchRecord>& records, const std::string& param);
+  // One line, written with one write() where possible and synced, so a crash
+  // leaves whole lines and at most one torn last line.
+  void append(const std::string& line);
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
 
 }  // namespace deepnet::cli

@@ -1,0 +1,13 @@
+// The Dataset type (deepnet/dataset.hpp).
+#include "deepnet/dataset.hpp"
+
+#include <string>
+
+namespace deepnet {
+
+std::string Dataset::place_of(std::size_t example) const {
+  if (example < lines.size()) return source + ": line " + std::to_string(lines[example]);
+  return source + ": example " + std::to_string(example + 1);
+}
+
+}  // namespace deepnet
