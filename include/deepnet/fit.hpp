@@ -100,7 +100,9 @@ struct FitSettings {
   int max_epochs = 200;
   double tolerance = 1e-4;
   int n_iter_no_change = 10;
-  long long batch_size = 128;  // 0: the whole set
+  // -1 (auto): about 10 steps per epoch, ceil(m / 10) clamped to 16..128, so
+  // that small data sets get enough steps; 0: the whole set.
+  long long batch_size = -1;
   bool drop_last = false;
   OptimizerSettings optimizer;       // kind adam by default
   Schedule schedule;                 // its alpha is set from learning_rate
@@ -124,6 +126,8 @@ struct FitPlan {
   Normalization normalization = Normalization::none;
   std::string normalization_reason;  // why, when it was chosen automatically
   double learning_rate = 0;          // the rate in use (the default when 0 was given)
+  long long batch_size = 0;          // mini-batch: the batch size in use (0: the whole set)
+  bool batch_size_auto = false;      // chosen from the number of examples
   bool full_batch_gd = false;
 };
 

@@ -18,6 +18,9 @@
 namespace deepnet::cli {
 
 // Exit codes (DESIGN.md): usage 2, data 3, model file 4, anything else 1.
+// exit_model (4) is also every failed write of an output file (model, history,
+// predictions, export, pictures, search log): one code for "a file could not be
+// read as a model or written".
 enum ExitCode { exit_ok = 0, exit_other = 1, exit_usage = 2, exit_data = 3, exit_model = 4 };
 
 // An error the CLI prints as one line "deepnet: error: ..." with its exit code.

@@ -94,7 +94,7 @@ int write_svg(const PictureFlags& f, const Svg& svg) {
       throw CliError(exit_other, f.out + ": cannot make the PNG: " + e.what());
     }
   }
-  with_exit_code(exit_other, [&] {
+  with_exit_code(exit_model, [&] {
     io::write_file_atomically(f.out, bytes);
     return 0;
   });

@@ -32,6 +32,7 @@ std::string number(double value) {
 }
 
 int run_predict(const PredictSettings& s) {
+  if (!s.out.empty()) with_exit_code(exit_model, [&] { return io::check_writable(s.out), 0; });
   const Model model = with_exit_code(exit_model, [&] { return load_model(s.model); });
   // The file may hold just the features, or the features and the label column
   // (found by the model's label name and left out); features are matched by name.
@@ -52,7 +53,7 @@ int run_predict(const PredictSettings& s) {
   if (s.out.empty()) {
     std::fwrite(csv.data(), 1, csv.size(), stdout);
   } else {
-    with_exit_code(exit_other, [&] {
+    with_exit_code(exit_model, [&] {
       io::write_file_atomically(s.out, csv);
       return 0;
     });

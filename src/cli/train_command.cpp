@@ -35,7 +35,7 @@ struct TrainSettings {
   int max_epochs = 200;
   double tol = 1e-4;
   int n_iter_no_change = 10;
-  std::string batch_size = "128";
+  std::string batch_size = "auto";
   bool drop_last = false;
   std::string optimizer;  // default: gd with --iterations, adam otherwise
   OptimizerSettings optimizer_settings;
@@ -168,7 +168,9 @@ FitSettings fit_settings(const TrainSettings& s) {
   f.optimizer = s.optimizer_settings;
   f.optimizer.kind = with_exit_code(exit_usage, [&] { return parse_optimizer(optimizer); });
   if (!f.full_batch_gd) {
-    if (s.batch_size == "full") {
+    if (s.batch_size == "auto") {
+      f.batch_size = -1;
+    } else if (s.batch_size == "full") {
       f.batch_size = 0;
     } else {
       std::size_t used = 0;
@@ -179,7 +181,7 @@ FitSettings fit_settings(const TrainSettings& s) {
         used = 0;
       }
       if (used == 0 || used != s.batch_size.size() || b < 0)
-        throw CliError(exit_usage, "--batch-size: expected a number of examples, 0 or 'full', got '" + s.batch_size + "'");
+        throw CliError(exit_usage, "--batch-size: expected a number of examples, 0 or 'full', or 'auto', got '" + s.batch_size + "'");
       f.batch_size = b;
     }
   }
@@ -246,7 +248,7 @@ void print_plan(FILE* out, const TrainSettings& s, const FitSettings& f, const F
     std::fprintf(out, "network: %s, %lld examples, %s, %s lr %g, batch %s, %s%s\n", plan.architecture.describe().c_str(),
                  static_cast<long long>(train.examples()), dtype.c_str(),
                  std::string(to_string(f.optimizer.kind)).c_str(), plan.learning_rate,
-                 f.batch_size == 0 ? "full" : std::to_string(f.batch_size).c_str(), epochs.c_str(),
+                 (plan.batch_size == 0 ? std::string("full") : std::to_string(plan.batch_size) + (plan.batch_size_auto ? " (auto)" : "")).c_str(), epochs.c_str(),
                  s.resume.empty() ? "" : (", resuming from " + s.resume).c_str());
   }
   std::fprintf(out, "normalize: %s\n", normalization.c_str());
@@ -337,12 +339,12 @@ int run_train(const TrainSettings& s) {
   FitCallbacks callbacks;
   std::unique_ptr<ProgressBar> bar;
   callbacks.on_plan = [&](const FitPlan& plan, const Dataset& t, const Dataset* v) {
+    for (const std::string& w : plan.task.warnings) std::fprintf(stderr, "deepnet: warning: %s\n", w.c_str());
     if (s.quiet) return;
     print_plan(progress, s, f, plan, t, v);
-    for (const std::string& w : plan.task.warnings) std::fprintf(stderr, "deepnet: warning: %s\n", w.c_str());
     if (::isatty(STDERR_FILENO))
       bar = plan.full_batch_gd ? std::make_unique<ProgressBar>(f.iterations, t.examples(), "iteration")
-                               : std::make_unique<ProgressBar>(0, f.batch_size == 0 ? t.examples() : f.batch_size, "step");
+                               : std::make_unique<ProgressBar>(0, plan.batch_size == 0 ? t.examples() : plan.batch_size, "step");
   };
   if (!s.quiet) {
     callbacks.on_iteration = [&bar](int done) {
@@ -439,7 +441,7 @@ Runner add_train_command(CLI::App& app) {
                   "Convergence: stop after more than N epochs in a row without improvement (warns when "
                   "--max-epochs comes first)")
       ->capture_default_str();
-  CLI::Option* batch_size = cmd->add_option("--batch-size", s->batch_size, "Examples per mini-batch; 0 or 'full' = the whole set")
+  CLI::Option* batch_size = cmd->add_option("--batch-size", s->batch_size, "Examples per mini-batch; 0 or 'full' = the whole set; auto = about 10 steps per epoch (ceil(m/10) within 16..128)")
       ->capture_default_str();
   cmd->add_flag("--drop-last", s->drop_last, "Drop a last batch smaller than --batch-size (default: use it)");
   cmd->add_option("--optimizer", s->optimizer,

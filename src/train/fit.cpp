@@ -69,6 +69,13 @@ PartScore score_network(Network<T>& net, const std::string& name, const Matrix<d
   return score;
 }
 
+long long auto_batch_size(const FitSettings& s, Eigen::Index examples, bool& automatic) {
+  automatic = s.batch_size == -1 && !s.full_batch_gd;
+  if (s.full_batch_gd) return 0;
+  if (!automatic) return s.batch_size;
+  return std::clamp<long long>((static_cast<long long>(examples) + 9) / 10, 16, 128);
+}
+
 double default_learning_rate(const FitSettings& s) {
   if (s.full_batch_gd) return 0.0075;
   const OptimizerKind k = s.optimizer.kind;
@@ -113,7 +120,7 @@ void check_settings(const FitSettings& s) {
       if (given)
         throw SettingError(name, "belongs to mini-batch training, not to full-batch gradient descent for a number of "
                                  "iterations (the course's loop)");
-    if (s.batch_size != 128 && s.batch_size != 0)
+    if (s.batch_size != -1 && s.batch_size != 0)
       throw SettingError("batch_size", "full-batch gradient descent uses every example in each step; a batch size of " +
                                            std::to_string(s.batch_size) + " belongs to mini-batch training");
     return;
@@ -122,7 +129,7 @@ void check_settings(const FitSettings& s) {
   if (s.max_epochs < 1) throw SettingError("max_epochs", "expected at least 1, got " + std::to_string(s.max_epochs));
   if (!(s.tolerance >= 0 && std::isfinite(s.tolerance))) throw SettingError("tolerance", "expected a finite value >= 0");
   if (s.n_iter_no_change < 1) throw SettingError("n_iter_no_change", "expected at least 1");
-  if (s.batch_size < 0) throw SettingError("batch_size", "expected a number of examples, or 0 for all of them");
+  if (s.batch_size < -1) throw SettingError("batch_size", "expected a number of examples, 0 for all of them or -1 (auto)");
   if (!(std::isfinite(s.l2) && s.l2 >= 0)) throw SettingError("l2", "expected a finite value >= 0, got " + number_text(s.l2));
   if (!(std::isfinite(s.clip_norm) && s.clip_norm >= 0)) throw SettingError("clip_norm", "expected a finite value >= 0");
   if (s.patience < 0) throw SettingError("patience", "expected 0 (off) or more epochs, got " + std::to_string(s.patience));
@@ -289,7 +296,7 @@ FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSe
     options.epochs = s.epochs > 0 ? s.epochs : s.max_epochs;
     options.tolerance = s.epochs > 0 ? 0 : s.tolerance;
     options.n_iter_no_change = s.epochs > 0 ? 0 : s.n_iter_no_change;
-    options.batch_size = s.batch_size;
+    options.batch_size = plan.batch_size;
     options.drop_last = s.drop_last;
     options.optimizer = s.optimizer;
     options.schedule = s.schedule;
@@ -455,6 +462,16 @@ TaskChoice choose_task(const Dataset& data, Task requested) {
       }
     }
   }
+  if (choice.task == Task::classify) {
+    std::set<double> distinct(data.targets.begin(), data.targets.end());
+    if (distinct.size() < 2) {
+      const double only = *distinct.begin();
+      const std::string shown = data.class_names.empty() ? number_text(only)
+                                                         : "'" + data.class_names.at(static_cast<std::size_t>(only)) + "'";
+      throw Error(data.source + ": every example has the same label " + shown + " (in " + label +
+                  "); a classifier needs at least 2 classes");
+    }
+  }
   if (choice.task == Task::classify && !data.class_names.empty()) {
     std::map<std::string, std::int64_t> counts;
     for (double t : data.targets) ++counts[data.class_names.at(static_cast<std::size_t>(t))];
@@ -512,6 +529,7 @@ FitPlan plan_fit(const Dataset& train, const FitSettings& s) {
     plan.normalization_reason = "features on their own scales; mean 0, standard deviation 1, stored in the model";
   }
   plan.learning_rate = s.learning_rate != 0 ? s.learning_rate : default_learning_rate(s);
+  plan.batch_size = auto_batch_size(s, train.examples(), plan.batch_size_auto);
   if (!s.class_weights.empty() && plan.encoding.output != Output::linear &&
       s.class_weights.size() != plan.encoding.classes.size())
     throw SettingError("class_weights", std::to_string(s.class_weights.size()) + " weights for " +
@@ -548,6 +566,7 @@ FitResult fit(const Dataset& train_in, const Dataset* validation_in, const FitSe
                   " features but the training data " + train_in.source + " has " + std::to_string(train_in.features()));
     validation = &matched_validation;
   }
+  plan.batch_size = auto_batch_size(s, train->examples(), plan.batch_size_auto);  // of the part trained on
   if (callbacks.on_plan) callbacks.on_plan(plan, *train, validation);
 
   const Normalizer normalizer = Normalizer::fit(plan.normalization, train->X);
@@ -702,7 +721,7 @@ std::vector<std::pair<std::string, std::string>> describe_settings(const FitSett
       break;
     case OptimizerKind::sgd: break;
   }
-  add("batch_size", s.batch_size == 0 ? std::string("full") : std::to_string(s.batch_size));
+  add("batch_size", plan.batch_size == 0 ? std::string("full") : std::to_string(plan.batch_size));
   if (s.drop_last) add("drop_last", "yes");
   if (s.epochs > 0) {
     add("epochs", std::to_string(s.epochs));

@@ -344,7 +344,7 @@ int run_search(SearchSettings& s) {
   std::vector<SearchRecord> records;
   for (const auto& t : trials) records.push_back(t->record);
   if (!s.plot.empty()) {
-    with_exit_code(exit_other, [&] {
+    with_exit_code(exit_model, [&] {
       std::error_code ec;
       std::filesystem::create_directories(s.plot, ec);
       if (ec) throw Error(s.plot + ": cannot create the folder: " + ec.message());
@@ -377,7 +377,7 @@ int run_search(SearchSettings& s) {
                               answers.truth, data.feature_names);
           return 0;
         });
-        with_exit_code(exit_other, [&] {
+        with_exit_code(exit_model, [&] {
           io::write_file_atomically(stem + "-boundary.svg", svg.str());
           return 0;
         });

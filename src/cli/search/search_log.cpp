@@ -132,11 +132,11 @@ SearchLog read_search_log(const std::string& path, bool missing_ok) {
 
 LogWriter::LogWriter(const std::string& path, bool append, std::size_t keep) : path_(path) {
   fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | (append ? 0 : O_TRUNC), 0644);
-  if (fd_ < 0) throw CliError(exit_other, path + ": cannot open the log for writing: " + std::strerror(errno));
+  if (fd_ < 0) throw CliError(exit_model, path + ": cannot open the log for writing: " + std::strerror(errno));
   // A line a crash left half-written is cut off before anything is appended.
   if (append && ::ftruncate(fd_, static_cast<off_t>(keep)) != 0)
-    throw CliError(exit_other, path + ": cannot cut off the half-written last line: " + std::strerror(errno));
-  if (::lseek(fd_, 0, SEEK_END) < 0) throw CliError(exit_other, path + ": cannot seek: " + std::strerror(errno));
+    throw CliError(exit_model, path + ": cannot cut off the half-written last line: " + std::strerror(errno));
+  if (::lseek(fd_, 0, SEEK_END) < 0) throw CliError(exit_model, path + ": cannot seek: " + std::strerror(errno));
 }
 
 LogWriter::~LogWriter() {
@@ -149,7 +149,7 @@ void LogWriter::append(const std::string& line) {
   while (done < text.size()) {
     const ssize_t n = ::write(fd_, text.data() + done, text.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) throw CliError(exit_other, path_ + ": cannot write the log: " + std::strerror(errno));
+    if (n <= 0) throw CliError(exit_model, path_ + ": cannot write the log: " + std::strerror(errno));
     done += static_cast<std::size_t>(n);
   }
   ::fdatasync(fd_);
