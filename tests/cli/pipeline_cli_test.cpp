@@ -236,6 +236,54 @@ TEST_F(Pipeline, NumbersAgainstAModelWithNamedClassesAreRefused) {
   EXPECT_NE(r.err.find("the model m.dnn's classes are names (malignant, benign)"), std::string::npos) << r.err;
 }
 
+TEST_F(Pipeline, FilesAsRealToolsWriteThemTrainOnTheRightData) {
+  // Each of these once trained on the wrong data with exit 0; the JSON says how many examples were read.
+  auto examples = [&](const std::string& args) {
+    const Result r = run("train " + args + " --layers 2 --epochs 1 --json --quiet");
+    EXPECT_EQ(r.status, 0) << args << ": " << r.err;
+    return r.status == 0 ? static_cast<int>(json_number(r.out, "training", "examples")) : -1;
+  };
+  // A UCI file without a header: its first row is data.
+  write("iris.data", "5.1,3.5,1.4,0.2,Iris-setosa\n4.9,3.0,1.4,0.2,Iris-setosa\n7.0,3.2,4.7,1.4,Iris-versicolor\n"
+                     "6.4,3.2,4.5,1.5,Iris-versicolor\n");
+  EXPECT_EQ(examples("--data iris.data --delimiter ,"), 4);
+  // A DataFrame without column names: a header of column numbers, and pandas' index column.
+  write("frame.csv", ",0,1,2\n0,0.5,1.5,0\n1,2.5,3.5,1\n2,1.5,0.5,1\n3,0.1,0.2,0\n");
+  EXPECT_EQ(examples("--data frame.csv"), 4);
+  Result r = run("train --data frame.csv --layers 2 --epochs 1 --quiet");
+  EXPECT_NE(r.err.find("deepnet: note: frame.csv: dropped column 1"), std::string::npos) << r.err;
+  // R's write.csv: quoted row names under an empty header field.
+  write("r.csv", "\"\",\"a\",\"b\",\"y\"\n\"1\",0.5,1.5,\"no\"\n\"2\",2.5,3.5,\"yes\"\n\"3\",1.5,0.5,\"yes\"\n");
+  r = run("train --data r.csv --layers 2 --epochs 1 --json --quiet --out r.dnn");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(run("summary --model r.dnn").out.find("network: 2-2-1"), 0u);  // two features, not three
+  // Excel's "Unicode text": UTF-16LE with a BOM, tab-separated, CR LF.
+  std::string utf16 = "\xFF\xFE";
+  for (char c : std::string("a\tb\ty\r\n1\t2\tno\r\n3\t4\tyes\r\n5\t1\tyes\r\n")) utf16 += std::string{c, '\0'};
+  write("excel.txt", utf16);
+  EXPECT_EQ(examples("--data excel.txt"), 3);
+  // Old Mac line ends (CR only).
+  write("mac.csv", "a,b,y\r1,2,0\r3,4,1\r5,1,1\r");
+  EXPECT_EQ(examples("--data mac.csv"), 3);
+  // Repeated column names: refused, naming them.
+  write("twice.csv", "a,b,a,y\n1,2,3,0\n4,5,6,1\n");
+  r = run("train --data twice.csv --layers 2 --epochs 1");
+  EXPECT_EQ(r.status, 3);
+  EXPECT_NE(r.err.find("'a' in columns 1 and 3"), std::string::npos) << r.err;
+  // Label spellings that differ only in case: said.
+  write("case.csv", "a,y\n1,yes\n2,Yes\n3,no\n4,no\n");
+  r = run("train --data case.csv --layers 2 --epochs 1 --quiet");
+  EXPECT_NE(r.err.find("labels that differ only in case"), std::string::npos) << r.err;
+  // An IDX file whose name does not say IDX, and a gzip-compressed NPY.
+  const std::string data = std::string(DEEPNET_TEST_DATA_DIR);
+  fs::copy_file(data + "/idx/images-idx3-ubyte", dir_ / "train-images");
+  fs::copy_file(data + "/idx/labels-idx1-ubyte", dir_ / "train-labels");
+  EXPECT_GT(examples("--data train-images --labels train-labels"), 0);
+  r = run("train --data " + data + "/npy/f8_c_2d.npy.gz --layers 2 --epochs 1 --quiet");
+  EXPECT_NE(r.err.find("labels"), std::string::npos) << r.err;  // read as NPY: it asks for its labels, not a CSV error
+  EXPECT_EQ(r.err.find("line 1"), std::string::npos) << r.err;
+}
+
 // ---------------------------------------------------------------- the test set stays untouched
 
 TEST_F(Pipeline, TheTestFileNeverInfluencesTraining) {
