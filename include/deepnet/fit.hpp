@@ -79,6 +79,9 @@ struct FitSettings {
   // default (auto): div255 for 8-bit image arrays; otherwise standard in
   // mini-batch training and none in the course's full-batch mode.
   std::optional<Normalization> normalization;
+  // Regression: train on standardised targets (stored in the model, undone by
+  // predict). Default: yes in mini-batch training, no in the course's loop.
+  std::optional<bool> scale_target;
   double validation_fraction = 0;  // 0 < f < 1: a stratified, seeded part of the training data for validation
 
   // ---- the course's loop: full-batch gradient descent for `iterations`
@@ -125,6 +128,7 @@ struct FitPlan {
   InitScheme init = InitScheme::xavier;
   Normalization normalization = Normalization::none;
   std::string normalization_reason;  // why, when it was chosen automatically
+  bool scale_target = false;         // regression targets standardised
   double learning_rate = 0;          // the rate in use (the default when 0 was given)
   long long batch_size = 0;          // mini-batch: the batch size in use (0: the whole set)
   bool batch_size_auto = false;      // chosen from the number of examples

@@ -32,6 +32,10 @@ struct Model {
   bool float64 = false;  // element type of the parameters: float64, else float32
   Normalizer normalizer;
   TargetEncoding encoding;
+  // Regression: the network predicts (y - target_offset) / target_scale; predict()
+  // returns values in the data's own units. 0 and 1 when targets were not scaled.
+  double target_offset = 0;
+  double target_scale = 1;
   std::vector<std::string> feature_names;
   std::string target_name;
   TrainingSettings training;

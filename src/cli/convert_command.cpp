@@ -114,6 +114,11 @@ int run_export(const ExportSettings& s) {
   arrays.emplace_back("hidden_activations", strings(hidden));
   arrays.emplace_back("output", text(std::string(to_string(arch.output))));
   arrays.emplace_back("leaky_slope", scalar(arch.leaky_slope));
+  // A regression model trained on standardised targets: y = output * target_scale + target_offset.
+  if (model.target_offset != 0 || model.target_scale != 1) {
+    arrays.emplace_back("target_offset", scalar(model.target_offset));
+    arrays.emplace_back("target_scale", scalar(model.target_scale));
+  }
   if (!model.encoding.classes.empty()) {
     std::vector<std::string> names = model.encoding.class_names;
     names.resize(model.encoding.classes.size());
@@ -407,6 +412,14 @@ int run_import(const ImportSettings& s) {
     if (s.leaky_slope_option->count() && s.leaky_slope != slope[0])
       conflict("--leaky-slope", s.leaky_slope_option->as<std::string>(), file, "leaky_slope", std::to_string(slope[0]));
     arch.leaky_slope = slope[0];
+  }
+  if (file.has("target_offset") != file.has("target_scale"))
+    throw CliError(exit_data, s.npz + ": target_offset and target_scale come together; found only one of them");
+  if (file.has("target_offset")) {
+    model.target_offset = data([&] { return file.vector("target_offset", 1, "one value"); })[0];
+    model.target_scale = data([&] { return file.vector("target_scale", 1, "one value"); })[0];
+    if (!(std::isfinite(model.target_offset) && std::isfinite(model.target_scale) && model.target_scale != 0))
+      throw CliError(exit_data, s.npz + ": target_scale must be finite and non-zero, target_offset finite");
   }
   try {
     arch.validate();

@@ -63,6 +63,7 @@ struct TrainSettings {
   std::string validation;
   double val_split = 0;
   std::string normalize = "auto";
+  std::string scale_target = "auto";
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   bool json = false;
   bool quiet = false;
@@ -208,6 +209,10 @@ FitSettings fit_settings(const TrainSettings& s) {
   f.validation_fraction = s.val_split;
   if (!s.checkpoint.empty()) f.checkpoint_every = s.checkpoint_every;
   if (s.normalize != "auto") f.normalization = with_exit_code(exit_usage, [&] { return parse_normalization(s.normalize); });
+  if (s.scale_target == "yes") f.scale_target = true;
+  else if (s.scale_target == "no") f.scale_target = false;
+  else if (s.scale_target != "auto")
+    throw CliError(exit_usage, "--scale-target: expected yes, no or auto, got '" + s.scale_target + "'");
   return f;
 }
 
@@ -252,6 +257,9 @@ void print_plan(FILE* out, const TrainSettings& s, const FitSettings& f, const F
                  s.resume.empty() ? "" : (", resuming from " + s.resume).c_str());
   }
   std::fprintf(out, "normalize: %s\n", normalization.c_str());
+  if (plan.scale_target)
+    std::fprintf(out, "targets: standardised for training (mean 0, standard deviation 1; predictions are in the "
+                      "data's units; --scale-target no turns it off)\n");
   if (validation)
     std::fprintf(out, "validation: %lld examples (%s)\n", static_cast<long long>(validation->examples()),
                  s.val_split > 0 ? "split off the training data" : validation->source.c_str());
@@ -500,6 +508,10 @@ Runner add_train_command(CLI::App& app) {
                   "Feature scaling fitted on the training data and stored in the model: auto (div255 for "
                   "8-bit image arrays such as IDX or uint8 NPY/HDF5; standard for other data in mini-batch "
                   "training; none with --iterations), none, standard (mean 0, std 1), minmax ([0, 1]), div255 (x / 255)")
+      ->capture_default_str();
+  cmd->add_option("--scale-target", s->scale_target,
+                  "Regression: train on standardised targets (stored in the model; predictions come back in the "
+                  "data's units): yes, no, or auto (yes in mini-batch training, no with --iterations)")
       ->capture_default_str();
   cmd->add_option("--threads", s->threads, "Threads for the matrix products and element-wise passes (default: all cores; the result has the same bits with any count)")->capture_default_str();
   cmd->add_flag("--json", s->json, "Print the final metrics as one JSON object on stdout (progress goes to stderr)");

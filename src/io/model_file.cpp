@@ -200,6 +200,8 @@ std::string serialize_model(const Model& model) {
   w.f64(model.training.learning_rate);
   w.u64(static_cast<std::uint64_t>(model.training.iterations));
   w.f64(model.training.final_cost);
+  w.f64(model.target_offset);
+  w.f64(model.target_scale);
   w.u32(static_cast<std::uint32_t>(model.training.settings.size()));
   for (const auto& [key, value] : model.training.settings) {
     w.str(key);
@@ -289,6 +291,12 @@ Model parse_model(const std::string& bytes, const std::string& name) {
   model.training.iterations = static_cast<std::int64_t>(r.u64("iterations"));
   model.training.final_cost = r.f64("final cost");
   if (version >= 2) {
+    model.target_offset = r.f64("target offset");
+    model.target_scale = r.f64("target scale");
+    if (!std::isfinite(model.target_offset)) r.fail("target offset", "expected a finite value");
+    if (!(std::isfinite(model.target_scale) && model.target_scale != 0)) r.fail("target scale", "expected a finite non-zero scale");
+    if (arch.output != Output::linear && (model.target_offset != 0 || model.target_scale != 1))
+      r.fail("target scale", "a classifier's targets are classes, not scaled values");
     const std::size_t settings = r.count("setting count", 8);
     for (std::size_t k = 0; k < settings; ++k) {
       std::string key = r.str("setting name");

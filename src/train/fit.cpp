@@ -48,22 +48,33 @@ Matrix<T> in_precision(const Matrix<double>& X, const std::string& source) {
   return X.cast<T>();
 }
 
+// Regression targets as the network learns them: (y - offset) / scale.
+template <typename T>
+Matrix<T> scaled_targets(const Matrix<T>& labels, double offset, double scale) {
+  if (offset == 0 && scale == 1) return labels;
+  return ((labels.template cast<double>().array() - offset) / scale).matrix().template cast<T>();
+}
+
 template <typename T>
 PartScore score_network(Network<T>& net, const std::string& name, const Matrix<double>& X_normalized,
-                        const Matrix<T>& labels, const std::string& source) {
+                        const Matrix<T>& labels, const std::string& source, double target_offset = 0,
+                        double target_scale = 1) {
   const Matrix<T> X = in_precision<T>(X_normalized, source);
   PartScore score;
   score.name = name;
   score.examples = X.cols();
+  const bool regression = net.architecture().output == Output::linear;
   const Matrix<T> predictions = net.predict(X);  // leaves the forward caches at X
-  score.cost = net.cost(make_targets<T>(net.architecture().output, net.units(net.layers()), labels));
+  score.cost = net.cost(make_targets<T>(net.architecture().output, net.units(net.layers()),
+                                        regression ? scaled_targets(labels, target_offset, target_scale) : labels));
   std::vector<double> predicted(static_cast<std::size_t>(predictions.cols())), truth(predicted.size());
   for (Eigen::Index j = 0; j < predictions.cols(); ++j) {
     predicted[static_cast<std::size_t>(j)] = static_cast<double>(predictions(0, j));
+    if (regression) predicted[static_cast<std::size_t>(j)] = predicted[static_cast<std::size_t>(j)] * target_scale + target_offset;
     truth[static_cast<std::size_t>(j)] = static_cast<double>(labels(0, j));
   }
-  if (net.architecture().output == Output::linear)
-    score.mse = mse_of(predicted, truth);
+  if (regression)
+    score.mse = mse_of(predicted, truth);  // in the data's own units
   else
     score.accuracy = accuracy_of(predicted, truth);
   return score;
@@ -242,7 +253,21 @@ FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSe
   const Architecture& arch = plan.architecture;
   const Matrix<T> X = in_precision<T>(X_train, train.source);
   const Matrix<T> labels = labels_of<T>(plan.encoding, train, "the training data");
-  const Matrix<T> Y = make_targets<T>(arch.output, arch.sizes.back(), labels);
+  // Regression targets standardised (mean 0, std 1 over the training part): the
+  // output starts near its targets whatever their units; the model undoes it.
+  double target_offset = 0, target_scale = 1;
+  if (plan.scale_target) {
+    const double m = static_cast<double>(labels.cols());
+    double mean = 0, squares = 0;
+    for (Eigen::Index j = 0; j < labels.cols(); ++j) mean += static_cast<double>(labels(0, j));
+    mean /= m;
+    for (Eigen::Index j = 0; j < labels.cols(); ++j)
+      squares += (static_cast<double>(labels(0, j)) - mean) * (static_cast<double>(labels(0, j)) - mean);
+    const double sd = std::sqrt(squares / m);
+    target_offset = mean;
+    target_scale = sd > 0 && std::isfinite(sd) ? sd : 1;
+  }
+  const Matrix<T> Y = make_targets<T>(arch.output, arch.sizes.back(), scaled_targets(labels, target_offset, target_scale));
   Matrix<T> val_labels;
   if (validation) {
     val_labels = labels_of<T>(plan.encoding, *validation, "the training data");
@@ -268,6 +293,8 @@ FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSe
   std::snprintf(fingerprint, sizeof fingerprint, "%016llx", static_cast<unsigned long long>(data_fingerprint(train)));
   model.training.settings.emplace_back("data_fingerprint", fingerprint);
   model.normalizer = normalizer;
+  model.target_offset = target_offset;
+  model.target_scale = target_scale;
   auto with_parameters = [&model](const std::vector<double>& parameters, std::int64_t steps, double final_cost) {
     Model m = model;
     m.parameters = parameters;
@@ -316,7 +343,10 @@ FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSe
     ValidationSet val;
     if (validation) {
       val_labels_double = val_labels.template cast<double>();
-      Y_val = make_targets<double>(arch.output, arch.sizes.back(), val_labels_double);
+      Y_val = make_targets<double>(arch.output, arch.sizes.back(),
+                                   arch.output == Output::linear
+                                       ? scaled_targets(val_labels_double, target_offset, target_scale)
+                                       : val_labels_double);
       val.X = X_val;
       val.Y = &Y_val;
       if (arch.output != Output::linear) val.labels = &val_labels_double;
@@ -378,8 +408,10 @@ FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSe
                             result.state.history.back().train_cost);
   }
 
-  result.scores.push_back(score_network(network, "training", X_train, labels, train.source));
-  if (validation) result.scores.push_back(score_network(network, "validation", *X_val, val_labels, validation->source));
+  result.scores.push_back(score_network(network, "training", X_train, labels, train.source, target_offset, target_scale));
+  if (validation)
+    result.scores.push_back(
+        score_network(network, "validation", *X_val, val_labels, validation->source, target_offset, target_scale));
   return result;
 }
 
@@ -529,6 +561,7 @@ FitPlan plan_fit(const Dataset& train, const FitSettings& s) {
     plan.normalization_reason = "features on their own scales; mean 0, standard deviation 1, stored in the model";
   }
   plan.learning_rate = s.learning_rate != 0 ? s.learning_rate : default_learning_rate(s);
+  plan.scale_target = plan.encoding.output == Output::linear && s.scale_target.value_or(!s.full_batch_gd);
   plan.batch_size = auto_batch_size(s, train.examples(), plan.batch_size_auto);
   if (!s.class_weights.empty() && plan.encoding.output != Output::linear &&
       s.class_weights.size() != plan.encoding.classes.size())
@@ -594,10 +627,12 @@ PartScore score_model(const Model& model, const Dataset& data, const std::string
   model.normalizer.apply(X);
   if (model.float64) {
     Network<double> net = model.network<double>();
-    return score_network(net, name, X, labels_of<double>(model.encoding, data, "the model"), data.source);
+    return score_network(net, name, X, labels_of<double>(model.encoding, data, "the model"), data.source,
+                         model.target_offset, model.target_scale);
   }
   Network<float> net = model.network<float>();
-  return score_network(net, name, X, labels_of<float>(model.encoding, data, "the model"), data.source);
+  return score_network(net, name, X, labels_of<float>(model.encoding, data, "the model"), data.source,
+                       model.target_offset, model.target_scale);
 }
 
 std::vector<double> labels_for(const Dataset& data, const TargetEncoding& encoding, const std::string& owner) {
@@ -697,6 +732,7 @@ std::vector<std::pair<std::string, std::string>> describe_settings(const FitSett
   add("rng", std::string(to_string(s.rng)));
   add("seed", std::to_string(s.seed));
   add("normalization", std::string(to_string(plan.normalization)));
+  if (plan.encoding.output == Output::linear) add("scale_target", plan.scale_target ? "yes" : "no");
   add("learning_rate", number_text(plan.learning_rate));
   if (s.validation_fraction > 0) add("validation_fraction", number_text(s.validation_fraction));
   if (s.full_batch_gd) {

@@ -72,6 +72,8 @@ Prediction predict(const Model& model, const Matrix<double>& X_raw) {
       }
       break;
     case Output::linear:
+      // Back to the data's units (targets standardised in training).
+      outputs = (outputs.array() * model.target_scale + model.target_offset).matrix();
       for (Eigen::Index j = 0; j < m; ++j) p.labels[static_cast<std::size_t>(j)] = outputs(0, j);
       break;
   }
