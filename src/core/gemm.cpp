@@ -12,6 +12,9 @@
 #endif
 #ifdef DEEPNET_WITH_DNNL
 #include <oneapi/dnnl/dnnl.h>
+#include <pthread.h>
+
+#include <csignal>
 #endif
 
 #include "core/thread_pool.hpp"
@@ -77,6 +80,31 @@ void eigen_gemm(bool trans_a, bool trans_b, Eigen::Index m, Eigen::Index n, Eige
   else product(a.transpose(), b.transpose());
 }
 
+#ifdef DEEPNET_WITH_DNNL
+// oneDNN's JIT sgemm kernels (Debian's 2.6) keep data below the stack pointer,
+// past the 128-byte red zone a signal handler leaves alone: a signal handled
+// on this thread during the call (Ctrl-C under Python or in `deepnet search`,
+// a profiler's SIGPROF, SIGCHLD, ...) overwrote it and corrupted the heap
+// (reproduced with a no-op SIGINT handler and dnnl_sgemm alone; gone with an
+// alternate signal stack). The asynchronous signals are held for the length
+// of the call and delivered right after it; faults still arrive at once.
+class AsyncSignalsHeld {
+ public:
+  AsyncSignalsHeld() {
+    sigset_t held;
+    sigfillset(&held);
+    for (int fault : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS}) sigdelset(&held, fault);
+    pthread_sigmask(SIG_BLOCK, &held, &saved_);
+  }
+  ~AsyncSignalsHeld() { pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
+  AsyncSignalsHeld(const AsyncSignalsHeld&) = delete;
+  AsyncSignalsHeld& operator=(const AsyncSignalsHeld&) = delete;
+
+ private:
+  sigset_t saved_;
+};
+#endif
+
 template <typename T>
 void gemm_block(bool trans_a, bool trans_b, Eigen::Index m, Eigen::Index n, Eigen::Index k, T alpha,
                 const T* A, Eigen::Index lda, const T* B, Eigen::Index ldb, T beta, T* C,
@@ -91,6 +119,7 @@ void gemm_block(bool trans_a, bool trans_b, Eigen::Index m, Eigen::Index n, Eige
 #ifdef DEEPNET_WITH_DNNL
   if constexpr (sizeof(T) == sizeof(float)) {
     // oneDNN is row-major: column-major C = op(A) op(B) is row-major C^T = op(B)^T op(A)^T.
+    const AsyncSignalsHeld held;
     if (dnnl_sgemm(trans_b ? 'T' : 'N', trans_a ? 'T' : 'N', n, m, k, alpha, B, ldb, A, lda, beta,
                    C, ldc) == dnnl_success)
       return;
