@@ -16,6 +16,10 @@ deepnet_packages=(
   librsvg2-dev               # deepnet plot -o NAME.png: librsvg renders the SVG in-process (cairo, pkg-config)
   pkg-config                 # finds librsvg and cairo for CMake
   librsvg2-bin               # tests: rsvg-convert renders the SVG pictures of deepnet plot
+  python3-dev                # the Python module: Python.h for Debian's /usr/bin/python3
+  pybind11-dev               # the Python module's binding (headers and CMake config)
+  python3-pybind11           # pybind11 for that interpreter
+  python3-sklearn            # the module's estimators are scikit-learn's (check_estimator runs in scripts/test)
 )
 
 deepnet_install_missing() {

@@ -66,7 +66,7 @@ struct FitSettings {
   std::vector<Activation> hidden_activations{Activation::relu};  // one for all hidden layers or one per layer
   std::optional<Output> output;      // default: sigmoid for 2 classes, softmax for more, linear for regression
   double leaky_slope = 0.01;
-  std::optional<InitScheme> init;    // default: he when the first hidden layer is relu/leaky_relu, else xavier
+  std::optional<InitScheme> init;    // default: zeros without hidden layers; he when the first hidden layer is relu/leaky_relu, else xavier
   double init_scale = 0.01;          // for InitScheme::small
   RngKind rng = RngKind::portable;
   std::uint64_t seed = 1;            // initialisation, shuffling, dropout, the validation split
@@ -178,6 +178,17 @@ FitPlan plan_fit(const Dataset& train, const FitSettings& settings);
 // naming the first that differs).
 FitResult fit(const Dataset& train, const Dataset* validation, const FitSettings& settings,
               const FitCallbacks& callbacks = {}, const Checkpoint* resume = nullptr);
+
+// scikit-learn's partial_fit: one more epoch of mini-batch training over `part`,
+// continuing `previous` (the checkpoint of the earlier calls: the result's model
+// and state) with its weights, optimizer moments and random states. The first
+// call (previous null) plans from `part` and `settings`: give settings.encoding
+// there so that classes missing from the first part are known. The normaliser
+// and the regression target scaling are fitted on the first part and kept.
+// Full-batch gradient descent, patience and validation_fraction are refused
+// (SettingError); the convergence rule does not apply (one epoch per call).
+FitResult partial_fit(const Dataset& part, const FitSettings& settings, const Checkpoint* previous,
+                      const FitCallbacks& callbacks = {});
 
 // A model's cost and accuracy (or MSE) on labelled data, matched to the model
 // by feature count; labels are mapped onto the model's classes by name

@@ -57,6 +57,6 @@ struct Prediction {
 
 // Normalises X (n[0], m) raw features with the model's normaliser and runs the
 // network in the model's element type. Throws Error when the feature count differs.
-Prediction predict(const Model& model, const Matrix<double>& X);
+Prediction predict(const Model& model, MatrixCRef<double> X);  // X is read, never copied before normalising
 
 }  // namespace deepnet

@@ -185,7 +185,7 @@ void add_network_flags(CLI::App& cmd, NetworkFlags& f) {
   cmd.add_option("--leaky-slope", f.leaky_slope, "Slope of leaky_relu for z <= 0")->capture_default_str();
   cmd.add_option("--init", f.init,
                  "Weight initialisation: small (randn x scale), xavier (randn / sqrt(n[l-1])), he "
-                 "(randn x sqrt(2/n[l-1])), zeros, or auto (he for relu/leaky_relu, else xavier); "
+                 "(randn x sqrt(2/n[l-1])), zeros, or auto (zeros without hidden layers, as the course starts logistic regression; he for relu/leaky_relu, else xavier); "
                  "biases start at 0")
       ->capture_default_str();
   cmd.add_option("--init-scale", f.init_scale, "Scale for --init small")->capture_default_str();
@@ -231,7 +231,9 @@ NetworkPlan plan_network(const NetworkFlags& f) {
       throw Error("--hidden-activation: " + std::to_string(plan.activations.size()) + " names for " +
                   std::to_string(plan.hidden.size()) + " hidden layers; give one, or one per hidden layer");
     plan.rng = parse_rng_kind(f.rng);
-    if (f.init == "auto") {
+    if (f.init == "auto" && plan.hidden.empty()) {
+      plan.init = InitScheme::zeros;  // as the library's plan_fit: logistic regression starts at zero
+    } else if (f.init == "auto") {
       const Activation first = plan.activations[0];
       plan.init = first == Activation::relu || first == Activation::leaky_relu ? InitScheme::he : InitScheme::xavier;
     } else {

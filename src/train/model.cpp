@@ -32,7 +32,7 @@ template Network<double> Model::network<double>() const;
 template void Model::set_parameters<float>(const Network<float>&);
 template void Model::set_parameters<double>(const Network<double>&);
 
-Prediction predict(const Model& model, const Matrix<double>& X_raw) {
+Prediction predict(const Model& model, MatrixCRef<double> X_raw) {
   const int n0 = model.architecture.sizes.front();
   if (X_raw.rows() != n0)
     throw Error("the data has " + std::to_string(X_raw.rows()) + " features but the model expects n[0] = " +
