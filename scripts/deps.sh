@@ -14,7 +14,7 @@ deepnet_packages=(
   dataset-fashion-mnist      # the built-in fashion-mnist set (IDX files)
   python3-numpy              # tests: numpy reads the NPZ that 'deepnet export' writes
   librsvg2-dev               # deepnet plot -o NAME.png: librsvg renders the SVG in-process (cairo, pkg-config)
-  pkg-config                 # finds librsvg and cairo for CMake
+  pkg-config                 # finds librsvg and cairo for CMake; the Package.PkgConfig* tests build with it
   librsvg2-bin               # tests: rsvg-convert renders the SVG pictures of deepnet plot
 )
 
