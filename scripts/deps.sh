@@ -14,7 +14,7 @@ deepnet_packages=(
   dataset-fashion-mnist      # the built-in fashion-mnist set (IDX files)
   python3-numpy              # tests: numpy reads the NPZ that 'deepnet export' writes
   librsvg2-dev               # deepnet plot -o NAME.png: librsvg renders the SVG in-process (cairo, pkg-config)
-  pkg-config                 # finds librsvg and cairo for CMake
+  pkg-config                 # finds librsvg and cairo for CMake; the Package.PkgConfig* tests build with it
   librsvg2-bin               # tests: rsvg-convert renders the SVG pictures of deepnet plot
   python3-dev                # the Python module: Python.h for Debian's /usr/bin/python3
   pybind11-dev               # the Python module's binding (headers and CMake config)

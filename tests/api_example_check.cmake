@@ -1,0 +1,23 @@
+# docs/api.md shows examples/train.cpp: checks that its first C++ block is
+# still, line for line, a part of that file.
+#   cmake -DSOURCE_DIR=<repository> -P tests/api_example_check.cmake
+cmake_minimum_required(VERSION 3.25)
+file(READ "${SOURCE_DIR}/docs/api.md" doc)
+file(READ "${SOURCE_DIR}/examples/train.cpp" program)
+string(FIND "${doc}" "```cpp\n" start)
+if(start EQUAL -1)
+  message(FATAL_ERROR "docs/api.md has no ```cpp block")
+endif()
+math(EXPR start "${start} + 7")
+string(SUBSTRING "${doc}" ${start} -1 rest)
+string(FIND "${rest}" "```" end)
+string(SUBSTRING "${rest}" 0 ${end} block)
+string(LENGTH "${block}" length)
+if(length LESS 500)
+  message(FATAL_ERROR "docs/api.md: the example block is only ${length} characters")
+endif()
+string(FIND "${program}" "${block}" found)
+if(found EQUAL -1)
+  message(FATAL_ERROR "docs/api.md: the example differs from examples/train.cpp; copy the file's code into it again")
+endif()
+message(STATUS "docs/api.md shows examples/train.cpp (${length} characters)")
