@@ -259,13 +259,20 @@ class Threads(unittest.TestCase):
 
         counter = threading.Thread(target=count)
         counter.start()
-        before = ticks[0]
-        DeepNetClassifier(layers=(64,), epochs=15).fit(X, y)
-        during = ticks[0] - before
+        # The counting thread's pace while this one sleeps (the GIL free) ...
+        start, t0 = ticks[0], time.perf_counter()
+        time.sleep(0.3)
+        free_rate = (ticks[0] - start) / (time.perf_counter() - t0)
+        # ... and while this one trains. With the GIL held through training the
+        # counter would only run in fit's few milliseconds of Python.
+        start, t0 = ticks[0], time.perf_counter()
+        DeepNetClassifier(layers=(64,), epochs=40).fit(X, y)
+        seconds = time.perf_counter() - t0
+        training_rate = (ticks[0] - start) / seconds
         done.set()
         counter.join()
-        # With the GIL held through training the counting thread would not run.
-        self.assertGreater(during, 10000)
+        self.assertGreater(seconds, 0.2)
+        self.assertGreater(training_rate, 0.25 * free_rate, (training_rate, free_rate, seconds))
 
     def test_two_estimators_in_two_threads_give_the_sequential_bits(self):
         X, y = load_digits(return_X_y=True)
