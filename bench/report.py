@@ -13,7 +13,9 @@ objects are ignored. Records with an "error" key are runs that failed.
 For each workload case (e.g. deep-fullbatch float32) and system, the table
 keeps the run with the highest throughput (the system's fastest thread
 setting); latest.json keeps every run. The ratio is deepnet's throughput over
-the best peer's: above 1, deepnet is faster.
+the best peer's: above 1, deepnet is faster. "deepnet (Python)" is deepnet
+too (its Python module, bench/peers/deepnet_python.py): it is never a peer of
+deepnet, and its row gets its own ratio over the best peer.
 """
 import argparse
 import datetime
@@ -23,7 +25,8 @@ import platform
 import sys
 
 WORKLOAD_ORDER = ["planar-shallow", "deep-fullbatch", "fmnist-mlp", "wide-mlp", "inference"]
-SYSTEM_ORDER = ["deepnet", "numpy", "pytorch", "scikit-learn"]
+SYSTEM_ORDER = ["deepnet", "deepnet (Python)", "numpy", "pytorch", "scikit-learn"]
+DEEPNET_SYSTEMS = ("deepnet", "deepnet (Python)")  # deepnet itself, through C++ and through Python
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
 
@@ -150,15 +153,17 @@ def build(records, meta):
             r["pct_peak_all"] = 100.0 * r["gflops"] / peak["sgemm_all"] if peak.get("sgemm_all") else None
     ratios = {}
     for r in chosen:
-        if r["system"] != "deepnet":
+        if r["system"] not in DEEPNET_SYSTEMS:
             continue
-        peers = [p for p in chosen if (p["workload"], p["case"]) == (r["workload"], r["case"]) and p["system"] != "deepnet"]
+        peers = [p for p in chosen
+                 if (p["workload"], p["case"]) == (r["workload"], r["case"]) and p["system"] not in DEEPNET_SYSTEMS]
         if peers:
             top = max(peers, key=lambda p: p["examples_per_s"])
             ratio = r["examples_per_s"] / top["examples_per_s"]
             r["ratio_vs_best_peer"] = ratio
             r["best_peer"] = top["system"]
-            ratios[case_label(r)] = {"ratio": ratio, "best_peer": top["system"]}
+            key = case_label(r) if r["system"] == "deepnet" else "%s, %s" % (case_label(r), r["system"])
+            ratios[key] = {"ratio": ratio, "best_peer": top["system"]}
     return {
         "generated": meta["date"],
         "machine": meta["machine"],
@@ -225,7 +230,10 @@ def markdown(report):
     lines.append("Time: the timed part only (training loop, or forward passes; no data loading). Throughput: examples "
                  "per second (training: examples x epochs or iterations). GFLOP/s from the FLOPs model (training 6 x "
                  "weights per example, inference 2 x weights). Each system's row is its fastest thread setting "
-                 "(thr = threads); the ratio is deepnet's throughput over the best peer's (> 1: deepnet faster). Others' CPU: "
+                 "(thr = threads); the ratio is deepnet's throughput over the best peer's (> 1: deepnet faster). "
+                 "deepnet (Python): the same library trained through its Python module (DeepNetClassifier.fit, "
+                 "timed whole, with the Python layer's checks and its copy of X), compared with the same peers. "
+                 "Others' CPU: "
                  "cores used by other processes during that run (/proc/stat less the run's own CPU time); well above 0, "
                  "the run shared the machine and its time is inflated.")
     return "\n".join(lines) + "\n"

@@ -1,0 +1,58 @@
+#!/usr/bin/python3
+"""deepnet through its Python API: DeepNetClassifier (the scikit-learn
+estimator of the module `deepnet`, trained by the C++ library) on the
+workloads of the scikit-learn peer, with the same settings as
+sklearn_mlp.py, so that its row sits beside MLPClassifier's.
+
+fmnist-mlp: 784-256-128-10 relu/softmax, float32, plain SGD (no momentum, no
+L2), learning rate 0.1, batches of 128, exactly 10 epochs (1 on 2000 examples
+with --quick), shuffled every epoch, he init (deepnet's default for relu),
+inputs divided by 255 here (normalize='none': the estimator scales nothing
+more). The timed part is `fit` itself, including what the Python layer does
+(validation, the copy of X to float64 for the library). Threads: deepnet's
+own (deepnet.set_threads). One JSON line (see common.py).
+
+Needs the module on PYTHONPATH (build/PRESET/python; scripts/bench sets it).
+"""
+import common as c
+
+SYSTEM = "deepnet (Python)"
+
+
+def fmnist_mlp(args, deepnet):
+    X, y = c.fashion_mnist("train")
+    Xtest, ytest = c.fashion_mnist("test")
+    m = 2000 if args.quick else X.shape[0]
+    epochs = 1 if args.quick else 10
+    X, y = X[:m], y[:m]
+    clf = deepnet.DeepNetClassifier(layers=(256, 128), hidden_activation="relu", output="softmax", init="he",
+                                    dtype="float32", optimizer="sgd", learning_rate=0.1, batch_size=128,
+                                    epochs=epochs, l2=0.0, normalize="none", seed=1)
+    t0 = c.now()
+    clf.fit(X, y)
+    sec = c.now() - t0
+    acc = float(clf.score(Xtest, ytest))
+    sizes = [784, 256, 128, 10]
+    c.emit("fmnist-mlp", "float32", SYSTEM,
+           "DeepNetClassifier sgd lr 0.1, float32, batch 128, %d ep on %d, he init, l2 0, %d thr"
+           % (clf.n_iter_, m, deepnet.threads()),
+           "float32", args.threads, sec, m * clf.n_iter_, 6 * c.weights_of(sizes) * m * clf.n_iter_,
+           "test_accuracy", acc, epochs=int(clf.n_iter_),
+           final_cost=float(clf.loss_curve_[-1]) if clf.loss_curve_ else float("nan"),
+           deepnet_version=deepnet.__version__, deepnet_module=deepnet.__file__)
+
+
+def main():
+    args = c.parse_args(__doc__, ["fmnist-mlp"])
+    try:
+        import deepnet
+    except ImportError as e:
+        raise SystemExit("deepnet_python.py: cannot import the module deepnet (%s); build the target deepnet_python "
+                         "and put build/PRESET/python on PYTHONPATH" % e)
+    deepnet.set_threads(args.threads)
+    if c.wants(args, "fmnist-mlp"):
+        fmnist_mlp(args, deepnet)
+
+
+if __name__ == "__main__":
+    main()
