@@ -217,7 +217,11 @@ std::vector<double> example_weights(const FitSettings& settings, const Dataset& 
 std::vector<std::pair<std::string, std::string>> describe_settings(const FitSettings& settings, const FitPlan& plan);
 
 // A 64-bit fingerprint of a data set's features and targets (FNV-1a over
-// their bytes): a resumed run checks it is given the same data.
+// their 64-bit words in four lanes): a resumed run checks it is given the same
+// data. The model records it as text ("w" and 16 hex digits); the byte-wise
+// format of earlier versions (16 hex digits) is still recognised on resume.
 std::uint64_t data_fingerprint(const Dataset& data);
+std::string data_fingerprint_text(const Dataset& data);
+bool same_data_fingerprint(const std::string& recorded, const Dataset& data);
 
 }  // namespace deepnet

@@ -188,11 +188,11 @@ class _DeepNetBase(BaseEstimator):
         if extra_settings:
             settings.update(extra_settings)
         names = self._feature_names(feature_names, X.shape[1])
+        # X as validated: float64 or float32 (the binding widens float32 in its one copy).
         if partial:
-            return _core.partial_fit(np.asarray(X, dtype=np.float64), y_values, class_names, names, target_name,
-                                     settings, None, bool(self.verbose), getattr(self, "_state", None))
-        return _core.fit(np.asarray(X, dtype=np.float64), y_values, class_names, names, target_name, settings,
-                         None, bool(self.verbose))
+            return _core.partial_fit(X, y_values, class_names, names, target_name, settings, None,
+                                     bool(self.verbose), getattr(self, "_state", None))
+        return _core.fit(X, y_values, class_names, names, target_name, settings, None, bool(self.verbose))
 
     def save(self, path):
         """Writes the model file (the same format as `deepnet train --out`), atomically."""

@@ -6,9 +6,9 @@
 //
 // Arrays: X arrives as an (m, n) array. A C-ordered float64 array is the
 // library's (n, m) column-major matrix as it lies in memory: predict reads it
-// in place; fit copies it once into the Dataset it trains on. Other layouts
-// (Fortran order, float32, integers, strided views) are converted first, one
-// copy. The GIL is released while training and predicting; Ctrl-C is checked
+// in place; fit copies it once into the Dataset it trains on (a C-ordered
+// float32 array is widened in that same copy). Other layouts (Fortran order,
+// integers, strided views; float32 for predict) are converted first, one copy. The GIL is released while training and predicting; Ctrl-C is checked
 // about every 0.1 s during training and stops it with KeyboardInterrupt.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -67,12 +67,30 @@ Eigen::Map<const deepnet::Matrix<double>> as_matrix(const InputArray& X, const c
   return {X.data(), static_cast<Eigen::Index>(X.shape(1)), static_cast<Eigen::Index>(X.shape(0))};
 }
 
-Dataset make_dataset(const InputArray& X, const InputArray& y, const std::vector<std::string>& class_names,
+// X into the Dataset's (n, m) double matrix with one copy: a C-ordered
+// float32 array is widened as it is read; anything else goes through float64.
+void fill_features(Dataset& data, const py::array& X_any) {
+  if (py::isinstance<py::array_t<float>>(X_any) && (X_any.flags() & py::array::c_style) != 0) {
+    const auto X = X_any.cast<py::array_t<float, py::array::c_style>>();
+    data.X = Eigen::Map<const deepnet::Matrix<float>>(X.data(), static_cast<Eigen::Index>(X.shape(1)),
+                                                        static_cast<Eigen::Index>(X.shape(0)))
+                 .cast<double>();
+    return;
+  }
+  const InputArray X = InputArray::ensure(X_any);
+  if (!X) throw py::value_error("X: expected an array of numbers");
+  data.X = as_matrix(X, "X");
+}
+
+Dataset make_dataset(const py::array& X, const InputArray& y, const std::vector<std::string>& class_names,
                      const std::vector<std::string>& feature_names, const std::string& target_name,
                      const py::object& weights, const std::string& source) {
   Dataset data;
   data.source = source;
-  data.X = as_matrix(X, "X");
+  if (X.ndim() != 2)
+    throw py::value_error("X: expected a 2-D array (examples, features), got " + std::to_string(X.ndim()) +
+                          " dimensions");
+  fill_features(data, X);
   if (y.ndim() != 1 || y.shape(0) != X.shape(0))
     throw py::value_error("y: expected " + std::to_string(X.shape(0)) + " labels, one per row of X");
   data.targets.assign(y.data(), y.data() + y.shape(0));
@@ -243,7 +261,7 @@ deepnet::FitCallbacks callbacks_for(SignalCheck& check, bool verbose) {
   return callbacks;
 }
 
-py::dict fit_py(const InputArray& X, const InputArray& y, const std::vector<std::string>& class_names,
+py::dict fit_py(const py::array& X, const InputArray& y, const std::vector<std::string>& class_names,
                 const std::vector<std::string>& feature_names, const std::string& target_name, const py::dict& settings,
                 const py::object& sample_weight, bool verbose, const py::object& previous_state, bool partial) {
   const Dataset data = make_dataset(X, y, class_names, feature_names, target_name, sample_weight, "X");
@@ -364,7 +382,7 @@ PYBIND11_MODULE(_core, m) {
       });
 
   m.def("fit",
-        [](const InputArray& X, const InputArray& y, const std::vector<std::string>& class_names,
+        [](const py::array& X, const InputArray& y, const std::vector<std::string>& class_names,
            const std::vector<std::string>& feature_names, const std::string& target_name, const py::dict& settings,
            const py::object& sample_weight, bool verbose) {
           return fit_py(X, y, class_names, feature_names, target_name, settings, sample_weight, verbose, py::none(), false);
@@ -373,7 +391,7 @@ PYBIND11_MODULE(_core, m) {
         py::arg("settings"), py::arg("sample_weight") = py::none(), py::arg("verbose") = false,
         "deepnet::fit on (m, n) X and m labels; settings by the library's names");
   m.def("partial_fit",
-        [](const InputArray& X, const InputArray& y, const std::vector<std::string>& class_names,
+        [](const py::array& X, const InputArray& y, const std::vector<std::string>& class_names,
            const std::vector<std::string>& feature_names, const std::string& target_name, const py::dict& settings,
            const py::object& sample_weight, bool verbose, const py::object& state) {
           return fit_py(X, y, class_names, feature_names, target_name, settings, sample_weight, verbose, state, true);

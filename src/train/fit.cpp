@@ -55,11 +55,10 @@ Matrix<T> scaled_targets(const Matrix<T>& labels, double offset, double scale) {
   return ((labels.template cast<double>().array() - offset) / scale).matrix().template cast<T>();
 }
 
+// X: normalised, in the network's precision.
 template <typename T>
-PartScore score_network(Network<T>& net, const std::string& name, const Matrix<double>& X_normalized,
-                        const Matrix<T>& labels, const std::string& source, double target_offset = 0,
-                        double target_scale = 1) {
-  const Matrix<T> X = in_precision<T>(X_normalized, source);
+PartScore score_network(Network<T>& net, const std::string& name, const Matrix<T>& X, const Matrix<T>& labels,
+                        double target_offset, double target_scale) {
   PartScore score;
   score.name = name;
   score.examples = X.cols();
@@ -78,6 +77,13 @@ PartScore score_network(Network<T>& net, const std::string& name, const Matrix<d
   else
     score.accuracy = accuracy_of(predicted, truth);
   return score;
+}
+
+template <typename T>
+PartScore score_network(Network<T>& net, const std::string& name, const Matrix<double>& X_normalized,
+                        const Matrix<T>& labels, const std::string& source, double target_offset = 0,
+                        double target_scale = 1) {
+  return score_network(net, name, in_precision<T>(X_normalized, source), labels, target_offset, target_scale);
 }
 
 long long auto_batch_size(const FitSettings& s, Eigen::Index examples, bool& automatic) {
@@ -292,9 +298,7 @@ FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSe
   model.training.learning_rate = plan.learning_rate;
   model.training.deepnet_version = DEEPNET_VERSION;
   model.training.settings = describe_settings(s, plan);
-  char fingerprint[24];
-  std::snprintf(fingerprint, sizeof fingerprint, "%016llx", static_cast<unsigned long long>(data_fingerprint(train)));
-  model.training.settings.emplace_back("data_fingerprint", fingerprint);
+  model.training.settings.emplace_back("data_fingerprint", data_fingerprint_text(train));
   model.normalizer = normalizer;
   model.target_offset = target_offset;
   model.target_scale = target_scale;
@@ -369,6 +373,7 @@ FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSe
         for (const auto& [key, value] : now) {
           const auto found = then.find(key);
           const std::string old = found == then.end() ? std::string("(not recorded)") : found->second;
+          if (key == "data_fingerprint" && found != then.end() && same_data_fingerprint(old, train)) continue;
           if (old != value)
             throw SettingError(key, key == "data_fingerprint"
                                         ? "the checkpoint was trained on other data (fingerprint " + old +
@@ -411,7 +416,7 @@ FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSe
                             result.state.history.back().train_cost);
   }
 
-  result.scores.push_back(score_network(network, "training", X_train, labels, train.source, target_offset, target_scale));
+  result.scores.push_back(score_network(network, "training", X, labels, target_offset, target_scale));
   if (validation)
     result.scores.push_back(
         score_network(network, "validation", *X_val, val_labels, validation->source, target_offset, target_scale));
@@ -825,7 +830,11 @@ std::vector<std::pair<std::string, std::string>> describe_settings(const FitSett
   return d;
 }
 
-std::uint64_t data_fingerprint(const Dataset& data) {
+namespace {
+
+// Format 1 of the fingerprint (deepnet before 0.1.0's Python module): FNV-1a
+// over every byte. Kept to recognise the checkpoints it was written into.
+std::uint64_t byte_fingerprint(const Dataset& data) {
   std::uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a, 64 bit
   auto mix = [&h](const void* bytes, std::size_t size) {
     const auto* p = static_cast<const unsigned char*>(bytes);
@@ -837,6 +846,57 @@ std::uint64_t data_fingerprint(const Dataset& data) {
   mix(data.targets.data(), data.targets.size() * sizeof(double));
   for (const std::string& name : data.class_names) mix(name.data(), name.size() + 1);
   return h;
+}
+
+}  // namespace
+
+std::uint64_t data_fingerprint(const Dataset& data) {
+  // FNV-1a over 64-bit words in four interleaved lanes (no chain of one
+  // multiply per byte: 60000 x 784 features took 0.5 s byte by byte), folded.
+  constexpr std::uint64_t prime = 0x100000001b3ull;
+  std::uint64_t lane[4] = {0xcbf29ce484222325ull, 0x84222325cbf29ce4ull, 0xcbf29ce4cbf29ce4ull, 0x8422232584222325ull};
+  auto mix_words = [&lane](const double* values, std::size_t count) {
+    std::size_t k = 0;
+    for (; k + 4 <= count; k += 4)
+      for (int l = 0; l < 4; ++l) {
+        std::uint64_t word;
+        std::memcpy(&word, values + k + static_cast<std::size_t>(l), sizeof word);
+        lane[l] = (lane[l] ^ word) * prime;
+      }
+    for (; k < count; ++k) {
+      std::uint64_t word;
+      std::memcpy(&word, values + k, sizeof word);
+      lane[0] = (lane[0] ^ word) * prime;
+    }
+  };
+  auto mix_bytes = [&lane](const void* bytes, std::size_t size) {
+    const auto* p = static_cast<const unsigned char*>(bytes);
+    for (std::size_t k = 0; k < size; ++k) lane[1] = (lane[1] ^ p[k]) * prime;
+  };
+  const std::int64_t shape[2] = {static_cast<std::int64_t>(data.X.rows()), static_cast<std::int64_t>(data.X.cols())};
+  mix_bytes(shape, sizeof shape);
+  mix_words(data.X.data(), static_cast<std::size_t>(data.X.size()));
+  mix_bytes(shape, 1);  // separates X from the targets
+  mix_words(data.targets.data(), data.targets.size());
+  for (const std::string& name : data.class_names) mix_bytes(name.data(), name.size() + 1);
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (std::uint64_t v : lane) h = (h ^ v) * prime;
+  return h;
+}
+
+std::string data_fingerprint_text(const Dataset& data) {
+  char text[24];
+  std::snprintf(text, sizeof text, "w%016llx", static_cast<unsigned long long>(data_fingerprint(data)));
+  return text;
+}
+
+bool same_data_fingerprint(const std::string& recorded, const Dataset& data) {
+  if (recorded.size() == 16 && recorded.find_first_not_of("0123456789abcdef") == std::string::npos) {
+    char text[24];  // format 1: 16 hex digits of the byte-wise hash
+    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(byte_fingerprint(data)));
+    return recorded == text;
+  }
+  return recorded == data_fingerprint_text(data);
 }
 
 }  // namespace deepnet
