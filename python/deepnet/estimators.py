@@ -88,6 +88,14 @@ def _target_name(y):
     return str(name) if isinstance(name, (str, numbers.Integral)) and str(name) else "y"
 
 
+def _store_parameters(estimator, values):
+    """What scikit-learn asks of __init__: every parameter stored unchanged
+    under its own name, nothing else."""
+    for name, value in values.items():
+        if name != "self":
+            setattr(estimator, name, value)
+
+
 class _DeepNetBase(BaseEstimator):
     """What DeepNetClassifier and DeepNetRegressor share."""
 
@@ -290,46 +298,7 @@ class DeepNetClassifier(ClassifierMixin, _DeepNetBase):
                  schedule="constant", lr_gamma=0.5, lr_step=10, lr_decay=0.1, min_lr=0.0, warmup=0, l2=0.0,
                  dropout=None, clip_norm=0.0, class_weight=None, patience=0, min_delta=0.0, val_split=None,
                  normalize="auto", print_every=100, verbose=False):
-        self.layers = layers
-        self.hidden_activation = hidden_activation
-        self.output = output
-        self.leaky_slope = leaky_slope
-        self.init = init
-        self.init_scale = init_scale
-        self.rng = rng
-        self.seed = seed
-        self.dtype = dtype
-        self.learning_rate = learning_rate
-        self.iterations = iterations
-        self.epochs = epochs
-        self.max_epochs = max_epochs
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.batch_size = batch_size
-        self.drop_last = drop_last
-        self.optimizer = optimizer
-        self.momentum = momentum
-        self.rho = rho
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.epsilon = epsilon
-        self.weight_decay = weight_decay
-        self.schedule = schedule
-        self.lr_gamma = lr_gamma
-        self.lr_step = lr_step
-        self.lr_decay = lr_decay
-        self.min_lr = min_lr
-        self.warmup = warmup
-        self.l2 = l2
-        self.dropout = dropout
-        self.clip_norm = clip_norm
-        self.class_weight = class_weight
-        self.patience = patience
-        self.min_delta = min_delta
-        self.val_split = val_split
-        self.normalize = normalize
-        self.print_every = print_every
-        self.verbose = verbose
+        _store_parameters(self, locals())
 
     def _targets(self, y, classes):
         """The labels as the library takes them: values for numeric classes,
@@ -445,46 +414,7 @@ class DeepNetRegressor(RegressorMixin, _DeepNetBase):
                  schedule="constant", lr_gamma=0.5, lr_step=10, lr_decay=0.1, min_lr=0.0, warmup=0, l2=0.0,
                  dropout=None, clip_norm=0.0, patience=0, min_delta=0.0, val_split=None, normalize="auto",
                  scale_target="auto", print_every=100, verbose=False):
-        self.layers = layers
-        self.hidden_activation = hidden_activation
-        self.output = output
-        self.leaky_slope = leaky_slope
-        self.init = init
-        self.init_scale = init_scale
-        self.rng = rng
-        self.seed = seed
-        self.dtype = dtype
-        self.learning_rate = learning_rate
-        self.iterations = iterations
-        self.epochs = epochs
-        self.max_epochs = max_epochs
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.batch_size = batch_size
-        self.drop_last = drop_last
-        self.optimizer = optimizer
-        self.momentum = momentum
-        self.rho = rho
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.epsilon = epsilon
-        self.weight_decay = weight_decay
-        self.schedule = schedule
-        self.lr_gamma = lr_gamma
-        self.lr_step = lr_step
-        self.lr_decay = lr_decay
-        self.min_lr = min_lr
-        self.warmup = warmup
-        self.l2 = l2
-        self.dropout = dropout
-        self.clip_norm = clip_norm
-        self.patience = patience
-        self.min_delta = min_delta
-        self.val_split = val_split
-        self.normalize = normalize
-        self.scale_target = scale_target
-        self.print_every = print_every
-        self.verbose = verbose
+        _store_parameters(self, locals())
 
     def _scale_settings(self):
         st = self.scale_target
