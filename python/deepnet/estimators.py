@@ -192,6 +192,10 @@ class _DeepNetBase(BaseEstimator):
         return self
 
     def _fit_core(self, X, y_values, class_names, feature_names, target_name, partial, extra_settings=None):
+        if partial and hasattr(self, "model_") and getattr(self, "_state", None) is None:
+            raise ValueError("partial_fit continues mini-batch training, but this estimator's model has no training "
+                             "state to continue (it was trained by the course's full-batch loop, iterations=, or "
+                             "read from a model file); call fit, or partial_fit on a new estimator")
         settings = self._settings()
         if extra_settings:
             settings.update(extra_settings)

@@ -126,6 +126,10 @@ class Shapes(unittest.TestCase):
         self.assertGreater(clf.score(X, y), 0.9)
         with self.assertRaisesRegex(ValueError, "features"):
             clf.partial_fit(X[:, :10], y)
+        # A model without a training state is not silently started afresh.
+        course = DeepNetClassifier(iterations=50).fit(X[:200], y[:200])
+        with self.assertRaisesRegex(ValueError, "no training state"):
+            course.partial_fit(X[:200], y[:200])
         reg = DeepNetRegressor(layers=(16,))
         Xd, yd = load_diabetes(return_X_y=True)
         for _ in range(30):
