@@ -44,6 +44,7 @@ import numpy as np
 sys.dont_write_bytecode = True  # no __pycache__ in bench/peers
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers"))
 import common  # noqa: E402 - bench/peers/common.py: Fashion-MNIST reader, BLAS report
+from report import cpu_model  # noqa: E402 - bench/report.py (the script's own folder is on sys.path)
 
 try:
     import deepnet
@@ -164,17 +165,6 @@ def defaults(name, data, cap=None):
 
 
 # ---------------------------------------------------------------- report
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
 
 def loadavg():
     try:

@@ -28,15 +28,23 @@ def _validate(estimator, X, y="no_validation", reset=True, **params):
     return estimator._validate_data(X, y, reset=reset, **params)
 
 
-def _int_list(value, name):
+def _items(value, scalar):
+    """A parameter given as "1,2", a single value, or a sequence: its items."""
     if value is None or value == "":
         return []
     if isinstance(value, str):
-        items = [item.strip() for item in value.split(",")]
-    elif isinstance(value, numbers.Integral):
-        items = [value]
-    else:
-        items = list(value)
+        return [item.strip() for item in value.split(",")]
+    if isinstance(value, scalar):
+        return [value]
+    return list(value)
+
+
+def _int_list(value, name):
+    try:
+        items = _items(value, numbers.Integral)
+    except TypeError:
+        raise ValueError(f"{name}: expected whole numbers (a tuple such as (64, 32), or \"64,32\"), "
+                         f"got {value!r}") from None
     result = []
     for position, item in enumerate(items, 1):
         try:
@@ -50,16 +58,8 @@ def _int_list(value, name):
 
 
 def _float_list(value, name):
-    if value is None or value == "":
-        return []
-    if isinstance(value, str):
-        items = [item.strip() for item in value.split(",")]
-    elif isinstance(value, numbers.Real):
-        items = [value]
-    else:
-        items = list(value)
     try:
-        return [float(item) for item in items]
+        return [float(item) for item in _items(value, numbers.Real)]
     except (TypeError, ValueError):
         raise ValueError(f"{name}: expected numbers (one, or one per layer or class), got {value!r}") from None
 
