@@ -5,6 +5,7 @@
 // Every reader checks the sizes a file declares against the file's size and
 // against the memory limit (deepnet/limits.hpp) before it allocates.
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <variant>
@@ -15,6 +16,9 @@ namespace deepnet {
 struct NumericArray {
   std::vector<std::size_t> shape;  // C (row-major) order; empty for a scalar
   std::vector<double> values;      // product(shape) values, row-major
+  // Instead of values, for a uint8 array read with keep_uint8 (IDX): the bytes
+  // as stored, row-major (values is then empty).
+  std::vector<std::uint8_t> bytes;
   std::string dtype;               // the element type in the file, e.g. "<f4", "|u1", "uint8"
 
   std::size_t size() const {
@@ -65,8 +69,9 @@ NumericArray load_hdf5_dataset(const std::string& path, const std::string& key);
 std::vector<std::string> hdf5_dataset_names(const std::string& path);
 
 // IDX (the MNIST family), raw or gzip-compressed; dtype "uint8", "int8",
-// "int16", "int32", "float32" or "float64".
-NumericArray load_idx(const std::string& path);
-NumericArray parse_idx(const std::string& bytes, const std::string& name);
+// "int16", "int32", "float32" or "float64". keep_uint8: a uint8 file's values
+// stay bytes (NumericArray::bytes), an eighth of the memory of doubles.
+NumericArray load_idx(const std::string& path, bool keep_uint8 = false);
+NumericArray parse_idx(const std::string& bytes, const std::string& name, bool keep_uint8 = false);
 
 }  // namespace deepnet

@@ -15,7 +15,13 @@
 namespace deepnet {
 
 struct Dataset {
-  Matrix<double> X;                        // (n_x, m)
+  // The features, (n_x, m), as double; or, for 8-bit images (IDX files and the
+  // built-in Fashion-MNIST), as bytes in `pixels` with X empty: an eighth of
+  // the memory, and the trainer turns them into its own precision once
+  // (deepnet/preprocess.hpp normalized_features). Code that wants doubles calls
+  // expand_pixels() first.
+  Matrix<double> X;
+  Matrix<std::uint8_t> pixels;
   std::vector<double> targets;             // m target values; class indices when class_names is set
   std::vector<std::string> class_names;    // set when the file names its classes (string labels)
   std::vector<double> weights;             // per-example weights, when the file has a weight column
@@ -33,8 +39,15 @@ struct Dataset {
   // index written by pandas or R)"). Empty for an ordinary file.
   std::vector<std::string> notes;
 
-  Eigen::Index features() const { return X.rows(); }
-  Eigen::Index examples() const { return X.cols(); }
+  bool has_pixels() const { return pixels.rows() != 0 || pixels.cols() != 0; }
+  Eigen::Index features() const { return has_pixels() ? pixels.rows() : X.rows(); }
+  Eigen::Index examples() const { return has_pixels() ? pixels.cols() : X.cols(); }
+  // Feature i of example j, whichever way it is stored.
+  double value(Eigen::Index i, Eigen::Index j) const { return has_pixels() ? double(pixels(i, j)) : X(i, j); }
+  // X = the pixels as double (exact), pixels freed; nothing when X is already the storage.
+  void expand_pixels();
+  // A copy of the features as double (X, or the pixels widened), for small data (a picture's points).
+  Matrix<double> values() const { return has_pixels() ? Matrix<double>(pixels.cast<double>()) : X; }
   // "FILE: line L" (CSV) or "FILE: example j" (1-based), for messages about example j (0-based).
   std::string place_of(std::size_t example) const;
 };

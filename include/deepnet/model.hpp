@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "deepnet/dataset.hpp"
 #include "deepnet/matrix.hpp"
 #include "deepnet/network.hpp"
 #include "deepnet/preprocess.hpp"
@@ -58,5 +59,9 @@ struct Prediction {
 // Normalises X (n[0], m) raw features with the model's normaliser and runs the
 // network in the model's element type. Throws Error when the feature count differs.
 Prediction predict(const Model& model, MatrixCRef<double> X);  // X is read, never copied before normalising
+// The same for a data set's features (X or pixels), normalised and run 4096
+// examples at a time: no copy of the data set, a small workspace. The data set's
+// columns must already be the model's (match_features).
+Prediction predict(const Model& model, const Dataset& data);
 
 }  // namespace deepnet

@@ -32,8 +32,17 @@ struct Normalizer {
   std::vector<double> offset, scale;  // one per feature; empty for none
 
   static Normalizer fit(Normalization kind, const Matrix<double>& X);
+  static Normalizer fit(Normalization kind, const Dataset& data);  // its X or its pixels
   // Throws Error when X does not have the fitted number of features.
   void apply(Matrix<double>& X) const;
+  // Examples [first, first + count) of data (count -1: to the end), normalised
+  // and in precision T, in one pass and one allocation: each value is
+  // (x - offset) / scale in double, then rounded to T, so the result equals
+  // apply() on a double copy followed by a cast. For float, a value beyond
+  // float32's range is an Error naming data.source, the example and the
+  // feature (it would silently become infinite). Works on X and on pixels.
+  template <typename T>
+  Matrix<T> features(const Dataset& data, Eigen::Index first = 0, Eigen::Index count = -1) const;
 };
 
 // Splits off a validation part of `fraction` (0 < fraction < 1) of the

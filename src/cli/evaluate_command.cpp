@@ -25,7 +25,7 @@ Model load_model_or_exit(const std::string& path) {
 int run_evaluate(const EvaluateSettings& s) {
   const Model model = load_model_or_exit(s.model);
   const Dataset data = load_for_model(s.data, model, s.model, true);
-  const Prediction prediction = with_exit_code(exit_data, [&] { return predict(model, data.X); });
+  const Prediction prediction = with_exit_code(exit_data, [&] { return predict(model, data); });
   // Class indices (or values), matched to the model's classes by name; a file
   // whose labels cannot be the model's is refused, naming the line.
   const std::vector<double> truth = with_exit_code(exit_data, [&] { return labels_for(data, model.encoding, "the model " + s.model); });

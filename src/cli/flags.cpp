@@ -161,7 +161,7 @@ void print_notes(const Dataset& data) {
   for (const std::string& note : data.notes) std::cerr << "deepnet: note: " << data.source << ": " << note << "\n";
 }
 
-void check_finite_features(const Dataset& data) {
+void check_finite_features(const Dataset& data) {  // pixels (bytes) are always finite: only X is read
   for (Eigen::Index j = 0; j < data.X.cols(); ++j)
     for (Eigen::Index i = 0; i < data.X.rows(); ++i)
       if (!std::isfinite(data.X(i, j)))

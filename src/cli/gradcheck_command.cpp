@@ -39,8 +39,7 @@ int run_gradcheck(const GradcheckSettings& s) {
   const TargetEncoding& encoding = plan.encoding;
   // The first --examples examples, normalised like training would.
   const Eigen::Index m = std::min<Eigen::Index>(data.examples(), s.examples);
-  Matrix<double> X = data.X.leftCols(m);
-  Normalizer::fit(plan.normalization, data.X).apply(X);
+  Matrix<double> X = Normalizer::fit(plan.normalization, data).features<double>(data, 0, m);
   std::vector<double> targets(data.targets.begin(), data.targets.begin() + m);
   Dataset subset = data;
   subset.targets = targets;

@@ -413,7 +413,7 @@ int run_boundary(const ClassifierSettings& s) {
   const std::string title =
       s.picture.title.empty() ? boundary_title(s.model, s.data.data, c.accuracy) : s.picture.title;
   with_exit_code(exit_data, [&] {
-    draw_boundary(svg, title, c.model, c.data.X, c.truth, c.data.feature_names, s.grid);
+    draw_boundary(svg, title, c.model, c.data.values(), c.truth, c.data.feature_names, s.grid);
     return 0;
   });
   return write_svg(s.picture, svg);

@@ -37,7 +37,7 @@ int run_predict(const PredictSettings& s) {
   // The file may hold just the features, or the features and the label column
   // (found by the model's label name and left out); features are matched by name.
   const Dataset data = load_for_model(s.data, model, s.model, false);
-  const Prediction p = with_exit_code(exit_data, [&] { return predict(model, data.X); });
+  const Prediction p = with_exit_code(exit_data, [&] { return predict(model, data); });
   const bool classifier = model.architecture.output != Output::linear;
   std::string csv = "prediction";
   if (s.proba && classifier)

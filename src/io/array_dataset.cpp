@@ -38,10 +38,10 @@ std::string pick_key(const std::string& path, const std::vector<std::string>& ke
   throw Error(path + ": give " + what + "; the file holds: " + join(keys));
 }
 
-NumericArray load_one(const std::string& path, FileFormat format, const std::string& key) {
+NumericArray load_one(const std::string& path, FileFormat format, const std::string& key, bool keep_uint8 = false) {
   switch (format) {
     case FileFormat::npy: return load_npy(path);
-    case FileFormat::idx: return load_idx(path);
+    case FileFormat::idx: return load_idx(path, keep_uint8);
     case FileFormat::npz: return load_npz_array(path, key);
     case FileFormat::hdf5: return load_hdf5_dataset(path, key);
     case FileFormat::csv: break;
@@ -90,12 +90,19 @@ Dataset dataset_from_arrays(const NumericArray& X, const NumericArray* y, bool e
     n = static_cast<Eigen::Index>(X.shape[0]);
     m = static_cast<Eigen::Index>(X.shape[1]);
     // Row-major (n_x, m) read column-major is X^T; transpose into (n_x, m).
-    data.X = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(X.values.data(), n, m);
+    if (!X.bytes.empty())
+      data.pixels =
+          Eigen::Map<const Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(X.bytes.data(), n, m);
+    else
+      data.X = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(X.values.data(), n, m);
   } else {
     m = static_cast<Eigen::Index>(X.shape[0]);
     for (std::size_t k = 1; k < X.shape.size(); ++k) n *= static_cast<Eigen::Index>(X.shape[k]);
     // Row-major (m, d1, d2, ...) read column-major as (n, m) is exactly course layout.
-    data.X = Eigen::Map<const Matrix<double>>(X.values.data(), n, m);
+    if (!X.bytes.empty())
+      data.pixels = Eigen::Map<const Matrix<std::uint8_t>>(X.bytes.data(), n, m);
+    else
+      data.X = Eigen::Map<const Matrix<double>>(X.values.data(), n, m);
   }
   if (m == 0 || n == 0) throw Error(source + ": X has shape " + shape_text(X.shape) + "; expected examples and features");
   for (Eigen::Index i = 0; i < n; ++i) data.feature_names.push_back("x" + std::to_string(i + 1));
@@ -122,7 +129,7 @@ Dataset load_array_dataset(const std::string& path, const ArrayOptions& arrays) 
   if (format == FileFormat::hdf5) keys = hdf5_dataset_names(path);
   const bool keyed = format == FileFormat::npz || format == FileFormat::hdf5;
   const std::string x_key = keyed ? pick_key(path, keys, arrays.x_key, {"X", "x"}, "the X key (x_key)", false) : "";
-  const NumericArray X = load_one(path, format, x_key);
+  const NumericArray X = load_one(path, format, x_key, true);  // 8-bit IDX images stay bytes (Dataset::pixels)
   std::string source = path + (x_key.empty() ? "" : ":" + x_key);
 
   NumericArray y;

@@ -26,7 +26,7 @@ Dataset load_fashion_mnist(bool test_part) {
   if (!std::filesystem::exists(images) || !std::filesystem::exists(labels))
     throw Error(images.string() + ": not found; Fashion-MNIST comes from the Debian package "
                 "dataset-fashion-mnist (apt-get install dataset-fashion-mnist)");
-  const NumericArray x = load_idx(images.string());
+  const NumericArray x = load_idx(images.string(), true);  // bytes: Dataset::pixels
   const NumericArray y = load_idx(labels.string());
   if (x.shape.size() != 3 || y.shape.size() != 1 || x.shape[0] != y.shape[0])
     throw Error(images.string() + ": expected images (m, 28, 28) and labels (m,), found " +
@@ -36,7 +36,10 @@ Dataset load_fashion_mnist(bool test_part) {
   const Eigen::Index n = static_cast<Eigen::Index>(x.shape[1] * x.shape[2]);
   Dataset data;
   // Row-major (m, h, w) is, read column-major as (h*w, m), exactly X with examples as columns.
-  data.X = Eigen::Map<const Matrix<double>>(x.values.data(), n, m);
+  if (!x.bytes.empty())
+    data.pixels = Eigen::Map<const Matrix<std::uint8_t>>(x.bytes.data(), n, m);
+  else
+    data.X = Eigen::Map<const Matrix<double>>(x.values.data(), n, m);
   data.targets = y.values;
   data.class_names = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                       "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};

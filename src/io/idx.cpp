@@ -48,7 +48,7 @@ void decode(const unsigned char* data, std::size_t width, std::vector<double>& v
 
 }  // namespace
 
-NumericArray parse_idx(const std::string& bytes, const std::string& name) {
+NumericArray parse_idx(const std::string& bytes, const std::string& name, bool keep_uint8) {
   const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
   if (bytes.size() < 4)
     throw Error(name + ": the file has " + std::to_string(bytes.size()) +
@@ -97,11 +97,16 @@ NumericArray parse_idx(const std::string& bytes, const std::string& name) {
                 std::to_string(header_bytes) + " header bytes, but the file has " + std::to_string(present));
   }
 
+  const unsigned char* values = data + header_bytes;
+  if (keep_uint8 && type->code == 0x08) {  // the bytes as they are (count = the file's data bytes)
+    check_memory(count, name + ": the header claims " + dims_text + " uint8 values = ", "");
+    array.bytes.assign(values, values + count);
+    return array;
+  }
   // The values become doubles: 8 bytes each, whatever the file's type (count <= the file's bytes).
   check_memory(count * sizeof(double),
                name + ": the header claims " + dims_text + " " + type->dtype + " values = ", " as double");
   array.values.resize(static_cast<std::size_t>(count));
-  const unsigned char* values = data + header_bytes;
   switch (type->code) {
     case 0x08:
       decode(values, 1, array.values, [](std::uint64_t v) { return double(v); });
@@ -126,6 +131,8 @@ NumericArray parse_idx(const std::string& bytes, const std::string& name) {
   return array;
 }
 
-NumericArray load_idx(const std::string& path) { return parse_idx(io::read_maybe_gzip(path), path); }
+NumericArray load_idx(const std::string& path, bool keep_uint8) {
+  return parse_idx(io::read_maybe_gzip(path), path, keep_uint8);
+}
 
 }  // namespace deepnet

@@ -19,7 +19,7 @@ ClassifiedExamples classify_examples(const Model& model, const Dataset& data) {
   if (data.features() != model.architecture.sizes.front())
     throw Error(data.source + ": has " + std::to_string(data.features()) + " features but the model expects n[0] = " +
                 std::to_string(model.architecture.sizes.front()));
-  c.prediction = predict(model, data.X);
+  c.prediction = predict(model, data);
   const Matrix<double> labels = encode_labels<double>(model.encoding, targets_in_encoding(data, model.encoding));
   std::size_t right = 0;
   for (Eigen::Index j = 0; j < labels.cols(); ++j) {

@@ -53,6 +53,7 @@ void match_features(Dataset& data, const std::vector<std::string>& names, const 
   bool same_order = true;
   for (std::size_t k = 0; k < order.size(); ++k) same_order = same_order && order[k] == static_cast<Eigen::Index>(k);
   if (same_order) return;
+  data.expand_pixels();  // rare: images whose pixel columns come in another order
   Matrix<double> X(static_cast<Eigen::Index>(n), data.examples());
   for (std::size_t k = 0; k < n; ++k) X.row(static_cast<Eigen::Index>(k)) = data.X.row(order[k]);
   data.X = std::move(X);

@@ -9,6 +9,8 @@
 #include <map>
 #include <set>
 
+#include "deepnet/loss.hpp"
+
 namespace deepnet {
 
 namespace {
@@ -31,23 +33,6 @@ std::string list_text(const std::vector<double>& values) {
   return text;
 }
 
-// X in the training precision. A value beyond float32's range would silently
-// become infinite: a data error naming the example and feature instead.
-template <typename T>
-Matrix<T> in_precision(const Matrix<double>& X, const std::string& source) {
-  if constexpr (sizeof(T) == sizeof(float)) {
-    const double largest = static_cast<double>(std::numeric_limits<float>::max());
-    for (Eigen::Index j = 0; j < X.cols(); ++j)
-      for (Eigen::Index i = 0; i < X.rows(); ++i)
-        if (std::abs(X(i, j)) > largest && std::isfinite(X(i, j)))
-          throw Error(source + ": feature " + std::to_string(i) + " of example " + std::to_string(j) + " is " +
-                      number_text(X(i, j)) +
-                      " after normalisation, beyond float32's range (3.4e38); train in float64, standardise "
-                      "the features, or rescale the data");
-  }
-  return X.cast<T>();
-}
-
 // Regression targets as the network learns them: (y - offset) / scale.
 template <typename T>
 Matrix<T> scaled_targets(const Matrix<T>& labels, double offset, double scale) {
@@ -55,23 +40,38 @@ Matrix<T> scaled_targets(const Matrix<T>& labels, double offset, double scale) {
   return ((labels.template cast<double>().array() - offset) / scale).matrix().template cast<T>();
 }
 
-// X: normalised, in the network's precision.
-template <typename T>
-PartScore score_network(Network<T>& net, const std::string& name, const Matrix<T>& X, const Matrix<T>& labels,
+// Scores a network on m examples, taken `kScoreChunk` at a time from
+// chunk(first, count) (normalised, in the network's precision): a float32 (or
+// float64) forward pass over the examples without a copy of the whole data set
+// and without keeping a workspace for all of them. The cost is the training
+// cost function without L2 (PartScore), summed over the chunks.
+constexpr Eigen::Index kScoreChunk = 4096;
+
+template <typename T, typename Chunk>
+PartScore score_network(Network<T>& net, const std::string& name, Eigen::Index m, Chunk chunk, const Matrix<T>& labels,
                         double target_offset, double target_scale) {
   PartScore score;
   score.name = name;
-  score.examples = X.cols();
-  const bool regression = net.architecture().output == Output::linear;
-  const Matrix<T> predictions = net.predict(X);  // leaves the forward caches at X
-  score.cost = net.cost(make_targets<T>(net.architecture().output, net.units(net.layers()),
-                                        regression ? scaled_targets(labels, target_offset, target_scale) : labels));
-  std::vector<double> predicted(static_cast<std::size_t>(predictions.cols())), truth(predicted.size());
-  for (Eigen::Index j = 0; j < predictions.cols(); ++j) {
-    predicted[static_cast<std::size_t>(j)] = static_cast<double>(predictions(0, j));
-    if (regression) predicted[static_cast<std::size_t>(j)] = predicted[static_cast<std::size_t>(j)] * target_scale + target_offset;
-    truth[static_cast<std::size_t>(j)] = static_cast<double>(labels(0, j));
+  score.examples = m;
+  const Output output = net.architecture().output;
+  const bool regression = output == Output::linear;
+  std::vector<double> predicted(static_cast<std::size_t>(m)), truth(predicted.size());
+  double cost_sum = 0;
+  for (Eigen::Index first = 0; first < m; first += kScoreChunk) {
+    const Eigen::Index count = std::min(kScoreChunk, m - first);
+    const Matrix<T> predictions = net.predict(chunk(first, count));  // leaves the forward caches at the chunk
+    const Matrix<T> part_labels = labels.middleCols(first, count);
+    const Matrix<T> Y = make_targets<T>(output, net.units(net.layers()),
+                                        regression ? scaled_targets(part_labels, target_offset, target_scale) : part_labels);
+    cost_sum += cost_from_logits<T>(output, net.Z(net.layers()), Y) * static_cast<double>(count);
+    for (Eigen::Index j = 0; j < count; ++j) {
+      const auto k = static_cast<std::size_t>(first + j);
+      predicted[k] = static_cast<double>(predictions(0, j));
+      if (regression) predicted[k] = predicted[k] * target_scale + target_offset;
+      truth[k] = static_cast<double>(labels(0, first + j));
+    }
   }
+  score.cost = m > 0 ? cost_sum / static_cast<double>(m) : 0;
   if (regression)
     score.mse = mse_of(predicted, truth);  // in the data's own units
   else
@@ -79,11 +79,23 @@ PartScore score_network(Network<T>& net, const std::string& name, const Matrix<T
   return score;
 }
 
+// X: normalised, in the network's precision (the training copy).
 template <typename T>
-PartScore score_network(Network<T>& net, const std::string& name, const Matrix<double>& X_normalized,
-                        const Matrix<T>& labels, const std::string& source, double target_offset = 0,
-                        double target_scale = 1) {
-  return score_network(net, name, in_precision<T>(X_normalized, source), labels, target_offset, target_scale);
+PartScore score_network(Network<T>& net, const std::string& name, const Matrix<T>& X, const Matrix<T>& labels,
+                        double target_offset, double target_scale) {
+  return score_network(
+      net, name, X.cols(), [&](Eigen::Index first, Eigen::Index count) { return Matrix<T>(X.middleCols(first, count)); },
+      labels, target_offset, target_scale);
+}
+
+// A data set, normalised chunk by chunk.
+template <typename T>
+PartScore score_network(Network<T>& net, const std::string& name, const Dataset& data, const Normalizer& normalizer,
+                        const Matrix<T>& labels, double target_offset = 0, double target_scale = 1) {
+  return score_network(
+      net, name, data.examples(),
+      [&](Eigen::Index first, Eigen::Index count) { return normalizer.features<T>(data, first, count); }, labels,
+      target_offset, target_scale);
 }
 
 long long auto_batch_size(const FitSettings& s, Eigen::Index examples, bool& automatic) {
@@ -252,12 +264,12 @@ std::vector<std::pair<std::string, std::string>> without_run_length(
 
 template <typename T>
 FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSettings& s, const FitPlan& plan,
-                    const Normalizer& normalizer, const Matrix<double>& X_train, const Matrix<double>* X_val, const FitCallbacks& callbacks,
-                    const Checkpoint* resume, bool partial) {
+                    const Normalizer& normalizer, const FitCallbacks& callbacks, const Checkpoint* resume, bool partial) {
   FitResult result;
   result.plan = plan;
   const Architecture& arch = plan.architecture;
-  const Matrix<T> X = in_precision<T>(X_train, train.source);
+  // The one copy of the training features: normalised, in the network's precision.
+  const Matrix<T> X = normalizer.features<T>(train);
   const Matrix<T> labels = labels_of<T>(plan.encoding, train, "the training data");
   // Regression targets standardised (mean 0, std 1 over the training part): the
   // output starts near its targets whatever their units; the model undoes it.
@@ -346,7 +358,7 @@ FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSe
     options.on_step = callbacks.on_step;
     if (s.patience > 0 && !validation)
       throw SettingError("patience", "early stopping needs validation data (a validation set or validation_fraction)");
-    Matrix<double> Y_val, val_labels_double;
+    Matrix<double> X_val, Y_val, val_labels_double;
     ValidationSet val;
     if (validation) {
       val_labels_double = val_labels.template cast<double>();
@@ -354,7 +366,8 @@ FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSe
                                    arch.output == Output::linear
                                        ? scaled_targets(val_labels_double, target_offset, target_scale)
                                        : val_labels_double);
-      val.X = X_val;
+      X_val = normalizer.features<double>(*validation);
+      val.X = &X_val;
       val.Y = &Y_val;
       if (arch.output != Output::linear) val.labels = &val_labels_double;
     }
@@ -419,7 +432,7 @@ FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSe
   result.scores.push_back(score_network(network, "training", X, labels, target_offset, target_scale));
   if (validation)
     result.scores.push_back(
-        score_network(network, "validation", *X_val, val_labels, validation->source, target_offset, target_scale));
+        score_network(network, "validation", *validation, normalizer, val_labels, target_offset, target_scale));
   return result;
 }
 
@@ -618,16 +631,9 @@ FitResult run_fit(const Dataset& train_in, const Dataset* validation_in, const F
   plan.batch_size = auto_batch_size(s, train->examples(), plan.batch_size_auto);  // of the part trained on
   if (callbacks.on_plan) callbacks.on_plan(plan, *train, validation);
 
-  const Normalizer normalizer = partial && resume ? resume->model.normalizer : Normalizer::fit(plan.normalization, train->X);
-  Matrix<double> X_train = train->X;
-  normalizer.apply(X_train);
-  Matrix<double> X_val;
-  if (validation) {
-    X_val = validation->X;
-    normalizer.apply(X_val);
-  }
-  FitResult result = s.float64 ? fit_typed<double>(*train, validation, s, plan, normalizer, X_train, &X_val, callbacks, resume, partial)
-                               : fit_typed<float>(*train, validation, s, plan, normalizer, X_train, &X_val, callbacks, resume, partial);
+  const Normalizer normalizer = partial && resume ? resume->model.normalizer : Normalizer::fit(plan.normalization, *train);
+  FitResult result = s.float64 ? fit_typed<double>(*train, validation, s, plan, normalizer, callbacks, resume, partial)
+                               : fit_typed<float>(*train, validation, s, plan, normalizer, callbacks, resume, partial);
   result.warnings.insert(result.warnings.begin(), plan.task.warnings.begin(), plan.task.warnings.end());
   return result;
 }
@@ -663,15 +669,13 @@ PartScore score_model(const Model& model, const Dataset& data, const std::string
   if (data.features() != model.architecture.sizes.front())
     throw Error(data.source + ": has " + std::to_string(data.features()) + " features but the model expects n[0] = " +
                 std::to_string(model.architecture.sizes.front()));
-  Matrix<double> X = data.X;
-  model.normalizer.apply(X);
   if (model.float64) {
     Network<double> net = model.network<double>();
-    return score_network(net, name, X, labels_of<double>(model.encoding, data, "the model"), data.source,
+    return score_network(net, name, data, model.normalizer, labels_of<double>(model.encoding, data, "the model"),
                          model.target_offset, model.target_scale);
   }
   Network<float> net = model.network<float>();
-  return score_network(net, name, X, labels_of<float>(model.encoding, data, "the model"), data.source,
+  return score_network(net, name, data, model.normalizer, labels_of<float>(model.encoding, data, "the model"),
                        model.target_offset, model.target_scale);
 }
 
@@ -832,6 +836,25 @@ std::vector<std::pair<std::string, std::string>> describe_settings(const FitSett
 
 namespace {
 
+// Calls f(values, count) over the features of `data` in storage order, as
+// doubles: X directly, pixels widened 4096 at a time (a multiple of 4, so a
+// word hash sees the same words in the same lanes either way).
+template <typename F>
+void for_feature_doubles(const Dataset& data, F f) {
+  if (!data.has_pixels()) {
+    f(data.X.data(), static_cast<std::size_t>(data.X.size()));
+    return;
+  }
+  constexpr std::size_t chunk = 4096;
+  double buffer[chunk];
+  const std::size_t total = static_cast<std::size_t>(data.pixels.size());
+  for (std::size_t first = 0; first < total; first += chunk) {
+    const std::size_t count = std::min(chunk, total - first);
+    for (std::size_t k = 0; k < count; ++k) buffer[k] = static_cast<double>(data.pixels.data()[first + k]);
+    f(buffer, count);
+  }
+}
+
 // Format 1 of the fingerprint (deepnet before 0.1.0's Python module): FNV-1a
 // over every byte. Kept to recognise the checkpoints it was written into.
 std::uint64_t byte_fingerprint(const Dataset& data) {
@@ -840,9 +863,9 @@ std::uint64_t byte_fingerprint(const Dataset& data) {
     const auto* p = static_cast<const unsigned char*>(bytes);
     for (std::size_t k = 0; k < size; ++k) h = (h ^ p[k]) * 0x100000001b3ull;
   };
-  const std::int64_t shape[2] = {static_cast<std::int64_t>(data.X.rows()), static_cast<std::int64_t>(data.X.cols())};
+  const std::int64_t shape[2] = {static_cast<std::int64_t>(data.features()), static_cast<std::int64_t>(data.examples())};
   mix(shape, sizeof shape);
-  mix(data.X.data(), static_cast<std::size_t>(data.X.size()) * sizeof(double));
+  for_feature_doubles(data, [&](const double* values, std::size_t count) { mix(values, count * sizeof(double)); });
   mix(data.targets.data(), data.targets.size() * sizeof(double));
   for (const std::string& name : data.class_names) mix(name.data(), name.size() + 1);
   return h;
@@ -873,9 +896,9 @@ std::uint64_t data_fingerprint(const Dataset& data) {
     const auto* p = static_cast<const unsigned char*>(bytes);
     for (std::size_t k = 0; k < size; ++k) lane[1] = (lane[1] ^ p[k]) * prime;
   };
-  const std::int64_t shape[2] = {static_cast<std::int64_t>(data.X.rows()), static_cast<std::int64_t>(data.X.cols())};
+  const std::int64_t shape[2] = {static_cast<std::int64_t>(data.features()), static_cast<std::int64_t>(data.examples())};
   mix_bytes(shape, sizeof shape);
-  mix_words(data.X.data(), static_cast<std::size_t>(data.X.size()));
+  for_feature_doubles(data, mix_words);
   mix_bytes(shape, 1);  // separates X from the targets
   mix_words(data.targets.data(), data.targets.size());
   for (const std::string& name : data.class_names) mix_bytes(name.data(), name.size() + 1);

@@ -1,11 +1,13 @@
 // A trained model (deepnet/model.hpp): its network, and prediction with it.
 #include "deepnet/model.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
 #include <utility>
 
 #include "deepnet/error.hpp"
+#include "deepnet/preprocess.hpp"
 
 namespace deepnet {
 
@@ -32,6 +34,20 @@ template Network<double> Model::network<double>() const;
 template void Model::set_parameters<float>(const Network<float>&);
 template void Model::set_parameters<double>(const Network<double>&);
 
+namespace {
+
+// Labels and probabilities from the network's outputs (n[L], m).
+Prediction from_outputs(const Model& model, Matrix<double> outputs);
+
+// The network's outputs for examples [first, first + count) of data, normalised in the model's precision.
+template <typename T>
+void outputs_of(const Model& model, Network<T>& net, const Dataset& data, Eigen::Index first, Eigen::Index count,
+                Matrix<double>& outputs) {
+  outputs.middleCols(first, count) = net.forward(model.normalizer.features<T>(data, first, count)).template cast<double>();
+}
+
+}  // namespace
+
 Prediction predict(const Model& model, MatrixCRef<double> X_raw) {
   const int n0 = model.architecture.sizes.front();
   if (X_raw.rows() != n0)
@@ -48,8 +64,32 @@ Prediction predict(const Model& model, MatrixCRef<double> X_raw) {
     const Matrix<float> Xf = X.cast<float>();
     outputs = net.forward(Xf).cast<double>();
   }
+  return from_outputs(model, std::move(outputs));
+}
+
+Prediction predict(const Model& model, const Dataset& data) {
+  const int n0 = model.architecture.sizes.front();
+  if (data.features() != n0)
+    throw Error(data.source + ": has " + std::to_string(data.features()) + " features but the model expects n[0] = " +
+                std::to_string(n0));
+  constexpr Eigen::Index chunk = 4096;  // examples per forward pass: a small workspace, no copy of the data set
+  const Eigen::Index m = data.examples();
+  Matrix<double> outputs(model.architecture.sizes.back(), m);
+  if (model.float64) {
+    Network<double> net = model.network<double>();
+    for (Eigen::Index first = 0; first < m; first += chunk) outputs_of(model, net, data, first, std::min(chunk, m - first), outputs);
+  } else {
+    Network<float> net = model.network<float>();
+    for (Eigen::Index first = 0; first < m; first += chunk) outputs_of(model, net, data, first, std::min(chunk, m - first), outputs);
+  }
+  return from_outputs(model, std::move(outputs));
+}
+
+namespace {
+
+Prediction from_outputs(const Model& model, Matrix<double> outputs) {
   Prediction p;
-  const Eigen::Index m = X.cols();
+  const Eigen::Index m = outputs.cols();
   p.labels.resize(static_cast<std::size_t>(m));
   switch (model.architecture.output) {
     case Output::sigmoid: {
@@ -80,5 +120,7 @@ Prediction predict(const Model& model, MatrixCRef<double> X_raw) {
   p.outputs = std::move(outputs);
   return p;
 }
+
+}  // namespace
 
 }  // namespace deepnet

@@ -1,5 +1,7 @@
 // Feature normalisation, fitted on training data and stored in the model.
 #include <cmath>
+#include <cstdio>
+#include <limits>
 #include <string>
 
 #include "deepnet/error.hpp"
@@ -63,6 +65,68 @@ Normalizer Normalizer::fit(Normalization kind, const Matrix<double>& X) {
   }
   return result;
 }
+
+Normalizer Normalizer::fit(Normalization kind, const Dataset& data) {
+  if (!data.has_pixels()) return fit(kind, data.X);
+  if (kind == Normalization::none || kind == Normalization::div255) return fit(kind, Matrix<double>(data.features(), 0));
+  // standard and minmax: the statistics of each feature row, from a double copy of
+  // that row only, by the same code as for X (so the same bits).
+  Normalizer result;
+  const Eigen::Index n = data.features();
+  result.kind = kind;
+  result.offset.resize(static_cast<std::size_t>(n));
+  result.scale.resize(static_cast<std::size_t>(n));
+  Matrix<double> row(1, data.examples());
+  for (Eigen::Index i = 0; i < n; ++i) {
+    row = data.pixels.row(i).cast<double>();
+    const Normalizer one = fit(kind, row);
+    result.offset[static_cast<std::size_t>(i)] = one.offset[0];
+    result.scale[static_cast<std::size_t>(i)] = one.scale[0];
+  }
+  return result;
+}
+
+template <typename T>
+Matrix<T> Normalizer::features(const Dataset& data, Eigen::Index first, Eigen::Index count) const {
+  const Eigen::Index n = data.features(), m = data.examples();
+  if (count < 0) count = m - first;
+  if (first < 0 || first + count > m)
+    throw Error("normalize: examples " + std::to_string(first) + " to " + std::to_string(first + count) + " of " +
+                std::to_string(m));
+  if (kind != Normalization::none && static_cast<std::size_t>(n) != offset.size())
+    throw Error("normalize: " + data.source + " has " + std::to_string(n) +
+                " features but the normaliser was fitted on " + std::to_string(offset.size()));
+  Matrix<T> out(n, count);
+  const double largest = static_cast<double>(std::numeric_limits<float>::max());
+  auto store = [&](Eigen::Index i, Eigen::Index j, double x) {
+    if (kind != Normalization::none)
+      x = (x - offset[static_cast<std::size_t>(i)]) / scale[static_cast<std::size_t>(i)];
+    if constexpr (sizeof(T) == sizeof(float)) {
+      if (std::abs(x) > largest && std::isfinite(x)) {
+        char text[32];
+        std::snprintf(text, sizeof text, "%.6g", x);
+        throw Error(data.source + ": feature " + std::to_string(i) + " of example " + std::to_string(first + j) +
+                    " is " + text +
+                    " after normalisation, beyond float32's range (3.4e38); train in float64, standardise "
+                    "the features, or rescale the data");
+      }
+    }
+    out(i, j) = static_cast<T>(x);
+  };
+  for (Eigen::Index j = 0; j < count; ++j) {
+    if (data.has_pixels()) {
+      const std::uint8_t* column = data.pixels.data() + (first + j) * n;
+      for (Eigen::Index i = 0; i < n; ++i) store(i, j, static_cast<double>(column[i]));
+    } else {
+      const double* column = data.X.data() + (first + j) * n;
+      for (Eigen::Index i = 0; i < n; ++i) store(i, j, column[i]);
+    }
+  }
+  return out;
+}
+
+template Matrix<float> Normalizer::features<float>(const Dataset&, Eigen::Index, Eigen::Index) const;
+template Matrix<double> Normalizer::features<double>(const Dataset&, Eigen::Index, Eigen::Index) const;
 
 void Normalizer::apply(Matrix<double>& X) const {
   if (kind == Normalization::none) return;

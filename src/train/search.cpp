@@ -15,18 +15,26 @@ namespace deepnet {
 
 Dataset subset(const Dataset& data, const std::vector<Eigen::Index>& columns) {
   Dataset part;
-  part.X.resize(data.X.rows(), static_cast<Eigen::Index>(columns.size()));
+  const auto count = static_cast<Eigen::Index>(columns.size());
+  if (data.has_pixels())
+    part.pixels.resize(data.features(), count);
+  else
+    part.X.resize(data.features(), count);
   part.targets.reserve(columns.size());
   for (std::size_t k = 0; k < columns.size(); ++k) {
     const Eigen::Index j = columns[k];
     if (j < 0 || j >= data.examples())
       throw Error("subset: example " + std::to_string(j) + " outside 0.." + std::to_string(data.examples() - 1));
-    part.X.col(static_cast<Eigen::Index>(k)) = data.X.col(j);
+    if (data.has_pixels())
+      part.pixels.col(static_cast<Eigen::Index>(k)) = data.pixels.col(j);
+    else
+      part.X.col(static_cast<Eigen::Index>(k)) = data.X.col(j);
     part.targets.push_back(data.targets[static_cast<std::size_t>(j)]);
     if (!data.weights.empty()) part.weights.push_back(data.weights[static_cast<std::size_t>(j)]);
   }
   part.class_names = data.class_names;
   part.feature_names = data.feature_names;
+  part.named_features = data.named_features;
   part.target_name = data.target_name;
   part.source = data.source;
   part.uint8_pixels = data.uint8_pixels;

@@ -7,27 +7,11 @@
 #include "deepnet/error.hpp"
 #include "deepnet/preprocess.hpp"
 #include "deepnet/rng.hpp"
+#include "deepnet/search.hpp"
 
 namespace deepnet {
 
 namespace {
-
-Dataset take(const Dataset& data, const std::vector<Eigen::Index>& columns) {
-  Dataset part;
-  part.X.resize(data.X.rows(), static_cast<Eigen::Index>(columns.size()));
-  part.targets.reserve(columns.size());
-  for (std::size_t k = 0; k < columns.size(); ++k) {
-    part.X.col(static_cast<Eigen::Index>(k)) = data.X.col(columns[k]);
-    part.targets.push_back(data.targets[static_cast<std::size_t>(columns[k])]);
-    if (!data.weights.empty()) part.weights.push_back(data.weights[static_cast<std::size_t>(columns[k])]);
-  }
-  part.class_names = data.class_names;
-  part.feature_names = data.feature_names;
-  part.target_name = data.target_name;
-  part.source = data.source;
-  part.uint8_pixels = data.uint8_pixels;
-  return part;
-}
 
 void shuffle(std::vector<Eigen::Index>& items, Rng& rng) {
   for (std::size_t k = items.size(); k > 1; --k) std::swap(items[k - 1], items[rng.below(k)]);
@@ -57,7 +41,7 @@ std::pair<Dataset, Dataset> split_dataset(const Dataset& data, double fraction, 
   // Keep the file order inside each part.
   std::sort(train.begin(), train.end());
   std::sort(validation.begin(), validation.end());
-  return {take(data, train), take(data, validation)};
+  return {subset(data, train), subset(data, validation)};
 }
 
 }  // namespace deepnet

@@ -61,9 +61,11 @@ TEST(ArrayDataset, IdxImagesWithASeparateLabelsFile) {
     const Dataset d = load_array_dataset(data_dir + images, options);
     ASSERT_EQ(d.examples(), 3);
     ASSERT_EQ(d.features(), 20);
+    ASSERT_TRUE(d.has_pixels());  // 8-bit images stay bytes
+    EXPECT_EQ(d.X.size(), 0);
     for (int i = 0; i < 3; ++i) {
       for (int j = 0; j < 4; ++j)
-        for (int k = 0; k < 5; ++k) EXPECT_EQ(d.X(j * 5 + k, i), (i * 97 + j * 31 + k * 13) % 256);
+        for (int k = 0; k < 5; ++k) EXPECT_EQ(d.value(j * 5 + k, i), (i * 97 + j * 31 + k * 13) % 256);
       EXPECT_EQ(d.targets[static_cast<std::size_t>(i)], (i * 7 + 3) % 10);
     }
   }

@@ -4,9 +4,11 @@
 
 #include <cstdio>
 #include <string>
+#include <utility>
 
 #include "deepnet/data.hpp"
 #include "deepnet/fit.hpp"
+#include "deepnet/search.hpp"
 
 namespace deepnet {
 namespace {
@@ -87,6 +89,116 @@ TEST(PartialFit, OneEpochPerCallContinuingTheState) {
   course.optimizer.kind = OptimizerKind::sgd;
   course.batch_size = 0;
   EXPECT_THROW(partial_fit(iris, course, nullptr), SettingError);
+}
+
+// ---------------------------------------------------------------- 8-bit images kept as bytes
+
+// A data set of 8-bit "images" held as bytes (Dataset::pixels, as the IDX
+// loaders give them) and the same values as doubles in X.
+std::pair<Dataset, Dataset> bytes_and_doubles(Eigen::Index n, Eigen::Index m) {
+  Dataset bytes;
+  bytes.pixels.resize(n, m);
+  for (Eigen::Index j = 0; j < m; ++j)
+    for (Eigen::Index i = 0; i < n; ++i)
+      bytes.pixels(i, j) = static_cast<std::uint8_t>((j * 37 + i * 11 + (i * j) % 7 + (j % 3 == 0 ? i * 5 : 0)) % 256);
+  for (Eigen::Index j = 0; j < m; ++j) bytes.targets.push_back(static_cast<double>((j * 7 + bytes.pixels(3, j) / 64) % 3));
+  bytes.uint8_pixels = true;
+  bytes.source = "bytes";
+  Dataset doubles = bytes;
+  doubles.expand_pixels();
+  EXPECT_FALSE(doubles.has_pixels());
+  EXPECT_EQ(doubles.X.rows(), n);
+  return {bytes, doubles};
+}
+
+TEST(Pixels, NormalisedFeaturesEqualTheDoublePathBitForBit) {
+  const auto [bytes, doubles] = bytes_and_doubles(12, 50);
+  for (Normalization kind : {Normalization::none, Normalization::div255, Normalization::standard, Normalization::minmax}) {
+    const Normalizer from_bytes = Normalizer::fit(kind, bytes);
+    const Normalizer from_doubles = Normalizer::fit(kind, doubles.X);
+    EXPECT_EQ(from_bytes.offset, from_doubles.offset);
+    EXPECT_EQ(from_bytes.scale, from_doubles.scale);
+    Matrix<double> expected = doubles.X;
+    from_doubles.apply(expected);
+    EXPECT_EQ(from_bytes.features<double>(bytes), expected) << to_string(kind);
+    EXPECT_EQ(from_bytes.features<float>(bytes), Matrix<float>(expected.cast<float>())) << to_string(kind);
+    EXPECT_EQ(from_doubles.features<float>(doubles), Matrix<float>(expected.cast<float>())) << to_string(kind);
+    EXPECT_EQ(from_bytes.features<double>(bytes, 7, 5), Matrix<double>(expected.middleCols(7, 5)));
+  }
+  EXPECT_THROW(Normalizer::fit(Normalization::div255, bytes).features<float>(bytes, 45, 6), Error);
+}
+
+TEST(Pixels, FloatOverflowIsAnErrorNamingTheExample) {
+  Dataset d;
+  d.X = Matrix<double>::Ones(2, 3);
+  d.X(1, 2) = 1e39;
+  d.source = "big.csv";
+  const Normalizer none = Normalizer::fit(Normalization::none, d.X);
+  try {
+    (void)none.features<float>(d);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("big.csv: feature 1 of example 2 is 1e+39"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(none.features<double>(d)(1, 2), 1e39);  // float64 holds it
+}
+
+TEST(Pixels, FingerprintAndTrainingAreThoseOfTheDoubles) {
+  const auto [bytes, doubles] = bytes_and_doubles(16, 301);  // 4816 values: not a multiple of the 4096 chunk
+  EXPECT_EQ(data_fingerprint(bytes), data_fingerprint(doubles));
+  EXPECT_TRUE(same_data_fingerprint(data_fingerprint_text(doubles), bytes));
+  EXPECT_TRUE(same_data_fingerprint(byte_wise_fingerprint(doubles), bytes));
+  FitSettings s;
+  s.hidden_layers = {8};
+  s.epochs = 3;
+  s.validation_fraction = 0.2;
+  const FitResult a = fit(bytes, nullptr, s);
+  const FitResult b = fit(doubles, nullptr, s);
+  EXPECT_EQ(a.plan.normalization, Normalization::div255);
+  EXPECT_EQ(a.model.parameters, b.model.parameters);
+  ASSERT_EQ(a.scores.size(), 2u);
+  for (std::size_t k = 0; k < a.scores.size(); ++k) {
+    EXPECT_EQ(a.scores[k].cost, b.scores[k].cost);
+    EXPECT_EQ(a.scores[k].accuracy, b.scores[k].accuracy);
+  }
+  const Prediction pa = predict(a.model, bytes), pb = predict(a.model, doubles), px = predict(a.model, doubles.X);
+  EXPECT_EQ(pa.outputs, pb.outputs);
+  EXPECT_EQ(pa.labels, px.labels);
+  EXPECT_LT((pa.outputs - px.outputs).cwiseAbs().maxCoeff(), 1e-6);
+  EXPECT_EQ(score_model(a.model, bytes, "all").accuracy, score_model(a.model, doubles, "all").accuracy);
+}
+
+TEST(Pixels, ScoresAndPredictionsInChunksMatchOnePass) {
+  // 9000 examples: three chunks of the scoring and prediction passes (4096 each).
+  const auto [bytes, doubles] = bytes_and_doubles(6, 9000);
+  FitSettings s;
+  s.hidden_layers = {5};
+  s.epochs = 2;
+  s.normalization = Normalization::standard;
+  const FitResult r = fit(doubles, nullptr, s);
+  const Prediction chunked = predict(r.model, doubles), whole = predict(r.model, doubles.X);
+  EXPECT_EQ(chunked.labels, whole.labels);
+  EXPECT_LT((chunked.outputs - whole.outputs).cwiseAbs().maxCoeff(), 1e-6);
+  double right = 0;
+  for (std::size_t j = 0; j < whole.labels.size(); ++j) right += whole.labels[j] == doubles.targets[j] ? 1 : 0;
+  EXPECT_DOUBLE_EQ(r.scores[0].accuracy, right / 9000.0);
+  EXPECT_DOUBLE_EQ(score_model(r.model, bytes, "all").accuracy, right / 9000.0);
+}
+
+TEST(Pixels, SubsetsAndSplitsKeepBytesAndFeatureNames) {
+  auto [bytes, doubles] = bytes_and_doubles(4, 40);
+  bytes.feature_names = {"a", "b", "c", "d"};
+  bytes.named_features = true;
+  const Dataset part = subset(bytes, {3, 1, 39});
+  ASSERT_TRUE(part.has_pixels());
+  EXPECT_EQ(part.examples(), 3);
+  EXPECT_EQ(part.pixels.col(0), bytes.pixels.col(3));
+  EXPECT_EQ(part.pixels.col(2), bytes.pixels.col(39));
+  EXPECT_TRUE(part.named_features);
+  const auto [train, validation] = split_dataset(bytes, 0.25, true, 1);
+  EXPECT_TRUE(train.has_pixels() && validation.has_pixels());
+  EXPECT_EQ(train.examples() + validation.examples(), 40);
+  EXPECT_TRUE(train.named_features);  // a model trained on a split keeps matching columns by name
 }
 
 }  // namespace

@@ -373,7 +373,7 @@ int run_search(SearchSettings& s) {
             with_exit_code(exit_data, [&] { return plot::classify_examples(model, data); });
         plot::Svg svg(plot::picture_width, plot::picture_height);
         with_exit_code(exit_data, [&] {
-          plot::draw_boundary(svg, plot::boundary_title(stem + ".dnn", s.data.data, answers.accuracy), model, data.X,
+          plot::draw_boundary(svg, plot::boundary_title(stem + ".dnn", s.data.data, answers.accuracy), model, data.values(),
                               answers.truth, data.feature_names);
           return 0;
         });
