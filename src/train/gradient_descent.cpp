@@ -9,6 +9,7 @@ namespace deepnet {
 
 template <typename T>
 void check_finite(MatrixCRef<T> M, const char* what) {
+  if (M.allFinite()) return;  // vectorised; the loop below only finds the place
   for (Eigen::Index j = 0; j < M.cols(); ++j)
     for (Eigen::Index i = 0; i < M.rows(); ++i)
       if (!std::isfinite(M(i, j)))

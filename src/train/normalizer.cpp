@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "deepnet/error.hpp"
 #include "deepnet/preprocess.hpp"
@@ -113,8 +114,35 @@ Matrix<T> Normalizer::features(const Dataset& data, Eigen::Index first, Eigen::I
     }
     out(i, j) = static_cast<T>(x);
   };
+  if (data.has_pixels() && kind != Normalization::none && n > 0) {
+    // A byte has 256 values: each feature's 256 results, computed once by the
+    // same formula, then looked up (the same bits, without a division per value).
+    // One table serves all features when they share offset and scale (div255).
+    bool shared = true;
+    for (std::size_t i = 1; i < offset.size(); ++i) shared = shared && offset[i] == offset[0] && scale[i] == scale[0];
+    const Eigen::Index tables = shared ? 1 : n;
+    std::vector<T> table(static_cast<std::size_t>(tables) * 256);
+    bool in_range = true;
+    for (Eigen::Index i = 0; i < tables; ++i)
+      for (int v = 0; v < 256; ++v) {
+        const double x = (v - offset[static_cast<std::size_t>(i)]) / scale[static_cast<std::size_t>(i)];
+        in_range = in_range && !(sizeof(T) == sizeof(float) && std::abs(x) > largest && std::isfinite(x));
+        table[static_cast<std::size_t>(i) * 256 + static_cast<std::size_t>(v)] = static_cast<T>(x);
+      }
+    if (in_range) {
+      for (Eigen::Index j = 0; j < count; ++j) {
+        const std::uint8_t* column = data.pixels.data() + (first + j) * n;
+        T* to = out.data() + j * n;
+        if (shared)
+          for (Eigen::Index i = 0; i < n; ++i) to[i] = table[column[i]];
+        else
+          for (Eigen::Index i = 0; i < n; ++i) to[i] = table[static_cast<std::size_t>(i) * 256 + column[i]];
+      }
+      return out;
+    }
+  }
   for (Eigen::Index j = 0; j < count; ++j) {
-    if (data.has_pixels()) {
+    if (data.has_pixels()) {  // no normalisation, or a value beyond float32's range somewhere: value by value
       const std::uint8_t* column = data.pixels.data() + (first + j) * n;
       for (Eigen::Index i = 0; i < n; ++i) store(i, j, static_cast<double>(column[i]));
     } else {
