@@ -18,6 +18,7 @@
 #include "deepnet/checkpoint.hpp"
 #include "deepnet/dataset.hpp"
 #include "deepnet/error.hpp"
+#include "deepnet/gemm.hpp"
 #include "deepnet/init.hpp"
 #include "deepnet/model.hpp"
 #include "deepnet/network.hpp"
@@ -71,6 +72,10 @@ struct FitSettings {
   RngKind rng = RngKind::portable;
   std::uint64_t seed = 1;            // initialisation, shuffling, dropout, the validation split
   bool float64 = false;              // element type of the network
+  // float32 training only: bf16 runs the products in bfloat16 with float32 sums
+  // (deepnet/gemm.hpp FloatProducts) while training; scores and the model are
+  // float32. A SettingError where the CPU lacks bfloat16 dot products.
+  FloatProducts float_products = FloatProducts::float32;
   // Fixed classes (every fold of a cross-validation shares the whole data's);
   // empty: from the training labels.
   std::optional<TargetEncoding> encoding;

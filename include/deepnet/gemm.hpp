@@ -13,6 +13,7 @@
 // inner dimension k is never split, so every element of C is summed in the
 // same order whatever the thread count: 1, 2 or 16 threads give identical bits.
 #include <cstdint>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -24,6 +25,22 @@ namespace deepnet {
 // to the whole process. Throws Error below 1.
 void set_threads(int threads);
 int threads();
+
+// Precision of float products (process-wide, like set_threads; double
+// products are never affected):
+//   float32 (default): float32 inputs and sums.
+//   bf16: mixed precision: op(A) and op(B) rounded to bfloat16 (round to
+//   nearest even) and summed in float32 by oneDNN's matmul. Parameters,
+//   activations, gradients and optimizer state stay float32; only the
+//   products' inputs lose precision (8 bits of mantissa). Only where the CPU
+//   has bfloat16 dot products (AVX512_BF16 or AMX-BF16), where it is about
+//   twice float32's peak. Same shapes, same thread count: same bits.
+enum class FloatProducts { float32, bf16 };
+// Throws Error saying why when bf16 is asked for and this CPU or build lacks it.
+void set_float_products(FloatProducts products);
+FloatProducts float_products();
+// Whether bf16 products are available here; otherwise the reason in *why.
+bool bf16_products_available(std::string* why = nullptr);
 
 // "oneDNN <version> sgemm" or "Eigen <version>": what gemm<T> uses.
 const char* gemm_backend(bool single_precision);

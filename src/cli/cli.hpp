@@ -80,7 +80,7 @@ void print_notes(const Dataset& data);
 // Throws Error naming the example and feature of the first non-finite value.
 void check_finite_features(const Dataset& data);
 
-// --layers, --hidden-activation, --output, --leaky-slope, --init, --init-scale, --rng, --seed, --dtype
+// --layers, --hidden-activation, --output, --leaky-slope, --init, --init-scale, --rng, --seed, --dtype, --precision
 struct NetworkFlags {
   std::string layers;
   std::string hidden_activation = "relu";
@@ -91,6 +91,7 @@ struct NetworkFlags {
   std::string rng = "portable";
   std::uint64_t seed = 1;
   std::string dtype = "float32";
+  std::string precision = "float32";  // --precision: float32 or bf16 products
 };
 void add_network_flags(CLI::App& cmd, NetworkFlags& flags);
 

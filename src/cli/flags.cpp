@@ -202,6 +202,10 @@ void add_network_flags(CLI::App& cmd, NetworkFlags& f) {
           },
           ""));
   cmd.add_option("--dtype", f.dtype, "Element type: float32 or float64")->capture_default_str();
+  cmd.add_option("--precision", f.precision,
+                 "Products while training a float32 network: float32, or bf16 (bfloat16 inputs, float32 sums and "
+                 "weights; needs a CPU with AVX512_BF16 or AMX)")
+      ->capture_default_str();
 }
 
 NetworkPlan plan_network(const NetworkFlags& f) {
@@ -241,6 +245,8 @@ NetworkPlan plan_network(const NetworkFlags& f) {
     }
     if (f.dtype != "float32" && f.dtype != "float64")
       throw Error("--dtype: expected float32 or float64, got '" + f.dtype + "'");
+    if (f.precision != "float32" && f.precision != "bf16")
+      throw Error("--precision: expected float32 or bf16, got '" + f.precision + "'");
     if (!(std::isfinite(f.init_scale) && f.init_scale > 0))
       throw Error("--init-scale: expected a finite value > 0, got " + std::to_string(f.init_scale));
     if (!std::isfinite(f.leaky_slope))
@@ -282,6 +288,7 @@ void apply_network_flags(const NetworkFlags& f, FitSettings& settings) {
   settings.rng = plan.rng;
   settings.seed = f.seed;
   settings.float64 = f.dtype == "float64";
+  settings.float_products = f.precision == "bf16" ? FloatProducts::bf16 : FloatProducts::float32;
   if (!f.output.empty()) settings.output = parse_output(f.output);
 }
 
@@ -294,7 +301,7 @@ std::string flag_for_setting(const std::string& setting) {
       {"clip_norm", "--clip-norm"}, {"min_delta", "--min-delta"}, {"checkpoint_every", "--checkpoint-every"},
       {"class_weights", "--class-weight"}, {"weight_decay", "--weight-decay"}, {"validation_fraction", "--val-split"},
       {"normalization", "--normalize"}, {"data_fingerprint", "--data"}, {"mode", "--iterations/--epochs"},
-      {"hidden_activation", "--hidden-activation"}, {"dtype", "--dtype"}};
+      {"hidden_activation", "--hidden-activation"}, {"dtype", "--dtype"}, {"float_products", "--precision"}};
   for (const auto& [name, flag] : flags)
     if (setting == name) return flag;
   std::string flag = "--" + setting;

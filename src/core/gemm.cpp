@@ -17,6 +17,7 @@
 #include <csignal>
 #endif
 
+#include "core/gemm_bf16.hpp"
 #include "core/thread_pool.hpp"
 #include "deepnet/error.hpp"
 
@@ -25,6 +26,7 @@ namespace deepnet {
 namespace {
 
 std::atomic<int> thread_count{1};
+std::atomic<FloatProducts> float_product_kind{FloatProducts::float32};
 
 // Blocks never outnumber the machine's cores, so a product is split the same
 // way whatever --threads says (the count depends on the shapes and the
@@ -120,6 +122,9 @@ void gemm_block(bool trans_a, bool trans_b, Eigen::Index m, Eigen::Index n, Eige
   if constexpr (sizeof(T) == sizeof(float)) {
     // oneDNN is row-major: column-major C = op(A) op(B) is row-major C^T = op(B)^T op(A)^T.
     const AsyncSignalsHeld held;
+    if (float_product_kind.load(std::memory_order_relaxed) == FloatProducts::bf16 &&
+        detail::gemm_bf16_block(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc))
+      return;
     if (dnnl_sgemm(trans_b ? 'T' : 'N', trans_a ? 'T' : 'N', n, m, k, alpha, B, ldb, A, lda, beta,
                    C, ldc) == dnnl_success)
       return;
@@ -137,6 +142,22 @@ void set_threads(int threads) {
 }
 
 int threads() { return thread_count.load(std::memory_order_relaxed); }
+
+bool bf16_products_available(std::string* why) {
+  const char* reason = "";
+  const bool available = detail::bf16_products_supported(&reason);
+  if (!available && why) *why = reason;
+  return available;
+}
+
+void set_float_products(FloatProducts products) {
+  std::string why;
+  if (products == FloatProducts::bf16 && !bf16_products_available(&why))
+    throw Error("bf16 products are not available: " + why + "; use float32 products");
+  float_product_kind.store(products, std::memory_order_relaxed);
+}
+
+FloatProducts float_products() { return float_product_kind.load(std::memory_order_relaxed); }
 
 const char* gemm_backend(bool single_precision) {
 #ifdef DEEPNET_WITH_DNNL

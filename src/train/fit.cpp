@@ -323,6 +323,16 @@ FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSe
   };
 
   Network<T> network(arch);
+  // bf16 products for the training steps only: scores and later predictions use float32.
+  struct ProductsDuringTraining {
+    FloatProducts before = float_products();
+    explicit ProductsDuringTraining(FloatProducts p) { set_float_products(p); }
+    ~ProductsDuringTraining() { set_float_products(before); }
+    ProductsDuringTraining(const ProductsDuringTraining&) = delete;
+    ProductsDuringTraining& operator=(const ProductsDuringTraining&) = delete;
+  };
+  std::optional<ProductsDuringTraining> products;
+  if (s.float_products != float_products()) products.emplace(s.float_products);
   if (s.full_batch_gd) {
     Rng rng(s.seed, s.rng);
     initialize(network, plan.init, rng, s.init_scale);
@@ -429,6 +439,7 @@ FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSe
                             result.state.history.back().train_cost);
   }
 
+  products.reset();
   result.scores.push_back(score_network(network, "training", X, labels, target_offset, target_scale));
   if (validation)
     result.scores.push_back(
@@ -604,6 +615,12 @@ namespace {
 
 FitResult run_fit(const Dataset& train_in, const Dataset* validation_in, const FitSettings& s, const FitCallbacks& callbacks,
                   const Checkpoint* resume, bool partial) {
+  if (s.float_products == FloatProducts::bf16) {
+    std::string why;
+    if (s.float64)
+      throw SettingError("float_products", "bf16 products are for float32 networks; this one is float64");
+    if (!bf16_products_available(&why)) throw SettingError("float_products", "bf16 products are not available: " + why);
+  }
   FitPlan plan = plan_fit(train_in, s);
   if (validation_in && s.validation_fraction > 0)
     throw SettingError("validation_fraction", "a validation set is given too; use one of them");
@@ -771,6 +788,7 @@ std::vector<std::pair<std::string, std::string>> describe_settings(const FitSett
   add("network", plan.architecture.describe());
   add("hidden_activations", activations);
   add("dtype", s.float64 ? "float64" : "float32");
+  if (s.float_products == FloatProducts::bf16) add("float_products", "bf16");
   add("init", std::string(to_string(plan.init)));
   if (plan.init == InitScheme::small) add("init_scale", number_text(s.init_scale));
   add("rng", std::string(to_string(s.rng)));

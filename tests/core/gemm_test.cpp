@@ -5,12 +5,16 @@
 #include <pthread.h>
 
 #include <atomic>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <cstdint>
 #include <cstring>
 #include <limits>
+#include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "deepnet/error.hpp"
@@ -123,6 +127,92 @@ TEST(Gemm, SameBitsWithAnyThreadCount) {
     ASSERT_EQ(0, std::memcmp(first.data(), C.data(), C.size() * sizeof(float)))
         << t << " threads changed the bits of the product (n = " << n << ")";
   }
+  }
+}
+
+// ---------------------------------------------------------------- bf16 products
+
+struct ProductsGuard {
+  FloatProducts saved = float_products();
+  ~ProductsGuard() { set_float_products(saved); }
+};
+
+// float32 -> bfloat16 -> float32, round to nearest even, written from the format's definition.
+float bf16_round(float x) {
+  std::uint32_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  const std::uint32_t lower = bits & 0xffffu, upper = bits & 0xffff0000u;
+  std::uint32_t rounded = upper;
+  if (lower > 0x8000u || (lower == 0x8000u && (upper & 0x10000u))) rounded += 0x10000u;
+  float y;
+  std::memcpy(&y, &rounded, sizeof y);
+  return y;
+}
+
+TEST(GemmBf16, InputsRoundedToBfloat16AndSummedInFloat32OrARefusalSayingWhy) {
+  ProductsGuard guard;
+  ThreadsGuard threads_guard;
+  std::string why;
+  if (!bf16_products_available(&why)) {
+    EXPECT_FALSE(why.empty());
+    try {
+      set_float_products(FloatProducts::bf16);
+      FAIL() << "bf16 products accepted on a CPU without them";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("bf16 products are not available"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(float_products(), FloatProducts::float32);
+    return;
+  }
+  set_float_products(FloatProducts::bf16);
+  ASSERT_EQ(float_products(), FloatProducts::bf16);
+  for (int t : {1, 2})
+    for (const auto& [m, n, k] : {std::tuple<Eigen::Index, Eigen::Index, Eigen::Index>{3, 5, 7}, {129, 97, 300}, {300, 1, 800}})
+      for (bool ta : {false, true})
+        for (bool tb : {false, true}) {
+          set_threads(t);
+          const Eigen::Index lda = (ta ? k : m) + 3, ldb = (tb ? n : k) + 2, ldc = m + 1;
+          const auto A = random_values<float>(static_cast<std::size_t>(lda * (ta ? m : k)), 11);
+          const auto B = random_values<float>(static_cast<std::size_t>(ldb * (tb ? k : n)), 12);
+          auto C = random_values<float>(static_cast<std::size_t>(ldc * n), 13);
+          std::vector<float> Ar(A), Br(B);
+          for (float& x : Ar) x = bf16_round(x);
+          for (float& x : Br) x = bf16_round(x);
+          const auto exact = reference_gemm<float>(ta, tb, m, n, k, 0.5f, A, lda, B, ldb, 2.0f, C, ldc);
+          const auto expected = reference_gemm<float>(ta, tb, m, n, k, 0.5f, Ar, lda, Br, ldb, 2.0f, C, ldc);
+          gemm<float>(ta, tb, m, n, k, 0.5f, A.data(), lda, B.data(), ldb, 2.0f, C.data(), ldc);
+          double far_from_exact = 0;
+          for (Eigen::Index j = 0; j < n; ++j)
+            for (Eigen::Index i = 0; i < ldc; ++i) {
+              const std::size_t at = static_cast<std::size_t>(i + j * ldc);
+              if (i >= m) {
+                ASSERT_EQ(C[at], expected[at]) << "padding row written";
+                continue;
+              }
+              // The products of bfloat16 values are exact in float32; only the float32 sums round.
+              ASSERT_NEAR(C[at], expected[at], 2e-5 * static_cast<double>(k + 1))
+                  << "(" << m << " x " << n << " x " << k << ") " << ta << tb << " element (" << i << ", " << j << ")";
+              far_from_exact = std::max(far_from_exact, std::abs(double(C[at]) - double(exact[at])));
+            }
+          if (k >= 300) EXPECT_GT(far_from_exact, 1e-4) << "the product looks like float32, not bfloat16";
+        }
+}
+
+TEST(GemmBf16, SameBitsWithAnyThreadCountAndOnRepeat) {
+  if (!bf16_products_available()) GTEST_SKIP() << "no bfloat16 dot products on this CPU (the refusal is tested above)";
+  ProductsGuard guard;
+  ThreadsGuard threads_guard;
+  set_float_products(FloatProducts::bf16);
+  const Eigen::Index m = 256, k = 784, n = 200;
+  const auto A = random_values<float>(static_cast<std::size_t>(m * k), 4);
+  const auto B = random_values<float>(static_cast<std::size_t>(k * n), 5);
+  std::vector<float> first;
+  for (int t : {1, 2, 1, 3}) {
+    set_threads(t);
+    std::vector<float> C(static_cast<std::size_t>(m * n));
+    gemm<float>(false, false, m, n, k, 1.0f, A.data(), m, B.data(), k, 0.0f, C.data(), m);
+    if (first.empty()) first = C;
+    ASSERT_EQ(0, std::memcmp(first.data(), C.data(), C.size() * sizeof(float))) << t << " threads";
   }
 }
 

@@ -201,5 +201,38 @@ TEST(Pixels, SubsetsAndSplitsKeepBytesAndFeatureNames) {
   EXPECT_TRUE(train.named_features);  // a model trained on a split keeps matching columns by name
 }
 
+TEST(FitBf16, TrainsWithBf16ProductsAndScoresInFloat32OrRefusesSayingWhy) {
+  const Dataset iris = load_builtin("iris");
+  FitSettings s;
+  s.hidden_layers = {16};
+  s.epochs = 60;
+  s.normalization = Normalization::standard;
+  s.float_products = FloatProducts::bf16;
+  s.float64 = true;
+  try {
+    (void)fit(iris, nullptr, s);
+    FAIL() << "bf16 with float64 accepted";
+  } catch (const SettingError& e) {
+    EXPECT_EQ(e.setting(), "float_products");
+  }
+  s.float64 = false;
+  if (!bf16_products_available()) {
+    EXPECT_THROW((void)fit(iris, nullptr, s), SettingError);
+    return;
+  }
+  const FitResult bf16 = fit(iris, nullptr, s);
+  EXPECT_EQ(float_products(), FloatProducts::float32);  // only while training
+  s.float_products = FloatProducts::float32;
+  const FitResult f32 = fit(iris, nullptr, s);
+  EXPECT_NE(bf16.model.parameters, f32.model.parameters);  // the products really were bfloat16
+  EXPECT_GE(bf16.scores[0].accuracy, 0.93);
+  EXPECT_NEAR(bf16.scores[0].accuracy, f32.scores[0].accuracy, 0.04);
+  bool recorded = false;
+  for (const auto& [key, value] : bf16.model.training.settings) recorded |= key == "float_products" && value == "bf16";
+  EXPECT_TRUE(recorded);
+  s.float_products = FloatProducts::bf16;
+  EXPECT_EQ(fit(iris, nullptr, s).model.parameters, bf16.model.parameters);  // same bits on repeat
+}
+
 }  // namespace
 }  // namespace deepnet
