@@ -118,6 +118,7 @@ class _DeepNetBase(BaseEstimator):
             "rng": self.rng,
             "seed": _optional_int(self.seed, "seed", 0),
             "float64": self.dtype == "float64",
+            "float_products": self.precision,
             "normalization": None if self.normalize == "auto" else self.normalize,
             "validation_fraction": 0.0 if self.val_split is None else float(self.val_split),
             "full_batch_gd": full_batch,
@@ -296,7 +297,7 @@ class DeepNetClassifier(ClassifierMixin, _DeepNetBase):
     _task = "classify"
 
     def __init__(self, layers=(), hidden_activation="relu", output=None, leaky_slope=0.01, init="auto",
-                 init_scale=0.01, rng="portable", seed=1, dtype="float32", learning_rate=None, iterations=None,
+                 init_scale=0.01, rng="portable", seed=1, dtype="float32", precision="float32", learning_rate=None, iterations=None,
                  epochs=None, max_epochs=200, tol=1e-4, n_iter_no_change=10, batch_size="auto", drop_last=False,
                  optimizer=None, momentum=0.9, rho=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8, weight_decay=0.01,
                  schedule="constant", lr_gamma=0.5, lr_step=10, lr_decay=0.1, min_lr=0.0, warmup=0, l2=0.0,
@@ -412,7 +413,7 @@ class DeepNetRegressor(RegressorMixin, _DeepNetBase):
     _task = "regress"
 
     def __init__(self, layers=(), hidden_activation="relu", output=None, leaky_slope=0.01, init="auto",
-                 init_scale=0.01, rng="portable", seed=1, dtype="float32", learning_rate=None, iterations=None,
+                 init_scale=0.01, rng="portable", seed=1, dtype="float32", precision="float32", learning_rate=None, iterations=None,
                  epochs=None, max_epochs=200, tol=1e-4, n_iter_no_change=10, batch_size="auto", drop_last=False,
                  optimizer=None, momentum=0.9, rho=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8, weight_decay=0.01,
                  schedule="constant", lr_gamma=0.5, lr_step=10, lr_decay=0.1, min_lr=0.0, warmup=0, l2=0.0,

@@ -49,7 +49,7 @@ std::string parameter_for_setting(const std::string& setting) {
   static const std::pair<const char*, const char*> names[] = {
       {"hidden_layers", "layers"},         {"architecture", "layers"},        {"network", "layers"},
       {"hidden_activations", "hidden_activation"}, {"tolerance", "tol"},    {"validation_fraction", "val_split"},
-      {"normalization", "normalize"},      {"class_weights", "class_weight"}, {"float64", "dtype"},
+      {"normalization", "normalize"},      {"class_weights", "class_weight"}, {"float64", "dtype"}, {"float_products", "precision"},
       {"record_every", "print_every"},     {"full_batch_gd", "iterations"},   {"mode", "iterations/epochs"}};
   for (const auto& [name, parameter] : names)
     if (setting == name) return parameter;
@@ -147,6 +147,12 @@ FitSettings settings_from(const py::dict& d) {
   s.rng = parsed("rng", [&] { return deepnet::parse_rng_kind(get<std::string>(d, "rng", "portable")); });
   s.seed = get<std::uint64_t>(d, "seed", s.seed);
   s.float64 = get<bool>(d, "float64", false);
+  {
+    const std::string products = get<std::string>(d, "float_products", std::string("float32"));
+    if (products != "float32" && products != "bf16")
+      throw deepnet::SettingError("float_products", "expected float32 or bf16, got '" + products + "'");
+    s.float_products = products == "bf16" ? deepnet::FloatProducts::bf16 : deepnet::FloatProducts::float32;
+  }
   if (d.contains("normalization") && !d["normalization"].is_none())
     s.normalization = parsed("normalization", [&] { return deepnet::parse_normalization(d["normalization"].cast<std::string>()); });
   if (d.contains("scale_target") && !d["scale_target"].is_none()) s.scale_target = d["scale_target"].cast<bool>();
@@ -403,5 +409,7 @@ PYBIND11_MODULE(_core, m) {
   m.def("set_threads", &deepnet::set_threads, py::arg("threads"),
         "Threads for matrix products (a process-wide setting; results have the same bits with any count)");
   m.def("threads", &deepnet::threads);
+  m.def("bf16_products_available", [] { return deepnet::bf16_products_available(); },
+        "Whether this CPU and build run precision='bf16' (AVX512_BF16 or AMX, oneDNN)");
   m.attr("__version__") = DEEPNET_VERSION;
 }

@@ -244,6 +244,21 @@ class Errors(unittest.TestCase):
         clf = DeepNetClassifier(epochs=2).fit(X, y)
         with self.assertRaisesRegex(ValueError, "4 features"):
             clf.predict(X[:, :3])
+        with self.assertRaisesRegex(ValueError, "^precision: expected float32 or bf16"):
+            DeepNetClassifier(precision="half").fit(X, y)
+        with self.assertRaisesRegex(ValueError, "^precision: bf16 products are for float32 networks"):
+            DeepNetClassifier(precision="bf16", dtype="float64").fit(X, y)
+
+    def test_bf16_precision_trains_or_is_refused(self):
+        X, y = load_iris(return_X_y=True)
+        clf = DeepNetClassifier(layers=(16,), epochs=40, learning_rate=0.01, normalize="standard", precision="bf16")
+        if deepnet._core.bf16_products_available():
+            self.assertGreaterEqual(clf.fit(X, y).score(X, y), 0.9)
+            plain = DeepNetClassifier(layers=(16,), epochs=40, learning_rate=0.01, normalize="standard").fit(X, y)
+            self.assertFalse(np.array_equal(clf.coefs_[0], plain.coefs_[0]))
+        else:
+            with self.assertRaisesRegex(ValueError, "^precision: bf16 products are not available"):
+                clf.fit(X, y)
 
     def test_divergence_is_an_exception(self):
         X, y = load_diabetes(return_X_y=True)

@@ -94,6 +94,8 @@ struct NetworkFlags {
   std::string precision = "float32";  // --precision: float32 or bf16 products
 };
 void add_network_flags(CLI::App& cmd, NetworkFlags& flags);
+// --precision (train only: the commands that train).
+void add_precision_flag(CLI::App& cmd, NetworkFlags& flags);
 
 // The settings of NetworkFlags, checked (CliError with exit 2 otherwise).
 struct NetworkPlan {

@@ -169,6 +169,13 @@ void check_finite_features(const Dataset& data) {  // pixels (bytes) are always 
                     ": expected a finite number, got " + std::to_string(data.X(i, j)));
 }
 
+void add_precision_flag(CLI::App& cmd, NetworkFlags& f) {
+  cmd.add_option("--precision", f.precision,
+                 "Products while training a float32 network: float32, or bf16 (bfloat16 inputs, float32 sums and "
+                 "weights; needs a CPU with AVX512_BF16 or AMX)")
+      ->capture_default_str();
+}
+
 void add_network_flags(CLI::App& cmd, NetworkFlags& f) {
   cmd.add_option("--layers", f.layers,
                  "Hidden layer sizes n[1],...,n[L-1], comma-separated; \"\" = no hidden layer "
@@ -202,10 +209,6 @@ void add_network_flags(CLI::App& cmd, NetworkFlags& f) {
           },
           ""));
   cmd.add_option("--dtype", f.dtype, "Element type: float32 or float64")->capture_default_str();
-  cmd.add_option("--precision", f.precision,
-                 "Products while training a float32 network: float32, or bf16 (bfloat16 inputs, float32 sums and "
-                 "weights; needs a CPU with AVX512_BF16 or AMX)")
-      ->capture_default_str();
 }
 
 NetworkPlan plan_network(const NetworkFlags& f) {

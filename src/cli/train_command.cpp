@@ -426,6 +426,7 @@ Runner add_train_command(CLI::App& app) {
                  "Training data: a CSV file (.csv or .csv.gz) or a built-in set (planar, breast-cancer, "
                  "iris, wine, digits, fashion-mnist; NAME:test for a test part); see 'deepnet datasets'");
   add_network_flags(*cmd, s->network);
+  add_precision_flag(*cmd, s->network);
   cmd->add_option("--task", s->task,
                   "classify, regress or auto: auto decides from the labels (names or few whole numbers -> "
                   "classify; fractions, or many distinct whole numbers for the examples -> regress) and says why "

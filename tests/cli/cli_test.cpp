@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "deepnet/array.hpp"
+#include "deepnet/gemm.hpp"
 #include "fixture.hpp"
 
 namespace {
@@ -87,12 +88,32 @@ TEST_F(Cli, TrainsOnAUserCsvWithThreeClasses) {
   EXPECT_GE(accuracy_in(r.out), 0.95);
 }
 
+TEST_F(Cli, PrecisionBf16TrainsWhereTheCpuHasItAndIsRefusedOtherwise) {
+  const Result r = run("train --data iris --layers 16 --epochs 40 --lr 0.01 --normalize standard --precision bf16 --out bf.dnn");
+  if (deepnet::bf16_products_available()) {
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_GE(accuracy_in(r.out), 0.9) << r.out;
+    const Result summary = run("summary --model bf.dnn");
+    EXPECT_NE(summary.out.find("bf16"), std::string::npos) << summary.out;  // recorded with the model
+  } else {
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.err.find("--precision"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("AVX512_BF16"), std::string::npos) << r.err;
+  }
+  const Result f64 = run("train --data iris --layers 4 --epochs 2 --dtype float64 --precision bf16");
+  EXPECT_NE(f64.status, 0);
+  EXPECT_NE(f64.err.find("--precision"), std::string::npos) << f64.err;
+  const Result bad = run("train --data iris --layers 4 --epochs 2 --precision half");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.err.find("--precision: expected float32 or bf16"), std::string::npos) << bad.err;
+}
+
 TEST_F(Cli, HelpDocumentsEveryFlag) {
   const Result r = run("train --help");
   ASSERT_EQ(r.status, 0);
   for (const char* flag : {"--data", "--label-column", "--layers", "--hidden-activation", "--output",
                            "--leaky-slope", "--lr", "--iterations", "--init", "--init-scale",
-                           "--rng", "--seed", "--dtype", "--print-every", "--history", "--quiet"})
+                           "--rng", "--seed", "--dtype", "--precision", "--print-every", "--history", "--quiet"})
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
   const Result top = run("--help");
   EXPECT_EQ(top.status, 0);
