@@ -31,9 +31,19 @@ namespace {
 inline std::uint16_t to_bf16(float value) {
   std::uint32_t bits;
   std::memcpy(&bits, &value, sizeof bits);
-  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<std::uint16_t>((bits >> 16) | 0x0040u);
-  bits += 0x7fffu + ((bits >> 16) & 1u);
-  return static_cast<std::uint16_t>(bits >> 16);
+  const bool nan = (bits & 0x7fffffffu) > 0x7f800000u;
+  const std::uint32_t rounded = (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16;  // branch-free: vectorises
+  return static_cast<std::uint16_t>(nan ? (bits >> 16) | 0x0040u : rounded);
+}
+
+// A stored (rows x cols, column-major, leading dimension ld) float matrix as
+// packed bfloat16 columns (leading dimension rows).
+void pack_bf16(const float* M, Eigen::Index rows, Eigen::Index cols, Eigen::Index ld, std::uint16_t* out) {
+  for (Eigen::Index c = 0; c < cols; ++c) {
+    const float* column = M + c * ld;
+    std::uint16_t* to = out + c * rows;
+    for (Eigen::Index r = 0; r < rows; ++r) to[r] = to_bf16(column[r]);
+  }
 }
 
 // Per thread: the matmul primitives by shape, and the bfloat16 and float32 buffers
@@ -45,7 +55,7 @@ struct Bf16Product {
 };
 struct Bf16Workspace {
   dnnl::stream stream;
-  std::map<std::tuple<Eigen::Index, Eigen::Index, Eigen::Index>, Bf16Product> primitives;
+  std::map<std::tuple<bool, bool, Eigen::Index, Eigen::Index, Eigen::Index>, Bf16Product> primitives;
   std::vector<std::uint16_t> src, weights;
   std::vector<float> dst;
 };
@@ -69,11 +79,17 @@ bool gemm_bf16_block(bool trans_a, bool trans_b, Eigen::Index m, Eigen::Index n,
   Bf16Workspace& w = workspace();
   using dt = dnnl::memory::data_type;
   using tag = dnnl::memory::format_tag;
-  const auto key = std::make_tuple(m, n, k);
+  // A and B are converted as they are stored (contiguous columns); the
+  // transposes are strides in oneDNN's memory descriptors:
+  // src (n x k) = op(B)^T: B stored (k x n) -> strides {k, 1}; B^T stored (n x k) -> {1, n}.
+  // weights (k x m) = op(A)^T: A stored (m x k) -> strides {m, 1}; A^T stored (k x m) -> {1, k}.
+  const dnnl::memory::dims src_strides = trans_b ? dnnl::memory::dims{1, n} : dnnl::memory::dims{k, 1};
+  const dnnl::memory::dims wei_strides = trans_a ? dnnl::memory::dims{1, k} : dnnl::memory::dims{m, 1};
+  const auto key = std::make_tuple(trans_a, trans_b, m, n, k);
   auto found = w.primitives.find(key);
   if (found == w.primitives.end()) {
     try {
-      const dnnl::memory::desc src({n, k}, dt::bf16, tag::ab), wei({k, m}, dt::bf16, tag::ab),
+      const dnnl::memory::desc src({n, k}, dt::bf16, src_strides), wei({k, m}, dt::bf16, wei_strides),
           dst({n, m}, dt::f32, tag::ab);
       const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, wei, dst), cpu_engine());
       found = w.primitives
@@ -89,13 +105,12 @@ bool gemm_bf16_block(bool trans_a, bool trans_b, Eigen::Index m, Eigen::Index n,
   if (w.src.size() < sizes(n, k)) w.src.resize(sizes(n, k));
   if (w.weights.size() < sizes(k, m)) w.weights.resize(sizes(k, m));
   if (w.dst.size() < sizes(n, m)) w.dst.resize(sizes(n, m));
-  // src[j][p] = op(B)(p, j); weights[p][i] = op(A)(i, p).
   std::uint16_t* src = w.src.data();
-  for (Eigen::Index j = 0; j < n; ++j)
-    for (Eigen::Index p = 0; p < k; ++p) src[j * k + p] = to_bf16(trans_b ? B[j + p * ldb] : B[p + j * ldb]);
   std::uint16_t* wei = w.weights.data();
-  for (Eigen::Index p = 0; p < k; ++p)
-    for (Eigen::Index i = 0; i < m; ++i) wei[p * m + i] = to_bf16(trans_a ? A[p + i * lda] : A[i + p * lda]);
+  if (trans_b) pack_bf16(B, n, k, ldb, src);
+  else pack_bf16(B, k, n, ldb, src);
+  if (trans_a) pack_bf16(A, k, m, lda, wei);
+  else pack_bf16(A, m, k, lda, wei);
   // The C interface: execute() of the C++ one builds a std::unordered_map (an allocation per call).
   Bf16Product& product = found->second;
   product.src.set_data_handle(src);
