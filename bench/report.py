@@ -121,9 +121,11 @@ def fmt_rate(x):
 
 
 def fmt_result(rec):
+    """"test acc 0.8643", or with several seeds their mean and range: "test acc 0.8643 (3 seeds: 0.8507-0.8741)"."""
     metric, v = rec.get("metric"), rec.get("value")
-    n = len(rec.get("values") or [])
-    seeds = " (mean of %d)" % n if n > 1 else ""
+    values = rec.get("values") or []
+    digits = 4 if metric == "test_accuracy" else 6
+    seeds = " (%d seeds: %.*f-%.*f)" % (len(values), digits, min(values), digits, max(values)) if len(values) > 1 else ""
     if metric == "test_accuracy":
         return "test acc %.4f%s" % (v, seeds)
     if metric == "final_cost":
@@ -360,8 +362,8 @@ def markdown(report):
                  "per second of the timed part (training: examples x epochs or iterations). Accuracy / cost: deepnet's "
                  "from the whole command; the test accuracy on the 10000 test images, or, for the synthetic sets that "
                  "have no test set, the final training cost (full batch: of the last iteration; mini-batch: the mean "
-                 "over the last epoch's batches); the mean over %s seeds (1..%s) for fmnist-mlp and wide-mlp (min and "
-                 "max in latest.json), one run for the full-batch workloads, whose weights start from the course's "
+                 "over the last epoch's batches); the mean over %s seeds (1..%s) for fmnist-mlp and wide-mlp, with the "
+                 "lowest and highest seed's in brackets (every seed's in latest.json), one run for the full-batch workloads, whose weights start from the course's "
                  "initialisation in every system. He initialisation for deepnet and PyTorch (kaiming_normal_), "
                  "Glorot for scikit-learn (it has no other). Peak RSS: the peak resident memory of the process: "
                  "deepnet's whole command, the peer's Python process (data, library and training). GFLOP/s from the "
@@ -396,6 +398,11 @@ def sweep_report(records, meta, out_dir, deepnet):
     Prints a Markdown table of the fastest settings."""
     points = [r for r in records if r.get("kind") == "sweep"]
     errors = [r for r in records if "error" in r and str(r.get("workload", "")).startswith("sweep-")]
+    loads = {(r["workload"], r["system"], str(r["threads"])): r for r in records if r.get("kind") == "load"}
+    for r in points:  # how many cores other processes used during the run that made the point
+        load = loads.get(("sweep-" + r.get("sweep", ""), r["system"], str(r["threads"])))
+        if load:
+            r["others_cores"] = load["others_cores"]
     os.makedirs(out_dir, exist_ok=True)
     summary = {"generated": meta["date"], "quick": meta["quick"], "machine": meta["machine"], "sweeps": {},
                "errors": errors, "all_points": points}
@@ -410,7 +417,8 @@ def sweep_report(records, meta, out_dir, deepnet):
         systems = [s for s in ("deepnet", "pytorch") if any(k[0] == s for k in best)]
         xs = sorted({k[1] for k in best})
         summary["sweeps"][kind] = [{"system": r["system"], column: r[key], "examples_per_s": r["examples_per_s"],
-                                    "threads": r["threads"], "sizes": r.get("sizes"), "batch": r.get("batch")}
+                                    "threads": r["threads"], "sizes": r.get("sizes"), "batch": r.get("batch"),
+                                    "others_cores": r.get("others_cores")}
                                    for r in sorted(best.values(), key=lambda r: (r["system"], r[key]))]
         csv = os.path.join(out_dir, "sweep-%s.csv" % kind)
         with open(csv, "w") as f:

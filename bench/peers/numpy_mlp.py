@@ -18,9 +18,10 @@ peer is at its best (issue #14):
 Same math as the course code, so the same costs: deep-fullbatch agrees with
 deepnet and PyTorch to the printed digits; the planar run (lr 1.2, chaotic late
 in training) to about 3 digits, as any change of rounding moves it there.
-Measured on the project's machine, 1 thread: the course-structured code took
-1.13 s for planar-shallow, this one 0.42 s. One JSON line per measurement
-(see common.py).
+The planar run on the project's machine, 1 thread: the course-structured
+code 1.13 s, this one 0.42 s (issue #14, quiet machine; 1.42 s against 0.45 s
+of CPU time measured again on a busy one). One JSON line per measurement (see
+common.py).
 """
 import numpy as np
 
