@@ -400,7 +400,9 @@ def sweep_report(records, meta, out_dir, deepnet):
     errors = [r for r in records if "error" in r and str(r.get("workload", "")).startswith("sweep-")]
     loads = {(r["workload"], r["system"], str(r["threads"])): r for r in records if r.get("kind") == "load"}
     for r in points:  # how many cores other processes used during the run that made the point
-        load = loads.get(("sweep-" + r.get("sweep", ""), r["system"], str(r["threads"])))
+        t = str(r["threads"])  # "2", or "1/2"; scripts/bench names PyTorch's equal settings "2/2"
+        load = loads.get(("sweep-" + r.get("sweep", ""), r["system"], t)) or \
+            loads.get(("sweep-" + r.get("sweep", ""), r["system"], "%s/%s" % (t, t)))
         if load:
             r["others_cores"] = load["others_cores"]
     os.makedirs(out_dir, exist_ok=True)
