@@ -14,18 +14,27 @@
 //   flops, gflops        FLOPs model: training 6 x weights per example, inference
 //                        2 x weights per example (weights = sum n[l] n[l-1])
 //   metric, value        final_cost, test_accuracy or latency_us
+//   peak_rss_mb          the process's peak resident memory so far (getrusage)
+// With --seeds N (fmnist-mlp, wide-mlp) every seed 1..N trains afresh: seconds is
+// the median, value the mean, and seeds, seconds_all, values, value_min,
+// value_max keep each seed's numbers (as bench/peers/common.py's over_seeds).
 //
-// Usage: deepnet_bench [--workload NAME|all] [--quick] [--threads N] [--dtype float32|float64|both]
+// Usage: deepnet_bench [--workload NAME|all] [--quick] [--threads N] [--dtype float32|float64|both] [--seeds N]
+//        deepnet_bench --sweep batch|width [--quick] [--threads N] [--min-time S]
 // Workloads: planar-shallow deep-fullbatch fmnist-mlp wide-mlp inference.
 #include <Eigen/Core>
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <functional>
+#include <numeric>
 #include <stdexcept>
+#include <sys/resource.h>
 #include <string>
 #include <vector>
 
@@ -50,6 +59,9 @@ struct Settings {
   std::string dtype = "both";  // deep-fullbatch only; the others have a fixed dtype
   bool info = false;
   std::string preset;  // the CMake preset the program was built with (reported by --info)
+  int seeds = 1;       // fmnist-mlp and wide-mlp train with seeds 1..seeds
+  std::string sweep;   // "batch" or "width": the sweep instead of the workloads
+  double min_time = 0.5;  // seconds each sweep point trains at least
 };
 
 double seconds_since(Clock::time_point t0) {
@@ -84,16 +96,65 @@ struct Result {
   std::string extra;  // more "key":value pairs, already JSON, without a leading comma
 };
 
+// The process's peak resident memory so far in MB (ru_maxrss is in KiB on Linux).
+double peak_rss_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
 void emit(const Result& r) {
   const double eps = r.seconds > 0 ? r.examples / r.seconds : 0;
   const double gflops = r.seconds > 0 ? r.flops / r.seconds / 1e9 : 0;
   std::printf(
       "{\"workload\":\"%s\",\"case\":\"%s\",\"system\":\"deepnet\",\"config\":\"%s\",\"dtype\":\"%s\","
       "\"threads\":%d,\"seconds\":%.6g,\"examples\":%.0f,\"examples_per_s\":%.6g,\"flops\":%.6g,"
-      "\"gflops\":%.6g,\"metric\":\"%s\",\"value\":%.8g%s%s}\n",
+      "\"gflops\":%.6g,\"metric\":\"%s\",\"value\":%.8g,\"peak_rss_mb\":%.1f%s%s}\n",
       r.workload.c_str(), r.case_name.c_str(), json_escape(r.config).c_str(), r.dtype.c_str(), r.threads, r.seconds,
-      r.examples, eps, r.flops, gflops, r.metric.c_str(), r.value, r.extra.empty() ? "" : ",", r.extra.c_str());
+      r.examples, eps, r.flops, gflops, r.metric.c_str(), r.value, peak_rss_mb(), r.extra.empty() ? "" : ",",
+      r.extra.c_str());
   std::fflush(stdout);
+}
+
+// One training run per seed 1..seeds: train_one(seed) returns {seconds, value, final cost}.
+// The result: the median time, the mean value, and JSON fields keeping every seed's numbers.
+struct OverSeeds {
+  double seconds = 0, value = 0, final_cost = 0;
+  std::string extra;  // "seeds":[...],"seconds_all":[...],"values":[...],"value_min":..,"value_max":..,"final_costs":[...]
+};
+
+OverSeeds over_seeds(int seeds, const std::function<std::array<double, 3>(int)>& train_one) {
+  std::vector<double> seconds, values, costs;
+  std::string seed_list;
+  for (int seed = 1; seed <= seeds; ++seed) {
+    const std::array<double, 3> run = train_one(seed);
+    seconds.push_back(run[0]);
+    values.push_back(run[1]);
+    costs.push_back(run[2]);
+    seed_list += (seed > 1 ? "," : "") + std::to_string(seed);
+  }
+  auto list = [](const std::vector<double>& v) {
+    std::string text;
+    char number[32];
+    for (double x : v) {
+      std::snprintf(number, sizeof number, "%.8g", x);
+      text += (text.empty() ? "" : ",") + std::string(number);
+    }
+    return "[" + text + "]";
+  };
+  std::vector<double> sorted = seconds;
+  std::sort(sorted.begin(), sorted.end());
+  const std::size_t n = sorted.size();
+  OverSeeds out;
+  out.seconds = n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+  out.value = std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(n);
+  out.final_cost = std::accumulate(costs.begin(), costs.end(), 0.0) / static_cast<double>(n);
+  char range[96];
+  std::snprintf(range, sizeof range, ",\"value_min\":%.8g,\"value_max\":%.8g",
+                *std::min_element(values.begin(), values.end()), *std::max_element(values.begin(), values.end()));
+  out.extra = "\"seeds\":[" + seed_list + "],\"seconds_all\":" + list(seconds) + ",\"values\":" + list(values) + range +
+              ",\"final_costs\":" + list(costs);
+  return out;
 }
 
 // ---------------------------------------------------------------- synthetic data
@@ -224,20 +285,23 @@ void fmnist_mlp(const Settings& s) {
       Eigen::Map<const Matrix<double>>(test.targets.data(), 1, test.examples()).cast<float>();
 
   const std::vector<int> sizes = {784, 256, 128, 10};
-  Network<float> net(Architecture{sizes, {Activation::relu}, Output::softmax});
-  Rng rng(1);
-  initialize(net, InitScheme::he, rng);
   MiniBatchOptions options;
   options.epochs = s.quick ? 1 : 10;
   options.batch_size = 128;
   options.optimizer.kind = OptimizerKind::sgd;
   options.schedule.kind = ScheduleKind::constant;
   options.schedule.alpha = 0.1;
-  options.seed = 1;
-  const auto t0 = Clock::now();
-  const TrainerState state = train_minibatch(net, X, Y, ValidationSet{}, options);
-  const double sec = seconds_since(t0);
-  const double acc = accuracy<float>(net.predict(X_test), labels_test);
+  const OverSeeds runs = over_seeds(s.seeds, [&](int seed) {
+    Network<float> net(Architecture{sizes, {Activation::relu}, Output::softmax});
+    Rng rng(static_cast<std::uint64_t>(seed));
+    initialize(net, InitScheme::he, rng);
+    options.seed = static_cast<std::uint64_t>(seed);
+    const auto t0 = Clock::now();
+    const TrainerState state = train_minibatch(net, X, Y, ValidationSet{}, options);
+    const double sec = seconds_since(t0);
+    const double acc = accuracy<float>(net.predict(X_test), labels_test);
+    return std::array<double, 3>{sec, acc, state.history.empty() ? NAN : state.history.back().train_cost};
+  });
   Result r;
   r.workload = "fmnist-mlp";
   r.case_name = "float32";
@@ -245,15 +309,14 @@ void fmnist_mlp(const Settings& s) {
   r.threads = s.threads;
   r.config = "784-256-128-10 relu/softmax, float32, SGD lr 0.1, batch 128, " + std::to_string(options.epochs) +
              " ep on " + std::to_string(m) + ", he init, " + std::to_string(s.threads) + " thr";
-  r.seconds = sec;
+  r.seconds = runs.seconds;
   r.examples = double(m) * options.epochs;
   r.flops = 6 * weights_of(sizes) * r.examples;
   r.metric = "test_accuracy";
-  r.value = acc;
+  r.value = runs.value;
   char extra[128];
-  std::snprintf(extra, sizeof extra, "\"epochs\":%d,\"final_cost\":%.6g", options.epochs,
-                state.history.empty() ? NAN : state.history.back().train_cost);
-  r.extra = extra;
+  std::snprintf(extra, sizeof extra, "\"epochs\":%d,\"final_cost\":%.6g,\"init\":\"he\",", options.epochs, runs.final_cost);
+  r.extra = extra + runs.extra;
   emit(r);
 }
 
@@ -268,19 +331,23 @@ void wide_mlp(const Settings& s) {
   for (const FloatProducts products : {FloatProducts::float32, FloatProducts::bf16}) {
     if (products == FloatProducts::bf16 && !bf16_products_available()) break;
     const bool bf16 = products == FloatProducts::bf16;
-    set_float_products(products);
-    Network<float> net(Architecture{sizes, {Activation::relu}, Output::softmax});
-    Rng rng(1);
-    initialize(net, InitScheme::he, rng);
     MiniBatchOptions options;
     options.epochs = epochs;
     options.batch_size = 512;
     options.optimizer.kind = OptimizerKind::sgd;
     options.schedule.alpha = 0.01;
-    options.seed = 1;
-    const auto t0 = Clock::now();
-    const TrainerState state = train_minibatch(net, X, Y, ValidationSet{}, options);
-    const double sec = seconds_since(t0);
+    set_float_products(products);
+    const OverSeeds runs = over_seeds(s.seeds, [&](int seed) {
+      Network<float> net(Architecture{sizes, {Activation::relu}, Output::softmax});
+      Rng rng(static_cast<std::uint64_t>(seed));
+      initialize(net, InitScheme::he, rng);
+      options.seed = static_cast<std::uint64_t>(seed);
+      const auto t0 = Clock::now();
+      const TrainerState state = train_minibatch(net, X, Y, ValidationSet{}, options);
+      const double sec = seconds_since(t0);
+      const double cost = state.history.empty() ? NAN : state.history.back().train_cost;
+      return std::array<double, 3>{sec, cost, cost};
+    });
     set_float_products(FloatProducts::float32);
     Result r;
     r.workload = "wide-mlp";
@@ -288,14 +355,14 @@ void wide_mlp(const Settings& s) {
     r.dtype = bf16 ? "bf16" : "float32";
     r.threads = s.threads;
     r.config = std::string("1024-2048-2048-10 relu/softmax, ") + (bf16 ? "float32 with bf16 products" : "float32") +
-               ", SGD lr 0.01, batch 512, " + std::to_string(epochs) + " ep on " + std::to_string(m) + ", " +
+               ", SGD lr 0.01, batch 512, " + std::to_string(epochs) + " ep on " + std::to_string(m) + ", he init, " +
                std::to_string(s.threads) + " thr";
-    r.seconds = sec;
+    r.seconds = runs.seconds;
     r.examples = double(m) * epochs;
     r.flops = 6 * weights_of(sizes) * r.examples;
     r.metric = "final_cost";
-    r.value = state.history.empty() ? NAN : state.history.back().train_cost;
-    r.extra = "\"epochs\":" + std::to_string(epochs);
+    r.value = runs.value;
+    r.extra = "\"epochs\":" + std::to_string(epochs) + ",\"init\":\"he\"," + runs.extra;
     emit(r);
   }
 }
@@ -370,10 +437,70 @@ void inference(const Settings& s) {
   if (!std::isfinite(sink)) std::fprintf(stderr, "deepnet_bench: non-finite output\n");
 }
 
+// ---------------------------------------------------------------- sweeps (scripts/bench --sweep)
+// Training examples/s of a 784-W-W-10 relu/softmax net (plain SGD lr 0.01, float32, he init) on
+// synthetic data, against the batch size (1, 2, 4, ..., 4096 on 784-256-128-10, the fmnist-mlp
+// net) or the hidden width (W = 16, 32, ..., 4096 at batch 128). The same points and the same
+// measurement as bench/peers/common.py (sweep_points, sweep_measure): a warm-up run of 2 steps,
+// one of 4 steps to estimate a step's time, then enough steps for min_time seconds (at least 4)
+// as one epoch, or whole epochs over all sweep_examples when they are not enough.
+constexpr int sweep_examples = 16384;  // a multiple of every batch size
+
+void sweep(const Settings& s) {
+  std::vector<std::pair<std::vector<int>, int>> points;  // (sizes, batch)
+  if (s.sweep == "batch") {
+    const std::vector<int> batches = s.quick ? std::vector<int>{1, 64, 4096}
+                                             : std::vector<int>{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096};
+    for (int b : batches) points.push_back({{784, 256, 128, 10}, b});
+  } else {
+    const std::vector<int> widths = s.quick ? std::vector<int>{16, 256}
+                                            : std::vector<int>{16, 32, 64, 128, 256, 512, 1024, 2048, 4096};
+    for (int w : widths) points.push_back({{784, w, w, 10}, 128});
+  }
+  const Matrix<float> X_all = synthetic_pixels<float>(784, sweep_examples);
+  const Matrix<float> Y_all = one_hot<float>(synthetic_labels(sweep_examples, 10), 10);
+  for (const auto& [sizes, batch] : points) {
+    Network<float> net(Architecture{sizes, {Activation::relu}, Output::softmax});
+    Rng rng(1);
+    initialize(net, InitScheme::he, rng);
+    MiniBatchOptions options;
+    options.batch_size = batch;
+    options.optimizer.kind = OptimizerKind::sgd;
+    options.schedule.alpha = 0.01;
+    auto run = [&](int examples, int epochs) {
+      const Matrix<float> X = X_all.leftCols(examples);  // copies outside the timed part
+      const Matrix<float> Y = Y_all.leftCols(examples);
+      options.epochs = epochs;
+      const auto t0 = Clock::now();
+      train_minibatch(net, X, Y, ValidationSet{}, options);
+      return seconds_since(t0);
+    };
+    run(2 * batch, 1);
+    const double step = run(4 * batch, 1) / 4;
+    const long long steps = std::max(4LL, static_cast<long long>(std::ceil(s.min_time / std::max(step, 1e-9))));
+    int examples = sweep_examples, epochs = 1;
+    if (steps * batch <= sweep_examples)
+      examples = static_cast<int>(steps * batch);
+    else
+      epochs = static_cast<int>((steps * batch + sweep_examples - 1) / sweep_examples);
+    const double sec = run(examples, epochs);
+    std::string name;
+    for (int n : sizes) name += (name.empty() ? "" : "-") + std::to_string(n);
+    std::printf("{\"kind\":\"sweep\",\"sweep\":\"%s\",\"system\":\"deepnet\",\"threads\":\"%d\",\"config\":\"%d thr\","
+                "\"sizes\":\"%s\",\"batch\":%d,\"width\":%d,\"examples\":%lld,\"seconds\":%.6g,"
+                "\"examples_per_s\":%.6g}\n",
+                s.sweep.c_str(), s.threads, s.threads, name.c_str(), batch, sizes[1],
+                static_cast<long long>(examples) * epochs, sec, static_cast<double>(examples) * epochs / sec);
+    std::fflush(stdout);
+  }
+}
+
 int usage(const char* message) {
   if (message) std::fprintf(stderr, "deepnet_bench: %s\n", message);
   std::fprintf(stderr,
-               "usage: deepnet_bench [--workload NAME|all] [--quick] [--threads N] [--dtype float32|float64|both]\n"
+               "usage: deepnet_bench [--workload NAME|all] [--quick] [--threads N] [--dtype float32|float64|both] "
+               "[--seeds N]\n"
+               "       deepnet_bench --sweep batch|width [--quick] [--threads N] [--min-time SECONDS]\n"
                "       deepnet_bench --info [--preset NAME]   (how it was built, as JSON)\n"
                "workloads: planar-shallow deep-fullbatch fmnist-mlp wide-mlp inference\n");
   return 2;
@@ -396,6 +523,9 @@ int main(int argc, char** argv) {
       else if (a == "--dtype") s.dtype = value();
       else if (a == "--info") s.info = true;
       else if (a == "--preset") s.preset = value();
+      else if (a == "--seeds") s.seeds = std::stoi(value());
+      else if (a == "--sweep") s.sweep = value();
+      else if (a == "--min-time") s.min_time = std::stod(value());
       else if (a == "--help" || a == "-h") {
         usage(nullptr);
         return 0;
@@ -406,6 +536,8 @@ int main(int argc, char** argv) {
     }
   }
   if (s.threads < 1) return usage("--threads: expected at least 1");
+  if (s.seeds < 1) return usage("--seeds: expected at least 1");
+  if (!s.sweep.empty() && s.sweep != "batch" && s.sweep != "width") return usage("--sweep: batch or width");
   if (s.dtype != "float32" && s.dtype != "float64" && s.dtype != "both") return usage("--dtype: float32, float64 or both");
   const std::vector<std::string> known = {"planar-shallow", "deep-fullbatch", "fmnist-mlp", "wide-mlp", "inference"};
   if (s.workload != "all" && std::find(known.begin(), known.end(), s.workload) == known.end())
@@ -427,6 +559,10 @@ int main(int argc, char** argv) {
   deepnet::set_threads(s.threads);
   auto want = [&](const char* w) { return s.workload == "all" || s.workload == w; };
   try {
+    if (!s.sweep.empty()) {
+      sweep(s);
+      return 0;
+    }
     if (want("planar-shallow")) planar_shallow(s);
     if (want("deep-fullbatch")) {
       if (s.dtype != "float64") deep_fullbatch<float>(s);

@@ -12,22 +12,39 @@ objects are ignored. Records with an "error" key are runs that failed.
 
 For each workload case (e.g. deep-fullbatch float32) and system, the table
 keeps the run with the highest throughput (the system's fastest thread
-setting); latest.json keeps every run. The ratio is deepnet's throughput over
-the best peer's: above 1, deepnet is faster. "deepnet (Python)" is deepnet
-too (its Python module, bench/peers/deepnet_python.py): it is never a peer of
-deepnet, and its row gets its own ratio over the best peer.
+setting); latest.json keeps every run. deepnet has two kinds of runs: its
+training loop alone (deepnet_bench) and the whole `deepnet train` command
+(bench/peers/deepnet_cli.py, "mode": "command"), start to exit. The ratio is
+deepnet's whole-command throughput over the best peer's training-loop
+throughput (above 1, deepnet is faster); the loop-only ratio is a second
+column. "deepnet (Python)" is deepnet too (its Python module,
+bench/peers/deepnet_python.py): it is never a peer of deepnet, and its row
+gets its own ratio over the best peer.
+
+Equal accuracy (issue #14): a deepnet row whose test accuracy (mean over the
+seeds) is more than ACCURACY_POINTS percentage points below the best peer's,
+or whose final cost is more than COST_RELATIVE above the lowest peer's where
+there is no test set, is marked and counts as a loss, whatever its speed.
+
+With --sweep-out DIR it instead turns the sweep records (deepnet_bench
+--sweep, torch_mlp.py --sweep) into DIR/sweep-batch.csv, sweep-width.csv
+(examples/s of each system's fastest setting per point), sweep.json, and the
+pictures sweep-batch.svg, sweep-width.svg drawn by `deepnet plot lines`.
 """
 import argparse
 import datetime
 import json
 import os
 import platform
+import subprocess
 import sys
 
 WORKLOAD_ORDER = ["planar-shallow", "deep-fullbatch", "fmnist-mlp", "wide-mlp", "inference"]
 SYSTEM_ORDER = ["deepnet", "deepnet (Python)", "numpy", "pytorch", "scikit-learn"]
 DEEPNET_SYSTEMS = ("deepnet", "deepnet (Python)")  # deepnet itself, through C++ and through Python
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+ACCURACY_POINTS = 0.5   # test accuracy: more than this many percentage points below the best peer's is a loss
+COST_RELATIVE = 0.01    # final cost (no test set): more than 1% above the lowest peer's is a loss
 
 
 def read_records(paths):
@@ -78,13 +95,22 @@ def versions():
 
 # ---------------------------------------------------------------- formatting
 
-def fmt_time(rec):
-    s = rec["seconds"]
-    if rec.get("metric") == "latency_us" or s < 1e-3:
+def fmt_seconds(s, latency=False):
+    if latency or s < 1e-3:
         return "%.1f µs" % (s * 1e6)
     if s < 1:
         return "%.1f ms" % (s * 1e3)
     return "%.2f s" % s
+
+
+def fmt_time(rec):
+    return fmt_seconds(rec["seconds"], rec.get("metric") == "latency_us")
+
+
+def fmt_mb(mb):
+    if mb is None:
+        return "—"
+    return "%.2f GB" % (mb / 1024.0) if mb >= 1024 else "%.0f MB" % mb
 
 
 def fmt_rate(x):
@@ -95,11 +121,15 @@ def fmt_rate(x):
 
 
 def fmt_result(rec):
+    """"test acc 0.8643", or with several seeds their mean and range: "test acc 0.8643 (3 seeds: 0.8507-0.8741)"."""
     metric, v = rec.get("metric"), rec.get("value")
+    values = rec.get("values") or []
+    digits = 4 if metric == "test_accuracy" else 6
+    seeds = " (%d seeds: %.*f-%.*f)" % (len(values), digits, min(values), digits, max(values)) if len(values) > 1 else ""
     if metric == "test_accuracy":
-        return "test acc %.4f" % v
+        return "test acc %.4f%s" % (v, seeds)
     if metric == "final_cost":
-        return "cost %.6f" % v
+        return "cost %.6f%s" % (v, seeds)
     return "—"
 
 
@@ -124,46 +154,111 @@ def thread_spec(rec):
     return str(t) if b in (None, t) else "%s/%s" % (t, b)
 
 
+def is_command(rec):
+    return rec.get("mode") == "command"
+
+
+def load_label(rec):
+    """The system name scripts/bench's load records use: "deepnet command" for the whole-command runs."""
+    return rec["system"] + (" command" if is_command(rec) else "")
+
+
+def fastest(runs):
+    """{(workload, case, system): the run with the highest throughput}."""
+    best = {}
+    for r in runs:
+        key = (r["workload"], r["case"], r["system"])
+        if key not in best or r["examples_per_s"] > best[key]["examples_per_s"]:
+            best[key] = r
+    return best
+
+
+def other_settings(runs, r):
+    return [{"threads": thread_spec(o), "seconds": o["seconds"], "examples_per_s": o["examples_per_s"],
+             "others_cores": o.get("others_cores"), "value": o.get("value"), "peak_rss_mb": o.get("peak_rss_mb")}
+            for o in runs if (o["workload"], o["case"], o["system"]) == (r["workload"], r["case"], r["system"])
+            and o is not r]
+
+
+def quality_check(mine, peers):
+    """Equal accuracy: compares a deepnet row's test accuracy (or final cost) with the best peer's.
+    Returns a dict: the peer, the gap, and whether it counts as a loss."""
+    metric = mine.get("metric")
+    rows = [p for p in peers if p.get("metric") == metric and p.get("value") is not None]
+    if metric not in ("test_accuracy", "final_cost") or not rows or mine.get("value") is None:
+        return None
+    if metric == "test_accuracy":
+        top = max(rows, key=lambda p: p["value"])
+        gap = 100.0 * (top["value"] - mine["value"])  # percentage points below the best peer
+        return {"metric": metric, "best_peer": top["system"], "best_peer_value": top["value"], "value": mine["value"],
+                "gap_points": gap, "loss": gap > ACCURACY_POINTS}
+    top = min(rows, key=lambda p: p["value"])
+    excess = (mine["value"] - top["value"]) / abs(top["value"]) if top["value"] else 0.0
+    return {"metric": metric, "best_peer": top["system"], "best_peer_value": top["value"], "value": mine["value"],
+            "excess_relative": excess, "loss": excess > COST_RELATIVE}
+
+
 def build(records, meta):
     gemm = [r for r in records if r.get("kind") == "gemm"]
     peaks = [r for r in records if r.get("kind") == "gemm_peak"]
     peak = peaks[-1] if peaks else {}
     builds = [r for r in records if r.get("kind") == "deepnet_build"]
     runs = [r for r in records if "workload" in r and "error" not in r and "kind" not in r]
-    loads = {(r["workload"], r["system"], str(r["threads"])): r for r in records if r.get("kind") == "load"}
+    loads = {(r["workload"], r.get("case", ""), r["system"], str(r["threads"])): r
+             for r in records if r.get("kind") == "load"}
     for r in runs:
-        load = loads.get((r["workload"], r["system"], thread_spec(r)))
+        spec = thread_spec(r)
+        load = loads.get((r["workload"], r["case"], load_label(r), spec)) or \
+            loads.get((r["workload"], "", load_label(r), spec))
         if load:
             r["others_cores"] = load["others_cores"]
     errors = [r for r in records if "error" in r]
 
-    best = {}
-    for r in runs:
-        key = (r["workload"], r["case"], r["system"])
-        if key not in best or r["examples_per_s"] > best[key]["examples_per_s"]:
-            best[key] = r
+    loop_runs = [r for r in runs if not is_command(r)]
+    command_runs = [r for r in runs if is_command(r)]
+    best_command = fastest(command_runs)
+    best = fastest(loop_runs)
+    # A deepnet case whose loop run failed still gets its row from the whole command.
+    for key, c in best_command.items():
+        best.setdefault(key, dict(c, loop_failed=True))
     chosen = sorted(best.values(), key=sort_key)
     for r in chosen:
-        others = [o for o in runs if (o["workload"], o["case"], o["system"]) == (r["workload"], r["case"], r["system"])
-                  and o is not r]
-        r["other_threads"] = [{"threads": thread_spec(o), "seconds": o["seconds"], "examples_per_s": o["examples_per_s"],
-                               "others_cores": o.get("others_cores")} for o in others]
+        r["other_threads"] = other_settings(loop_runs, r)
         if peak:
             r["pct_peak_1core"] = 100.0 * r["gflops"] / peak["sgemm_1"] if peak.get("sgemm_1") else None
             r["pct_peak_all"] = 100.0 * r["gflops"] / peak["sgemm_all"] if peak.get("sgemm_all") else None
+        c = best_command.get((r["workload"], r["case"], r["system"]))
+        if c is not None:
+            r["whole_command"] = dict(
+                {k: c.get(k) for k in ("threads", "seconds", "examples_per_s", "peak_rss_mb", "metric", "value",
+                                       "values", "value_min", "value_max", "seeds", "seconds_all", "final_cost",
+                                       "command", "config", "others_cores")},
+                other_threads=other_settings(command_runs, c))
     ratios = {}
     for r in chosen:
         if r["system"] not in DEEPNET_SYSTEMS:
             continue
         peers = [p for p in chosen
                  if (p["workload"], p["case"]) == (r["workload"], r["case"]) and p["system"] not in DEEPNET_SYSTEMS]
-        if peers:
-            top = max(peers, key=lambda p: p["examples_per_s"])
-            ratio = r["examples_per_s"] / top["examples_per_s"]
-            r["ratio_vs_best_peer"] = ratio
-            r["best_peer"] = top["system"]
-            key = case_label(r) if r["system"] == "deepnet" else "%s, %s" % (case_label(r), r["system"])
-            ratios[key] = {"ratio": ratio, "best_peer": top["system"]}
+        if not peers:
+            continue
+        top = max(peers, key=lambda p: p["examples_per_s"])
+        loop = None if r.get("loop_failed") else r["examples_per_s"] / top["examples_per_s"]
+        whole = r.get("whole_command")
+        ratio = whole["examples_per_s"] / top["examples_per_s"] if whole else loop
+        r["ratio_vs_best_peer"] = ratio
+        r["ratio_loop_vs_best_peer"] = loop
+        r["ratio_basis"] = "whole command" if whole else "timed part"
+        r["best_peer"] = top["system"]
+        # The accuracy the user gets: the whole command's where it ran, else the loop's.
+        quality = quality_check(whole if whole else r, peers)
+        if quality:
+            r["quality"] = quality
+        verdict = "loss" if (quality and quality["loss"]) or ratio < 1 else "win"
+        r["verdict"] = verdict
+        key = case_label(r) if r["system"] == "deepnet" else "%s, %s" % (case_label(r), r["system"])
+        ratios[key] = {"ratio": ratio, "ratio_loop": loop, "basis": r["ratio_basis"], "best_peer": top["system"],
+                       "quality": quality, "verdict": verdict}
     return {
         "generated": meta["date"],
         "machine": meta["machine"],
@@ -174,8 +269,10 @@ def build(records, meta):
         "gemm": gemm,
         "results": chosen,
         "ratios": ratios,
+        "rules": {"accuracy_points": ACCURACY_POINTS, "cost_relative": COST_RELATIVE},
         "errors": errors,
         "all_runs": runs,
+        "seeds": meta.get("seeds"),
     }
 
 
@@ -213,30 +310,147 @@ def markdown(report):
     lines.append("Peers: numpy %s, PyTorch %s, scikit-learn %s (Debian packages). Load average at start %s, at end %s."
                  % (v.get("numpy"), v.get("torch"), v.get("sklearn"), m.get("load_start", "?"), m.get("load_end", "?")))
     lines.append("")
-    lines.append("| workload | system | configuration | time | throughput | accuracy / cost | GFLOP/s "
-                 "| %% peak 1 core | %% peak %s cores | deepnet / best peer | others' CPU |" % threads_all)
-    lines.append("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    lines.append("| workload | system | configuration | time (loop) | whole command | throughput | accuracy / cost "
+                 "| peak RSS | GFLOP/s | %% peak 1 core | %% peak %s cores | deepnet / best peer | loop only "
+                 "| others' CPU |" % threads_all)
+    lines.append("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    losses = []
     for r in report["results"]:
-        ratio = "%.2f× (vs %s)" % (r["ratio_vs_best_peer"], r["best_peer"]) if "ratio_vs_best_peer" in r else "—"
+        whole = r.get("whole_command")
+        loop_failed = r.get("loop_failed")
+        if "ratio_vs_best_peer" in r:
+            ratio = "%.2f× (vs %s)" % (r["ratio_vs_best_peer"], r["best_peer"])
+            if r.get("verdict") == "loss":
+                ratio += " **loss**"
+            loop_ratio = "%.2f×" % r["ratio_loop_vs_best_peer"] if r.get("ratio_loop_vs_best_peer") else "—"
+        else:
+            ratio = loop_ratio = "—"
+        result = fmt_result(whole if whole else r)
+        quality = r.get("quality")
+        if quality and quality["loss"]:
+            if quality["metric"] == "test_accuracy":
+                why = "%.1f points below %s" % (quality["gap_points"], quality["best_peer"])
+            else:
+                why = "%.1f%% above %s" % (100 * quality["excess_relative"], quality["best_peer"])
+            result += " ✗ %s" % why
+            losses.append("%s (%s): %s %s" % (case_label(r), r["system"],
+                                             "accuracy" if quality["metric"] == "test_accuracy" else "cost", why))
+        elif r.get("verdict") == "loss":
+            losses.append("%s (%s): slower, %.2f×" % (case_label(r), r["system"], r["ratio_vs_best_peer"]))
+        command = "%s (%s thr)" % (fmt_seconds(whole["seconds"]), whole["threads"]) if whole else "—"
         others = "%.2f" % r["others_cores"] if r.get("others_cores") is not None else "?"
-        lines.append("| %s | %s | %s | %s | %s | %s | %.2f | %s | %s | %s | %s |" % (
-            case_label(r), r["system"], r["config"], fmt_time(r), fmt_rate(r["examples_per_s"]), fmt_result(r),
-            r["gflops"], fmt_pct(r["gflops"], peak.get("sgemm_1")), fmt_pct(r["gflops"], peak.get("sgemm_all")), ratio,
-            others))
+        rss = whole.get("peak_rss_mb") if whole else r.get("peak_rss_mb")
+        if loop_failed:
+            lines.append("| %s | %s | %s | failed | %s | — | %s | %s | — | — | — | %s | — | ? |" % (
+                case_label(r), r["system"], r["config"], command, result, fmt_mb(rss), ratio))
+            continue
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %.2f | %s | %s | %s | %s | %s |" % (
+            case_label(r), r["system"], r["config"], fmt_time(r), command, fmt_rate(r["examples_per_s"]), result,
+            fmt_mb(rss), r["gflops"], fmt_pct(r["gflops"], peak.get("sgemm_1")),
+            fmt_pct(r["gflops"], peak.get("sgemm_all")), ratio, loop_ratio, others))
     for e in report["errors"]:
-        lines.append("| %s | %s | failed: %s | — | — | — | — | — | — | — | — |" % (
-            e.get("workload", "?"), e.get("system", "?"), str(e.get("error")).replace("|", "/")))
+        lines.append("| %s | %s | failed: %s | — | — | — | — | — | — | — | — | — | — | — |" % (
+            e.get("workload", "?") + (" (%s)" % e["case"] if e.get("case") else ""), e.get("system", "?"),
+            str(e.get("error")).replace("|", "/")))
     lines.append("")
-    lines.append("Time: the timed part only (training loop, or forward passes; no data loading). Throughput: examples "
-                 "per second (training: examples x epochs or iterations). GFLOP/s from the FLOPs model (training 6 x "
-                 "weights per example, inference 2 x weights). Each system's row is its fastest thread setting "
-                 "(thr = threads); the ratio is deepnet's throughput over the best peer's (> 1: deepnet faster). "
+    lines.append("deepnet rows counted as losses: %s." % ("; ".join(losses) if losses else "none"))
+    lines.append("")
+    seeds = report.get("seeds")
+    lines.append("Time (loop): the timed part only (training loop, or forward passes; no data loading), the median "
+                 "over the seeds. Whole command: deepnet's `deepnet train ...` from start to exit (loading, training, "
+                 "final evaluation), the median over the seeds, at its fastest thread setting. Throughput: examples "
+                 "per second of the timed part (training: examples x epochs or iterations). Accuracy / cost: deepnet's "
+                 "from the whole command; the test accuracy on the 10000 test images, or, for the synthetic sets that "
+                 "have no test set, the final training cost (full batch: of the last iteration; mini-batch: the mean "
+                 "over the last epoch's batches); the mean over %s seeds (1..%s) for fmnist-mlp and wide-mlp, with the "
+                 "lowest and highest seed's in brackets (every seed's in latest.json), one run for the full-batch workloads, whose weights start from the course's "
+                 "initialisation in every system. He initialisation for deepnet and PyTorch (kaiming_normal_), "
+                 "Glorot for scikit-learn (it has no other). Peak RSS: the peak resident memory of the process: "
+                 "deepnet's whole command, the peer's Python process (data, library and training). GFLOP/s from the "
+                 "FLOPs model (training 6 x weights per example, inference 2 x weights). Each system's row is its "
+                 "fastest thread setting (thr = threads). deepnet / best peer: deepnet's whole-command throughput "
+                 "over the best peer's training-loop throughput (> 1: deepnet faster; inference and deepnet (Python) "
+                 "rows: their timed part); loop only: deepnet's training loop over the same. A deepnet row whose test "
+                 "accuracy is more than %.1f points below the best peer's, or whose final cost is more than %.0f%% "
+                 "above the lowest peer's, is marked ✗ and counts as a loss, whatever its speed. "
                  "deepnet (Python): the same library trained through its Python module (DeepNetClassifier.fit, "
                  "timed whole, with the Python layer's checks and its copy of X), compared with the same peers. "
                  "Others' CPU: "
                  "cores used by other processes during that run (/proc/stat less the run's own CPU time); well above 0, "
-                 "the run shared the machine and its time is inflated.")
+                 "the run shared the machine and its time is inflated."
+                 % (seeds or "N", seeds or "N", ACCURACY_POINTS, 100 * COST_RELATIVE))
     return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- sweeps
+
+SWEEPS = {  # kind: (x key in the records, CSV column, axis label, title)
+    "batch": ("batch", "batch_size", "batch size (examples per step)",
+              "training examples/s against the batch size: 784-256-128-10, SGD, float32"),
+    "width": ("width", "hidden_width", "hidden width W (784-W-W-10)",
+              "training examples/s against the hidden width: 784-W-W-10, batch 128, SGD, float32"),
+}
+
+
+def sweep_report(records, meta, out_dir, deepnet):
+    """Writes OUT/sweep-{batch,width}.csv (x, then examples/s of each system's fastest setting),
+    OUT/sweep.json (every point and setting) and, with `deepnet`, the pictures OUT/sweep-*.svg.
+    Prints a Markdown table of the fastest settings."""
+    points = [r for r in records if r.get("kind") == "sweep"]
+    errors = [r for r in records if "error" in r and str(r.get("workload", "")).startswith("sweep-")]
+    loads = {(r["workload"], r["system"], str(r["threads"])): r for r in records if r.get("kind") == "load"}
+    for r in points:  # how many cores other processes used during the run that made the point
+        t = str(r["threads"])  # "2", or "1/2"; scripts/bench names PyTorch's equal settings "2/2"
+        load = loads.get(("sweep-" + r.get("sweep", ""), r["system"], t)) or \
+            loads.get(("sweep-" + r.get("sweep", ""), r["system"], "%s/%s" % (t, t)))
+        if load:
+            r["others_cores"] = load["others_cores"]
+    os.makedirs(out_dir, exist_ok=True)
+    summary = {"generated": meta["date"], "quick": meta["quick"], "machine": meta["machine"], "sweeps": {},
+               "errors": errors, "all_points": points}
+    status = 0
+    for kind, (key, column, x_label, title) in SWEEPS.items():
+        mine = [r for r in points if r.get("sweep") == kind]
+        best = {}
+        for r in mine:
+            k = (r["system"], r[key])
+            if k not in best or r["examples_per_s"] > best[k]["examples_per_s"]:
+                best[k] = r
+        systems = [s for s in ("deepnet", "pytorch") if any(k[0] == s for k in best)]
+        xs = sorted({k[1] for k in best})
+        summary["sweeps"][kind] = [{"system": r["system"], column: r[key], "examples_per_s": r["examples_per_s"],
+                                    "threads": r["threads"], "sizes": r.get("sizes"), "batch": r.get("batch"),
+                                    "others_cores": r.get("others_cores")}
+                                   for r in sorted(best.values(), key=lambda r: (r["system"], r[key]))]
+        csv = os.path.join(out_dir, "sweep-%s.csv" % kind)
+        with open(csv, "w") as f:
+            f.write(",".join([column] + systems) + "\n")
+            for x in xs:
+                cells = ["%.6g" % best[(s, x)]["examples_per_s"] if (s, x) in best else "" for s in systems]
+                f.write(",".join([str(x)] + cells) + "\n")
+        print("| %s | %s |" % (column, " | ".join("%s ex/s (threads)" % s for s in systems)))
+        print("| ---: |%s" % (" ---: |" * len(systems)))
+        for x in xs:
+            print("| %s | %s |" % (x, " | ".join(
+                "%s (%s)" % (fmt_rate(best[(s, x)]["examples_per_s"]).replace(" ex/s", ""), best[(s, x)]["threads"])
+                if (s, x) in best else "—" for s in systems)))
+        print()
+        if deepnet and xs and systems:
+            svg = os.path.join(out_dir, "sweep-%s.svg" % kind)
+            cmd = [deepnet, "plot", "lines", "--data", csv, "--x", column, "--log-x", "--log-y",
+                   "--x-label", x_label, "--y-label", "training examples/s", "--title",
+                   title + (" (--quick: not a measurement)" if meta["quick"] else ""), "-o", svg]
+            rc = subprocess.call(cmd)
+            if rc != 0:
+                print("report.py: %s failed (exit %d)" % (" ".join(cmd), rc), file=sys.stderr)
+                status = 1
+    with open(os.path.join(out_dir, "sweep.json"), "w") as f:
+        json.dump(summary, f, indent=1)
+        f.write("\n")
+    for e in errors:
+        print("report.py: sweep run failed: %s %s %s thr: %s" % (e.get("workload"), e.get("system"), e.get("threads"),
+                                                                 e.get("error")), file=sys.stderr)
+    return status
 
 
 def update_doc(path, md):
@@ -254,11 +468,14 @@ def update_doc(path, md):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("inputs", nargs="+", help="files of JSON lines")
-    p.add_argument("--out", required=True, help="directory for latest.json and latest.md")
+    p.add_argument("--out", help="directory for latest.json and latest.md (required without --sweep-out)")
     p.add_argument("--quick", action="store_true")
     p.add_argument("--load-start", default="?")
     p.add_argument("--openblas-env", default="", help="OPENBLAS_CORETYPE/L2_SIZE as they were set, if they were")
     p.add_argument("--update-doc", help="a Markdown file to copy the table into, between the bench markers")
+    p.add_argument("--seeds", type=int, help="the seeds of the mini-batch workloads (scripts/bench --seeds)")
+    p.add_argument("--sweep-out", help="write the sweep's CSV files, JSON and pictures here instead of the table")
+    p.add_argument("--deepnet", help="the deepnet program that draws the sweep's pictures (deepnet plot lines)")
     args = p.parse_args()
 
     try:
@@ -269,12 +486,17 @@ def main():
     meta = {
         "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         "quick": args.quick,
+        "seeds": args.seeds,
         "machine": {
             "cpu": cpu_model(), "cores": os.cpu_count(), "os": debian_version(),
             "kernel": platform.release(), "python": platform.python_version(), "versions": versions(),
             "load_start": args.load_start, "load_end": load_end, "openblas_env": args.openblas_env,
         },
     }
+    if args.sweep_out:
+        return sweep_report(read_records(args.inputs), meta, args.sweep_out, args.deepnet)
+    if not args.out:
+        p.error("--out is required (or --sweep-out)")
     report = build(read_records(args.inputs), meta)
     md = markdown(report)
     os.makedirs(args.out, exist_ok=True)

@@ -5,7 +5,10 @@
   package dataset-fashion-mnist), read here with gzip + numpy,
 - the course's initialisations (np.random.seed, randn),
 - which BLAS library and kernel is loaded (threadpoolctl, else ctypes),
-- one JSON object per measurement on stdout, in the schema of deepnet_bench.
+- runs repeated over several seeds (--seeds N: seeds 1..N; the time reported
+  is the median, the accuracy or cost the mean, every seed's kept),
+- one JSON object per measurement on stdout, in the schema of deepnet_bench,
+  with the process's peak resident memory so far (peak_rss_mb).
 
 Run with Debian's /usr/bin/python3 (python3-numpy, python3-torch, python3-sklearn).
 """
@@ -13,7 +16,10 @@ import argparse
 import ctypes
 import gzip
 import json
+import math
 import os
+import resource
+import statistics
 import sys
 import time
 
@@ -25,8 +31,8 @@ FMNIST_DIR = os.environ.get("DEEPNET_FASHION_MNIST_DIR") or "/usr/share/datasets
 WORKLOADS = ["planar-shallow", "deep-fullbatch", "fmnist-mlp", "wide-mlp", "inference"]
 
 
-def parse_args(description, workloads):
-    p = argparse.ArgumentParser(description=description)
+def parse_args(description, workloads, sweeps=False):
+    p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--workload", default="all", choices=["all"] + workloads)
     p.add_argument("--quick", action="store_true", help="tiny sizes: checks that everything runs")
     p.add_argument("--threads", type=int, default=1,
@@ -34,9 +40,17 @@ def parse_args(description, workloads):
     p.add_argument("--blas-threads", type=int, default=0,
                    help="threads of the BLAS library, when they differ from --threads (PyTorch only; default: --threads)")
     p.add_argument("--dtype", default="both", choices=["float32", "float64", "both"])
+    p.add_argument("--seeds", type=int, default=1,
+                   help="train with seeds 1..N (fmnist-mlp): median time, mean accuracy (default 1)")
+    if sweeps:
+        p.add_argument("--sweep", choices=["batch", "width"],
+                       help="instead of the workloads: training examples/s against the batch size or the hidden width")
+        p.add_argument("--min-time", type=float, default=0.5, help="seconds each sweep point trains at least")
     args = p.parse_args()
     if args.threads < 1:
         p.error("--threads: expected at least 1")
+    if args.seeds < 1:
+        p.error("--seeds: expected at least 1")
     if args.blas_threads == 0:
         args.blas_threads = args.threads
     return args
@@ -173,8 +187,52 @@ def he_init(sizes, seed=1):
     return params
 
 
+def he_init_torch(model):
+    """He initialisation in PyTorch, deepnet's scheme for relu nets: W ~ N(0, 2 / n[l-1])
+    (torch.nn.init.kaiming_normal_, fan_in, relu gain), b = 0. The draws differ from deepnet's."""
+    import torch
+    with torch.no_grad():
+        for layer in model:
+            if isinstance(layer, torch.nn.Linear):
+                torch.nn.init.kaiming_normal_(layer.weight, mode="fan_in", nonlinearity="relu")
+                layer.bias.zero_()
+    return model
+
+
 def weights_of(sizes):
     return sum(sizes[l] * sizes[l - 1] for l in range(1, len(sizes)))
+
+
+# ---------------------------------------------------------------- sweeps (scripts/bench --sweep)
+# The same points and the same measurement as deepnet_bench's --sweep (bench/deepnet_bench.cpp).
+
+SWEEP_EXAMPLES = 16384  # synthetic examples (784 features, 10 classes); a multiple of every batch size
+
+
+def sweep_points(kind, quick):
+    """[(sizes, batch)]: batch sizes 1, 2, 4, ..., 4096 on 784-256-128-10 (the fmnist-mlp net), or
+    hidden widths W = 16, 32, ..., 4096 of 784-W-W-10 at batch 128. Quick: a few of them."""
+    if kind == "batch":
+        batches = [1, 64, 4096] if quick else [2 ** k for k in range(13)]
+        return [([784, 256, 128, 10], b) for b in batches]
+    widths = [16, 256] if quick else [2 ** k for k in range(4, 13)]
+    return [([784, w, w, 10], 128) for w in widths]
+
+
+def sweep_measure(run, batch, min_time):
+    """run(examples, epochs) trains on the first `examples` examples for `epochs` epochs and
+    returns its seconds. One warm-up run of 2 steps, one of 4 steps to estimate a step's time,
+    then the measured run: enough steps for min_time seconds (at least 4), as one epoch over
+    that many examples, or whole epochs over all SWEEP_EXAMPLES when they are not enough.
+    Returns (examples, epochs, seconds) of the measured run."""
+    run(2 * batch, 1)
+    step = run(4 * batch, 1) / 4
+    steps = max(4, int(math.ceil(min_time / max(step, 1e-9))))
+    if steps * batch <= SWEEP_EXAMPLES:
+        examples, epochs = steps * batch, 1
+    else:
+        examples, epochs = SWEEP_EXAMPLES, int(math.ceil(steps * batch / SWEEP_EXAMPLES))
+    return examples, epochs, run(examples, epochs)
 
 
 # ---------------------------------------------------------------- output
@@ -186,13 +244,32 @@ def now():
 BLAS_THREADS = None  # set by the peers when their BLAS threads differ from --threads
 
 
+def peak_rss_mb():
+    """This process's peak resident memory so far, in MB (getrusage: ru_maxrss is in KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def over_seeds(args, train_one):
+    """Runs train_one(seed) for seeds 1..args.seeds; it returns (seconds, value, final_cost)
+    (value: the test accuracy, or the cost where there is no test set). Returns the
+    median time, the mean value and the fields that keep every seed's numbers."""
+    seeds = list(range(1, args.seeds + 1))
+    runs = [train_one(seed) for seed in seeds]
+    seconds = [r[0] for r in runs]
+    values = [float(r[1]) for r in runs]
+    costs = [float(r[2]) for r in runs]
+    return statistics.median(seconds), statistics.fmean(values), {
+        "seeds": seeds, "seconds_all": seconds, "values": values, "value_min": min(values), "value_max": max(values),
+        "final_cost": statistics.fmean(costs), "final_costs": costs}
+
+
 def emit(workload, case, system, config, dtype, threads, seconds, examples, flops, metric, value, **extra):
     rec = {
         "workload": workload, "case": case, "system": system, "config": config, "dtype": dtype,
         "threads": threads, "blas_threads": BLAS_THREADS or threads, "seconds": seconds, "examples": examples,
         "examples_per_s": examples / seconds if seconds > 0 else 0.0,
         "flops": flops, "gflops": flops / seconds / 1e9 if seconds > 0 else 0.0,
-        "metric": metric, "value": float(value),
+        "metric": metric, "value": float(value), "peak_rss_mb": peak_rss_mb(),
     }
     rec.update(extra)
     print(json.dumps(rec), flush=True)

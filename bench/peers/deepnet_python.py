@@ -10,7 +10,8 @@ with --quick), shuffled every epoch, he init (deepnet's default for relu),
 inputs divided by 255 here (normalize='none': the estimator scales nothing
 more). The timed part is `fit` itself, including what the Python layer does
 (validation, the copy of X to float64 for the library). Threads: deepnet's
-own (deepnet.set_threads). One JSON line (see common.py).
+own (deepnet.set_threads). Seeds 1..--seeds: median time, mean accuracy. One
+JSON line (see common.py).
 
 Needs the module on PYTHONPATH (build/PRESET/python; scripts/bench sets it).
 """
@@ -25,21 +26,27 @@ def fmnist_mlp(args, deepnet):
     m = 2000 if args.quick else X.shape[0]
     epochs = 1 if args.quick else 10
     X, y = X[:m], y[:m]
-    clf = deepnet.DeepNetClassifier(layers=(256, 128), hidden_activation="relu", output="softmax", init="he",
-                                    dtype="float32", optimizer="sgd", learning_rate=0.1, batch_size=128,
-                                    epochs=epochs, l2=0.0, normalize="none", seed=1)
-    t0 = c.now()
-    clf.fit(X, y)
-    sec = c.now() - t0
-    acc = float(clf.score(Xtest, ytest))
+    fitted = {}
+
+    def train_one(seed):
+        clf = deepnet.DeepNetClassifier(layers=(256, 128), hidden_activation="relu", output="softmax", init="he",
+                                        dtype="float32", optimizer="sgd", learning_rate=0.1, batch_size=128,
+                                        epochs=epochs, l2=0.0, normalize="none", seed=seed)
+        t0 = c.now()
+        clf.fit(X, y)
+        sec = c.now() - t0
+        fitted["clf"] = clf
+        return sec, float(clf.score(Xtest, ytest)), float(clf.loss_curve_[-1]) if clf.loss_curve_ else float("nan")
+
+    sec, acc, seeds = c.over_seeds(args, train_one)
+    clf = fitted["clf"]
     sizes = [784, 256, 128, 10]
     c.emit("fmnist-mlp", "float32", SYSTEM,
            "DeepNetClassifier sgd lr 0.1, float32, batch 128, %d ep on %d, he init, l2 0, %d thr"
            % (clf.n_iter_, m, deepnet.threads()),
            "float32", args.threads, sec, m * clf.n_iter_, 6 * c.weights_of(sizes) * m * clf.n_iter_,
-           "test_accuracy", acc, epochs=int(clf.n_iter_),
-           final_cost=float(clf.loss_curve_[-1]) if clf.loss_curve_ else float("nan"),
-           deepnet_version=deepnet.__version__, deepnet_module=deepnet.__file__)
+           "test_accuracy", acc, epochs=int(clf.n_iter_), init="he",
+           deepnet_version=deepnet.__version__, deepnet_module=deepnet.__file__, **seeds)
 
 
 def main():

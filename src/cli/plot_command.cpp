@@ -139,22 +139,58 @@ std::string join(const std::vector<std::string>& items) {
   return text;
 }
 
-History parse_history_csv(const std::string& path, const std::string& text) {
+// ---------------------------------------------------------------- CSV files of numbers (history, lines)
+
+// The lines of a CSV text (a UTF-8 byte-order mark dropped).
+std::vector<std::string> csv_lines(const std::string& text) {
   std::vector<std::string> lines;
-  {
-    std::size_t start = text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;  // UTF-8 BOM
-    while (start <= text.size()) {
-      const std::size_t end = text.find('\n', start);
-      lines.push_back(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
-      if (end == std::string::npos) break;
-      start = end + 1;
+  std::size_t start = text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
+  while (start <= text.size()) {
+    const std::size_t end = text.find('\n', start);
+    lines.push_back(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return lines;
+}
+
+// The trimmed names of the header line.
+std::vector<std::string> csv_header(const std::string& line) {
+  std::vector<std::string> header = split_list(line);
+  for (std::string& name : header) name = trim(name);
+  return header;
+}
+
+// The rows after the header as one column of numbers per header name; blank
+// lines are skipped, an empty field is NaN except in column `required`.
+std::vector<std::vector<double>> csv_columns(const std::string& path, const std::vector<std::string>& lines,
+                                             const std::vector<std::string>& header, std::size_t required) {
+  std::vector<std::vector<double>> columns(header.size());
+  for (std::size_t l = 1; l < lines.size(); ++l) {
+    if (trim(lines[l]).empty()) continue;
+    const std::string where = path + ": line " + std::to_string(l + 1);
+    const std::vector<std::string> fields = split_list(lines[l]);
+    if (fields.size() != header.size())
+      throw CliError(exit_data, where + ": expected " + std::to_string(header.size()) + " fields like the header, got " +
+                                    std::to_string(fields.size()));
+    for (std::size_t c = 0; c < fields.size(); ++c) {
+      const std::string field = trim(fields[c]);
+      double value = std::nan("");
+      if (!parse_number(field, value) && (c == required || !field.empty()))
+        throw CliError(exit_data, where + ", column " + std::to_string(c + 1) + " ('" + header[c] +
+                                      "'): expected a number, got '" + field + "'");
+      columns[c].push_back(value);
     }
   }
+  return columns;
+}
+
+History parse_history_csv(const std::string& path, const std::string& text) {
+  const std::vector<std::string> lines = csv_lines(text);
   if (lines.empty() || trim(lines[0]).empty())
     throw CliError(exit_data, path + ": line 1: expected a header such as 'epoch,train_cost,val_cost,val_accuracy' "
                                      "(written by 'deepnet train --history'), got an empty line");
-  std::vector<std::string> header = split_list(lines[0]);
-  for (std::string& name : header) name = trim(name);
+  const std::vector<std::string> header = csv_header(lines[0]);
   History h;
   std::size_t x_column = header.size();
   for (std::size_t c = 0; c < header.size(); ++c)
@@ -166,28 +202,10 @@ History parse_history_csv(const std::string& path, const std::string& text) {
     throw CliError(exit_data, path + ": line 1: expected a column 'epoch' or 'iteration' (the history 'deepnet "
                                      "train --history' writes), got '" + trim(lines[0]) + "'");
   h.x_name = header[x_column];
+  std::vector<std::vector<double>> columns = csv_columns(path, lines, header, x_column);
+  h.x = std::move(columns[x_column]);
   for (std::size_t c = 0; c < header.size(); ++c)
-    if (c != x_column) h.columns.push_back({header[c], {}});
-  for (std::size_t l = 1; l < lines.size(); ++l) {
-    if (trim(lines[l]).empty()) continue;
-    const std::string where = path + ": line " + std::to_string(l + 1);
-    const std::vector<std::string> fields = split_list(lines[l]);
-    if (fields.size() != header.size())
-      throw CliError(exit_data, where + ": expected " + std::to_string(header.size()) + " fields like the header, got " +
-                                    std::to_string(fields.size()));
-    std::size_t k = 0;
-    for (std::size_t c = 0; c < fields.size(); ++c) {
-      const std::string field = trim(fields[c]);
-      double value = std::nan("");
-      if (!parse_number(field, value) && (c == x_column || !field.empty()))
-        throw CliError(exit_data, where + ", column " + std::to_string(c + 1) + " ('" + header[c] +
-                                      "'): expected a number, got '" + field + "'");
-      if (c == x_column)
-        h.x.push_back(value);
-      else
-        h.columns[k++].values.push_back(value);
-    }
-  }
+    if (c != x_column) h.columns.push_back({header[c], std::move(columns[c])});
   if (h.x.empty()) throw CliError(exit_data, path + ": no rows after the header");
   return h;
 }
@@ -354,6 +372,112 @@ Runner add_history_kind(CLI::App& cmd) {
   return [s] { return run_history(*s); };
 }
 
+// ---------------------------------------------------------------- lines
+
+// Lines from any CSV file of numbers: one column against others, each a series,
+// on linear or logarithmic axes (scripts/bench --sweep draws its pictures so).
+struct LinesSettings {
+  std::string data;
+  std::string x;               // the x column (default: the first)
+  std::vector<std::string> y;  // the series (default: every other column)
+  bool log_x = false, log_y = false;
+  std::string x_label, y_label;
+  PictureFlags picture;
+};
+
+// The position of `name` in the header, or a data error listing the columns there are.
+std::size_t column_index(const std::string& path, const std::vector<std::string>& header, const std::string& name,
+                         const std::string& flag) {
+  const auto it = std::find(header.begin(), header.end(), name);
+  if (it == header.end())
+    throw CliError(exit_data, path + ": " + flag + " " + name + ": no such column (the header has: " + join(header) + ")");
+  return static_cast<std::size_t>(it - header.begin());
+}
+
+// log10 of every value for a logarithmic axis; NaN (a gap) stays NaN, a value <= 0 is a data error.
+std::vector<double> to_log(const std::string& path, const std::string& column, const std::string& flag,
+                           std::vector<double> values) {
+  for (std::size_t row = 0; row < values.size(); ++row) {
+    if (std::isnan(values[row])) continue;
+    if (values[row] <= 0)
+      throw CliError(exit_data, path + ": column '" + column + "', row " + std::to_string(row + 1) + ": " +
+                                    fixed(values[row], 6) + " cannot be drawn on a logarithmic axis (" + flag +
+                                    "): expected values > 0");
+    values[row] = std::log10(values[row]);
+  }
+  return values;
+}
+
+int run_lines(const LinesSettings& s) {
+  check_picture_flags(s.picture);
+  const std::string text = with_exit_code(exit_data, [&] { return io::read_whole_file(s.data); });
+  const std::vector<std::string> lines = csv_lines(text);
+  if (lines.empty() || trim(lines[0]).empty())
+    throw CliError(exit_data, s.data + ": line 1: expected a header naming the columns, got an empty line");
+  const std::vector<std::string> header = csv_header(lines[0]);
+  if (header.size() < 2)
+    throw CliError(exit_data, s.data + ": line 1: expected at least two columns (x and one series), got '" +
+                                  trim(lines[0]) + "'");
+  const std::size_t x_column = s.x.empty() ? 0 : column_index(s.data, header, s.x, "--x");
+  std::vector<std::size_t> y_columns;
+  for (const std::string& name : s.y) y_columns.push_back(column_index(s.data, header, name, "--y"));
+  if (s.y.empty())
+    for (std::size_t c = 0; c < header.size(); ++c)
+      if (c != x_column) y_columns.push_back(c);
+  const std::vector<std::vector<double>> columns = csv_columns(s.data, lines, header, x_column);
+  if (columns[x_column].empty()) throw CliError(exit_data, s.data + ": no rows after the header");
+
+  const std::vector<double> x =
+      s.log_x ? to_log(s.data, header[x_column], "--log-x", columns[x_column]) : columns[x_column];
+  std::vector<Series> series;
+  Extent xs, ys;
+  for (double v : x) xs.add(v);
+  const bool few = x.size() <= 40;
+  for (std::size_t c : y_columns) {
+    std::vector<double> y = s.log_y ? to_log(s.data, header[c], "--log-y", columns[c]) : columns[c];
+    for (double v : y) ys.add(v);
+    series.emplace_back(header[c], x, std::move(y), series_color(static_cast<int>(series.size())),
+                        few ? SeriesKind::line_and_markers : SeriesKind::line);
+  }
+  if (ys.empty()) throw CliError(exit_data, s.data + ": no value to draw in the series columns");
+
+  Svg svg(s.picture.width, s.picture.height);
+  const Rect all = frame(svg, s.picture, base_name(s.data));
+  // Logarithmic data arrives as log10: the axes are laid out in those units.
+  const Extent x_padded = xs.padded(0.03);
+  const Axis x_axis = s.log_x ? log_axis(std::pow(10.0, x_padded.lo), std::pow(10.0, x_padded.hi),
+                                         x_tick_target(all.width), false)
+                              : nice_axis(x_padded.lo, x_padded.hi, x_tick_target(all.width), false);
+  const Axis y_axis = s.log_y ? log_axis(std::pow(10.0, ys.lo), std::pow(10.0, ys.hi), y_tick_target(all.height))
+                              : nice_axis(ys.padded(0.05).lo, ys.padded(0.05).hi, y_tick_target(all.height));
+  const std::string y_label = !s.y_label.empty() ? s.y_label : series.size() == 1 ? series[0].name : "";
+  const Chart chart(all, x_axis, y_axis, s.x_label.empty() ? header[x_column] : s.x_label, y_label);
+  chart.draw_axes(svg);
+  chart.draw_series(svg, series);
+  if (series.size() > 1) {
+    const std::vector<LegendEntry> entries = Chart::legend_for(series);
+    chart.draw_legend(svg, entries, chart.emptiest_corner(series, entries));
+  }
+  return write_svg(s.picture, svg);
+}
+
+Runner add_lines_kind(CLI::App& cmd) {
+  auto s = std::make_shared<LinesSettings>();
+  cmd.add_option("--data", s->data,
+                 "CSV file of numbers with a header row: one column for x, the others series (an empty field is a "
+                 "gap)")
+      ->required();
+  cmd.add_option("--x", s->x, "The x column (default: the first)");
+  cmd.add_option("--y", s->y, "The series to draw, comma-separated column names (default: every other column)")
+      ->delimiter(',');
+  cmd.add_flag("--log-x", s->log_x, "Logarithmic x axis (values must be > 0)");
+  cmd.add_flag("--log-y", s->log_y, "Logarithmic y axis (values must be > 0)");
+  cmd.add_option("--x-label", s->x_label, "Label of the x axis (default: the x column's name)");
+  cmd.add_option("--y-label", s->y_label, "Label of the y axis (default: the series' name when there is one)");
+  add_picture_flags(cmd, s->picture);
+  return [s] { return run_lines(*s); };
+}
+
 // ---------------------------------------------------------------- a classifier on labelled data
 
 struct ClassifierSettings {
@@ -503,7 +627,8 @@ Runner add_search_kind(CLI::App& cmd) {
 
 Runner add_plot_command(CLI::App& app) {
   CLI::App* plot = app.add_subcommand(
-      "plot", "Pictures as self-contained SVG or PNG: learning curves, decision boundary, confusion matrix");
+      "plot", "Pictures as self-contained SVG or PNG: learning curves, decision boundary, confusion matrix, "
+              "search results, lines from a CSV file");
   plot->require_subcommand(1);
   struct Kind {
     const char* name;
@@ -522,6 +647,9 @@ Runner add_plot_command(CLI::App& app) {
        add_confusion_kind},
       {"search", "Hyperparameter search from 'deepnet search --log': mean score (+- std) against each parameter "
                  "that varies, or --param NAME", add_search_kind},
+      {"lines", "Lines from a CSV file of numbers: one column against the others, each a series, on linear or "
+                "logarithmic axes (--log-x, --log-y)",
+       add_lines_kind},
   };
   auto runners = std::make_shared<std::vector<std::pair<CLI::App*, Runner>>>();
   for (const Kind& kind : kinds) {
@@ -531,7 +659,7 @@ Runner add_plot_command(CLI::App& app) {
   return [runners] {
     for (const auto& [cmd, run] : *runners)
       if (cmd->parsed()) return run();
-    throw CliError(exit_usage, "plot: no picture kind given (history, boundary, confusion)");
+    throw CliError(exit_usage, "plot: no picture kind given (history, boundary, confusion, search, lines)");
   };
 }
 

@@ -320,6 +320,49 @@ Axis nice_axis(double lo, double hi, int target, bool extend, bool integer) {
   return axis;
 }
 
+std::string short_number(double value) {
+  char text[48];
+  const double magnitude = std::abs(value);
+  static const struct {
+    double scale;
+    const char* suffix;
+  } units[] = {{1e9, "G"}, {1e6, "M"}, {1e4, "k"}};
+  for (const auto& unit : units)
+    if (magnitude >= unit.scale && magnitude < 1e13) {
+      const double scale = unit.scale == 1e4 ? 1e3 : unit.scale;
+      std::snprintf(text, sizeof text, "%.4g%s", value / scale, unit.suffix);
+      return text;
+    }
+  std::snprintf(text, sizeof text, "%.4g", value);
+  return text;
+}
+
+Axis log_axis(double lo, double hi, int target, bool extend) {
+  if (!(std::isfinite(lo) && std::isfinite(hi) && lo > 0 && hi > 0)) lo = 1, hi = 10;
+  if (lo > hi) std::swap(lo, hi);
+  double a = std::log10(lo), b = std::log10(hi);
+  if (b - a < 1e-9) a -= 0.5, b += 0.5;  // one value: half a decade on each side
+  if (extend) a = std::floor(a + 1e-9), b = std::ceil(b - 1e-9);
+  Axis axis;
+  axis.lo = a;
+  axis.hi = b;
+  target = std::max(target, 2);
+  const int first = static_cast<int>(std::ceil(a - 1e-9)), last = static_cast<int>(std::floor(b + 1e-9));
+  const int decades = last - first + 1;
+  const int every = std::max(1, static_cast<int>(std::ceil(static_cast<double>(decades) / target)));
+  const bool fine = b - a <= 2 + 1e-9;  // also 2 and 5 times the powers of ten
+  for (int k = static_cast<int>(std::floor(a)); k <= static_cast<int>(std::ceil(b)); ++k)
+    for (double m : {1.0, 2.0, 5.0}) {
+      if (m != 1 && !fine) continue;
+      if (m == 1 && (k - first) % every != 0) continue;
+      const double t = k + std::log10(m);
+      if (t < a - 1e-9 || t > b + 1e-9) continue;
+      axis.ticks.push_back(t);
+      axis.labels.push_back(short_number(m * std::pow(10.0, k)));
+    }
+  return axis;
+}
+
 Axis category_axis(const std::vector<std::string>& names, bool reversed) {
   Axis axis;
   const double n = static_cast<double>(std::max<std::size_t>(names.size(), 1));

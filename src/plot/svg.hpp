@@ -140,6 +140,15 @@ struct Axis {
 // whole numbers (epochs). An empty or one-point range is widened first.
 // Non-finite bounds give the axis [0, 1].
 Axis nice_axis(double lo, double hi, int target = 6, bool extend = true, bool integer = false);
+// A logarithmic axis over the data range [lo, hi] (both > 0), in log10 units: a chart
+// given this axis is given log10 of the data. Ticks at the powers of ten (every 2nd,
+// 3rd, ... power when there are more than about `target`), and also at 2 and 5 times
+// them when the range spans two decades or less; labels are the data values
+// ("1", "20", "500", "1000", "10k", "2.5M"...). extend: widen the range to the
+// powers of ten just outside the data. Bounds that are not finite and > 0 give [1, 10].
+Axis log_axis(double lo, double hi, int target = 6, bool extend = true);
+// A data value as a short label: up to 4 significant digits, k/M/G from 10000 on ("10k", "2.5M").
+std::string short_number(double value);
 // Categories 0..n-1 as cells [k, k+1] with ticks at k + 0.5 labelled with the names;
 // reversed puts category 0 at the top (y) instead of the bottom.
 Axis category_axis(const std::vector<std::string>& names, bool reversed = false);

@@ -249,6 +249,63 @@ TEST_F(PlotCli, BadHistoryIsADataErrorNamingTheLineAndTheOldPictureStays) {
             std::vector<std::string>{});
 }
 
+// ---------------------------------------------------------------- lines
+
+TEST_F(PlotCli, LinesDrawEachColumnAgainstTheFirstOnLogAxesWithGaps) {
+  // The shape scripts/bench --sweep writes: x, then one column per system; an empty field is a gap.
+  write("sweep.csv", "batch_size,deepnet,pytorch\n1,3053,1998\n4,9000,\n64,30194,22713\n4096,68999,39676\n");
+  const Result r = run("plot lines --data sweep.csv --log-x --log-y --y-label 'training examples/s' -o s.svg");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(r.out.empty());
+  const nlohmann::json stats = inspect("s.svg");
+  expect_picture(stats, 640, 480);
+  EXPECT_EQ(stats["polylines"]["deepnet"], 4) << stats.dump();
+  // One value is missing: the line breaks there, and the lone point before the gap is a marker only.
+  EXPECT_EQ(stats["polylines"]["pytorch"], 2) << stats.dump();
+  for (const char* label : {"1", "10", "100", "1000", "10k", "100k", "batch_size", "training examples/s",
+                            "sweep.csv", "deepnet", "pytorch"})
+    EXPECT_TRUE(has_text(stats, label)) << label << "\n" << stats.dump();
+}
+
+TEST_F(PlotCli, LinesPickColumnsAndLabelsAndDrawLinearAxes) {
+  write("t.csv", "a,b,c\n0,1,5\n1,2,-5\n2,4,0\n");
+  const Result r = run("plot lines --data t.csv --x c --y b --x-label 'the c' --title 'b against c' -o t.svg");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const nlohmann::json stats = inspect("t.svg");
+  expect_picture(stats, 640, 480);
+  EXPECT_EQ(stats["polylines"]["b"], 3) << stats.dump();
+  EXPECT_FALSE(stats["polylines"].contains("a"));
+  EXPECT_TRUE(has_text(stats, "the c"));
+  EXPECT_TRUE(has_text(stats, "b against c"));
+  EXPECT_TRUE(has_text(stats, "b"));  // one series: its name labels the y axis
+}
+
+TEST_F(PlotCli, LinesRefuseWhatTheyCannotDrawAndTheOldPictureStays) {
+  write("s.svg", "old picture");
+  write("t.csv", "x,y\n1,2\n0,3\n");
+  const Result zero = run("plot lines --data t.csv --log-x -o s.svg");
+  EXPECT_EQ(zero.status, 3);
+  EXPECT_EQ(zero.err, "deepnet: error: t.csv: column 'x', row 2: 0.000000 cannot be drawn on a logarithmic axis "
+                      "(--log-x): expected values > 0\n");
+  const Result column = run("plot lines --data t.csv --y z -o s.svg");
+  EXPECT_EQ(column.status, 3);
+  EXPECT_EQ(column.err, "deepnet: error: t.csv: --y z: no such column (the header has: x,y)\n");
+  write("bad.csv", "x,y\n1,2\n2,two\n");
+  const Result bad = run("plot lines --data bad.csv -o s.svg");
+  EXPECT_EQ(bad.status, 3);
+  EXPECT_EQ(bad.err, "deepnet: error: bad.csv: line 3, column 2 ('y'): expected a number, got 'two'\n");
+  write("one.csv", "x\n1\n");
+  const Result one = run("plot lines --data one.csv -o s.svg");
+  EXPECT_EQ(one.status, 3);
+  EXPECT_EQ(one_line_error(one), "");
+  EXPECT_NE(one.err.find("expected at least two columns"), std::string::npos) << one.err;
+  write("empty.csv", "x,y\n1,\n2,\n");
+  const Result empty = run("plot lines --data empty.csv -o s.svg");
+  EXPECT_EQ(empty.status, 3);
+  EXPECT_EQ(empty.err, "deepnet: error: empty.csv: no value to draw in the series columns\n");
+  EXPECT_EQ(read("s.svg"), "old picture");
+}
+
 // ---------------------------------------------------------------- boundary
 
 TEST_F(PlotCli, BoundaryOfThePlanarNetShowsBothRegionsAndEveryExample) {
@@ -399,11 +456,16 @@ TEST_F(PlotCli, OtherExtensionsAreRefusedBeforeAnyWork) {
 TEST_F(PlotCli, HelpListsTheKindsAndTheirFlags) {
   const Result top = run("plot --help");
   ASSERT_EQ(top.status, 0);
-  for (const char* kind : {"history", "boundary", "confusion"}) EXPECT_NE(top.out.find(kind), std::string::npos) << kind;
+  for (const char* kind : {"history", "boundary", "confusion", "search", "lines"})
+    EXPECT_NE(top.out.find(kind), std::string::npos) << kind;
   const Result b = run("plot boundary --help");
   ASSERT_EQ(b.status, 0);
   for (const char* flag : {"--model", "--data", "--grid", "--out", "--title", "--width", "--height"})
     EXPECT_NE(b.out.find(flag), std::string::npos) << flag;
+  const Result l = run("plot lines --help");
+  ASSERT_EQ(l.status, 0);
+  for (const char* flag : {"--data", "--x", "--y", "--log-x", "--log-y", "--x-label", "--y-label", "--out"})
+    EXPECT_NE(l.out.find(flag), std::string::npos) << flag;
 }
 
 }  // namespace

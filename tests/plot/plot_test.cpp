@@ -135,6 +135,51 @@ TEST(NiceAxis, WidensEmptyRangesAndSurvivesNonFiniteBounds) {
   for (const std::string& label : nice_axis(-1, 1).labels) EXPECT_NE(label, "-0.0");
 }
 
+TEST(LogAxis, TicksAtThePowersOfTenInLog10Units) {
+  // Batch sizes 1..4096, not extended: the range is the data's, ticks at 1, 10, 100, 1000.
+  const Axis a = log_axis(1, 4096, 6, false);
+  EXPECT_DOUBLE_EQ(a.lo, 0);
+  EXPECT_DOUBLE_EQ(a.hi, std::log10(4096.0));
+  EXPECT_EQ(a.labels, (std::vector<std::string>{"1", "10", "100", "1000"}));
+  ASSERT_EQ(a.ticks.size(), 4u);
+  for (std::size_t k = 0; k < a.ticks.size(); ++k) EXPECT_DOUBLE_EQ(a.ticks[k], static_cast<double>(k));
+
+  // Extended to the powers of ten around the data; k and M from 10000 on.
+  const Axis b = log_axis(3000, 400000, 6);
+  EXPECT_DOUBLE_EQ(b.lo, 3);
+  EXPECT_DOUBLE_EQ(b.hi, 6);
+  EXPECT_EQ(b.labels, (std::vector<std::string>{"1000", "10k", "100k", "1M"}));
+}
+
+TEST(LogAxis, FewDecadesAlsoGetTwoAndFiveManyGetEveryOtherPower) {
+  const Axis a = log_axis(20, 800, 6);  // 10 .. 1000: two decades
+  EXPECT_EQ(a.labels, (std::vector<std::string>{"10", "20", "50", "100", "200", "500", "1000"}));
+  EXPECT_DOUBLE_EQ(a.ticks[1], std::log10(20.0));
+  const Axis b = log_axis(1e-3, 1e9, 5);  // 13 powers of ten, about 5 ticks wanted: every 3rd
+  EXPECT_EQ(b.labels, (std::vector<std::string>{"0.001", "1", "1000", "1M", "1G"}));
+}
+
+TEST(LogAxis, SurvivesBoundsThatCannotBeLogarithmic) {
+  const Axis a = log_axis(0, 100);
+  EXPECT_DOUBLE_EQ(a.lo, 0);
+  EXPECT_DOUBLE_EQ(a.hi, 1);
+  const Axis one = log_axis(50, 50);  // one value: a decade around it
+  EXPECT_LT(one.lo, std::log10(50.0));
+  EXPECT_GT(one.hi, std::log10(50.0));
+  EXPECT_FALSE(one.ticks.empty());
+}
+
+TEST(ShortNumber, KeepsFourDigitsAndUsesKMG) {
+  EXPECT_EQ(short_number(1), "1");
+  EXPECT_EQ(short_number(0.25), "0.25");
+  EXPECT_EQ(short_number(4096), "4096");
+  EXPECT_EQ(short_number(10000), "10k");
+  EXPECT_EQ(short_number(157000), "157k");
+  EXPECT_EQ(short_number(2.5e6), "2.5M");
+  EXPECT_EQ(short_number(3e9), "3G");
+  EXPECT_EQ(short_number(-20000), "-20k");
+}
+
 TEST(NiceAxis, KeepsAReversedRangeReversed) {
   const Axis a = nice_axis(10, 0, 5);
   EXPECT_DOUBLE_EQ(a.lo, 10);
