@@ -269,18 +269,14 @@ void deep_fullbatch(const Settings& s) {
 void fmnist_mlp(const Settings& s) {
   Dataset train = load_builtin("fashion-mnist");
   const Dataset test = load_builtin("fashion-mnist:test");
-  const Normalizer normalizer = Normalizer::fit(Normalization::div255, train.X);
+  // The images arrive as bytes (Dataset::pixels) and go to float32 once, as fit() does.
+  const Normalizer normalizer = Normalizer::fit(Normalization::div255, train);
   Eigen::Index m = train.examples();
   if (s.quick) m = std::min<Eigen::Index>(m, 2000);
-  Matrix<double> Xd = train.X.leftCols(m);
-  normalizer.apply(Xd);
-  const Matrix<float> X = Xd.cast<float>();
-  Xd.resize(0, 0);
+  const Matrix<float> X = normalizer.features<float>(train, 0, m);
   const std::vector<double> train_labels(train.targets.begin(), train.targets.begin() + m);
   const Matrix<float> Y = one_hot<float>(train_labels, 10);
-  Matrix<double> Xt = test.X;
-  normalizer.apply(Xt);
-  const Matrix<float> X_test = Xt.cast<float>();
+  const Matrix<float> X_test = normalizer.features<float>(test);
   const Matrix<float> labels_test =
       Eigen::Map<const Matrix<double>>(test.targets.data(), 1, test.examples()).cast<float>();
 
