@@ -251,9 +251,32 @@ void fmnist_mlp(const Settings& s) {
   r.flops = 6 * weights_of(sizes) * r.examples;
   r.metric = "test_accuracy";
   r.value = acc;
-  char extra[128];
-  std::snprintf(extra, sizeof extra, "\"epochs\":%d,\"final_cost\":%.6g", options.epochs,
-                state.history.empty() ? NAN : state.history.back().train_cost);
+  // The test set one example at a time through the single-example path, with
+  // float and with bfloat16 weights (predictor.hpp): accuracy of each, test
+  // examples whose class changes, the largest change of a probability.
+  Predictor<float> predictor(net);
+  PredictorOptions bf16_options;
+  bf16_options.bfloat16_weights = true;
+  Predictor<float> bf16_predictor(net, bf16_options);
+  long long right = 0, bf16_right = 0, changed = 0;
+  double largest_change = 0;
+  float p[10], q[10];
+  for (Eigen::Index j = 0; j < X_test.cols(); ++j) {
+    predictor.predict_one(X_test.col(j).data(), p);
+    bf16_predictor.predict_one(X_test.col(j).data(), q);
+    const long long a = std::max_element(p, p + 10) - p, b = std::max_element(q, q + 10) - q;
+    right += a == static_cast<long long>(labels_test(0, j));
+    bf16_right += b == static_cast<long long>(labels_test(0, j));
+    changed += a != b;
+    for (int i = 0; i < 10; ++i) largest_change = std::max(largest_change, double(std::abs(p[i] - q[i])));
+  }
+  const double test_m = double(X_test.cols());
+  char extra[320];
+  std::snprintf(extra, sizeof extra,
+                "\"epochs\":%d,\"final_cost\":%.6g,\"one_example_accuracy\":%.6g,\"bf16_accuracy\":%.6g,"
+                "\"bf16_changed\":%lld,\"bf16_largest_probability_change\":%.3g",
+                options.epochs, state.history.empty() ? NAN : state.history.back().train_cost, double(right) / test_m,
+                double(bf16_right) / test_m, changed, largest_change);
   r.extra = extra;
   emit(r);
 }
