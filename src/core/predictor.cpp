@@ -193,9 +193,10 @@ Predictor<T>::Predictor(const Network<T>& network, const PredictorOptions& optio
     bias_count += padded_rows;
     p.scratch += padded_rows;
     // Two halves at a tile boundary, the caller's the larger.
-    const int tiles = (layer.panels + detail::tile_panels - 1) / detail::tile_panels;
+    const int per_tile = detail::tile_panels(p.bfloat16);
+    const int tiles = (layer.panels + per_tile - 1) / per_tile;
     if (tiles >= 2 && static_cast<std::size_t>(layer.rows) * static_cast<std::size_t>(layer.inputs) >= split_min_weights)
-      layer.split_panel = std::min(layer.panels, (tiles + 1) / 2 * detail::tile_panels);
+      layer.split_panel = std::min(layer.panels, (tiles + 1) / 2 * per_tile);
     p.layers.push_back(layer);
   }
   p.weights = aligned_bytes(weight_count * (p.bfloat16 ? sizeof(std::uint16_t) : sizeof(T)));
@@ -207,8 +208,9 @@ Predictor<T>::Predictor(const Network<T>& network, const PredictorOptions& optio
     const auto b = network.b(l);
     for (int r = 0; r < layer.rows; ++r) p.biases[layer.bias + static_cast<std::size_t>(r)] = b(r, 0);
     auto weight = [&](int row, int k) -> T { return row < layer.rows && k < layer.inputs ? W(row, k) : T(0); };
-    for (int panel0 = 0; panel0 < layer.panels; panel0 += detail::tile_panels) {
-      const int g = std::min(detail::tile_panels, layer.panels - panel0);
+    const int per_tile = detail::tile_panels(p.bfloat16);
+    for (int panel0 = 0; panel0 < layer.panels; panel0 += per_tile) {
+      const int g = std::min(per_tile, layer.panels - panel0);
       if (!p.bfloat16) {
         T* out = static_cast<T*>(p.weights.get()) + layer.weights +
                  static_cast<std::size_t>(panel0) * P * static_cast<std::size_t>(layer.inputs);

@@ -5,8 +5,8 @@
 // Packed layout (written by src/core/predictor.cpp, read by the kernels).
 // A layer's rows are cut into panels of P rows (P = one vector register of
 // the kernel: 16 floats or 8 doubles for AVX-512, 8 / 4 for AVX2, 16 / 8 for
-// the portable kernel) and panels into tiles of up to `tile_panels` panels; the
-// rows past n[l] in the last panel are zero. Tiles follow each other; inside a
+// the portable kernel) and panels into tiles of up to tile_panels(bfloat16)
+// panels; the rows past n[l] in the last panel are zero. Tiles follow each other; inside a
 // tile (g panels, g <= tile_panels):
 //   float / double: for k = 0..n[l-1]-1: for each panel: the P values W(row, k)
 //   bfloat16:       for each pair k, k+1 (k even; the last pair of an odd
@@ -28,8 +28,13 @@
 
 namespace deepnet::detail {
 
-// Tiles of this many panels (4 accumulators in flight per input).
-constexpr int tile_panels = 4;
+// Panels per tile: one accumulator each, all in flight together. 4 keep the
+// float kernels fed by the cache; bfloat16 makes two dependent multiply-adds
+// per input pair, and 8 accumulators hide their latency (measured: 4.0 us
+// against 4.6 us for a 256 x 784 layer).
+constexpr int dense_tile_panels = 4;
+constexpr int bfloat16_tile_panels = 8;
+constexpr int tile_panels(bool bfloat16) { return bfloat16 ? bfloat16_tile_panels : dense_tile_panels; }
 
 // The activation applied in the kernel after the bias: none (the caller
 // applies tanh, sigmoid or softmax afterwards), relu = max(z, 0), or

@@ -34,7 +34,7 @@ float widen(std::uint16_t bits) {
 // One tile of `g` panels of P rows.
 template <typename T, int P>
 void dense_tile(const T* w, const T* bias, const T* x, T* z, int inputs, int g, Fused fused, T slope) {
-  constexpr int max_rows = tile_panels * P;
+  constexpr int max_rows = dense_tile_panels * P;
   T acc[max_rows] = {};
   const int rows = g * P;
   for (int k = 0; k < inputs; ++k, w += rows) {
@@ -47,7 +47,7 @@ void dense_tile(const T* w, const T* bias, const T* x, T* z, int inputs, int g, 
 template <typename T, int P>
 void dense_panels(const T* w, const T* bias, const T* x, T* z, int inputs, int panels, Fused fused, T slope) {
   while (panels > 0) {
-    const int g = panels < tile_panels ? panels : tile_panels;
+    const int g = panels < dense_tile_panels ? panels : dense_tile_panels;
     dense_tile<T, P>(w, bias, x, z, inputs, g, fused, slope);
     w += static_cast<std::ptrdiff_t>(g) * P * inputs;
     bias += g * P;
@@ -61,7 +61,7 @@ void dense_panels(const T* w, const T* bias, const T* x, T* z, int inputs, int p
 void bfloat16_tile(const std::uint16_t* w, const float* bias, const float* x, float* z, int inputs, int g,
                    Fused fused, float slope) {
   constexpr int P = float_panel;
-  float acc[tile_panels * P] = {};
+  float acc[bfloat16_tile_panels * P] = {};
   const int rows = g * P;
   for (int k = 0; k < inputs; k += 2, w += 2 * rows) {
     for (int panel = 0; panel < g; ++panel) {
@@ -79,7 +79,7 @@ void bfloat16_panels(const std::uint16_t* w, const float* bias, const float* x, 
                      Fused fused, float slope) {
   const std::ptrdiff_t padded_inputs = inputs + inputs % 2;
   while (panels > 0) {
-    const int g = panels < tile_panels ? panels : tile_panels;
+    const int g = panels < bfloat16_tile_panels ? panels : bfloat16_tile_panels;
     bfloat16_tile(w, bias, x, z, inputs, g, fused, slope);
     w += g * float_panel * padded_inputs;
     bias += g * float_panel;

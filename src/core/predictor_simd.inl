@@ -74,12 +74,13 @@ inline void bfloat16_tile(const std::uint16_t* w, const float* bias, const float
 template <class S>
 void dense_panels(const typename S::T* w, const typename S::T* bias, const typename S::T* x, typename S::T* z,
                   int inputs, int panels, Fused fused, typename S::T slope) {
-  constexpr int P = S::P;
-  for (; panels >= tile_panels; panels -= tile_panels) {
-    dense_tile<S, tile_panels>(w, bias, x, z, inputs, fused, slope);
-    w += static_cast<std::ptrdiff_t>(tile_panels) * P * inputs;
-    bias += tile_panels * P;
-    z += tile_panels * P;
+  constexpr int P = S::P, G = dense_tile_panels;
+  static_assert(G == 4, "the tail below handles 1..3 panels");
+  for (; panels >= G; panels -= G) {
+    dense_tile<S, G>(w, bias, x, z, inputs, fused, slope);
+    w += static_cast<std::ptrdiff_t>(G) * P * inputs;
+    bias += G * P;
+    z += G * P;
   }
   switch (panels) {
     case 3: dense_tile<S, 3>(w, bias, x, z, inputs, fused, slope); break;
@@ -92,15 +93,20 @@ void dense_panels(const typename S::T* w, const typename S::T* bias, const typen
 template <class S>
 void bfloat16_panels(const std::uint16_t* w, const float* bias, const float* x, float* z, int inputs, int panels,
                      Fused fused, float slope) {
-  constexpr int P = S::P;
+  constexpr int P = S::P, G = bfloat16_tile_panels;
+  static_assert(G == 8, "the tail below handles 1..7 panels");
   const std::ptrdiff_t padded_inputs = inputs + inputs % 2;
-  for (; panels >= tile_panels; panels -= tile_panels) {
-    bfloat16_tile<S, tile_panels>(w, bias, x, z, inputs, fused, slope);
-    w += tile_panels * P * padded_inputs;
-    bias += tile_panels * P;
-    z += tile_panels * P;
+  for (; panels >= G; panels -= G) {
+    bfloat16_tile<S, G>(w, bias, x, z, inputs, fused, slope);
+    w += G * P * padded_inputs;
+    bias += G * P;
+    z += G * P;
   }
   switch (panels) {
+    case 7: bfloat16_tile<S, 7>(w, bias, x, z, inputs, fused, slope); break;
+    case 6: bfloat16_tile<S, 6>(w, bias, x, z, inputs, fused, slope); break;
+    case 5: bfloat16_tile<S, 5>(w, bias, x, z, inputs, fused, slope); break;
+    case 4: bfloat16_tile<S, 4>(w, bias, x, z, inputs, fused, slope); break;
     case 3: bfloat16_tile<S, 3>(w, bias, x, z, inputs, fused, slope); break;
     case 2: bfloat16_tile<S, 2>(w, bias, x, z, inputs, fused, slope); break;
     case 1: bfloat16_tile<S, 1>(w, bias, x, z, inputs, fused, slope); break;

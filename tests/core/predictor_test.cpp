@@ -121,7 +121,7 @@ struct NetCase {
   Output output;
 };
 
-// Shapes around the panel and tile sizes (16 rows, 4 panels), odd input
+// Shapes around the panel and tile sizes (16 or 8 rows; 4 or 8 panels), odd input
 // counts, one layer, layers large enough to be split between two threads,
 // and every hidden activation and output.
 std::vector<NetCase> net_cases() {
@@ -136,6 +136,7 @@ std::vector<NetCase> net_cases() {
       {{64, 64, 64, 64, 10}, {A::tanh, A::sigmoid, A::leaky_relu}, Output::softmax},
       {{1, 1, 1}, {A::relu}, Output::sigmoid},
       {{257, 512, 9}, {A::relu}, Output::softmax},
+      {{31, 100, 90, 5}, {A::relu, A::leaky_relu}, Output::softmax},  // 7 and 6 panels of 16 rows
   };
 }
 
