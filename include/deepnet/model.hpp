@@ -77,6 +77,8 @@ Prediction predict(const Model& model, MatrixCRef<double> X);  // X is read, nev
 // copies (allocated for that call; the packed weights are shared).
 class PreparedModel {
  public:
+  // options are the single-example path's (with bfloat16_weights, single
+  // examples get the bfloat16 results while batches keep the float weights).
   // Throws Error when the parameter count does not fit the architecture, or
   // for options the Predictor refuses (kernel, bfloat16_weights with a float64 model).
   explicit PreparedModel(Model model, const PredictorOptions& options = {});
