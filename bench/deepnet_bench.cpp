@@ -43,6 +43,7 @@
 #include "deepnet/init.hpp"
 #include "deepnet/network.hpp"
 #include "deepnet/optimizer.hpp"
+#include "deepnet/predictor.hpp"
 #include "deepnet/preprocess.hpp"
 #include "deepnet/rng.hpp"
 #include "deepnet/train.hpp"
@@ -379,31 +380,53 @@ void inference(const Settings& s) {
   const Matrix<float> X = synthetic_pixels<float>(784, batch);
   const double w = weights_of(sizes);
 
-  // Single-example latency: the median of individually timed calls.
+  // Single-example latency: the median of individually timed calls, through
+  // the single-example path (Predictor, weights packed once); the old figure,
+  // Network::forward on one column, and the opt-in bfloat16 weights go into
+  // the row's extra fields.
   const int calls = s.quick ? 1000 : 10000;
   const Matrix<float> x1 = X.leftCols(1);
   double sink = 0;
-  for (int i = 0; i < 100; ++i) sink += net.forward(x1)(0, 0);  // warm-up, sizes the workspace
-  std::vector<double> times(calls);
-  for (int i = 0; i < calls; ++i) {
-    const auto t0 = Clock::now();
-    sink += net.forward(x1)(0, 0);
-    times[i] = seconds_since(t0);
-  }
-  const double lat = median(times);
+  auto median_call_seconds = [&](auto&& call) {
+    for (int i = 0; i < 100; ++i) sink += call();  // warm-up: workspaces, caches, the worker thread
+    std::vector<double> times(calls);
+    for (int i = 0; i < calls; ++i) {
+      const auto t0 = Clock::now();
+      sink += call();
+      times[i] = seconds_since(t0);
+    }
+    return median(times);
+  };
+  Predictor<float> predictor(net);
+  PredictorOptions bf16_options;
+  bf16_options.bfloat16_weights = true;
+  Predictor<float> bf16_predictor(net, bf16_options);
+  float out[10];
+  const double forward_lat = median_call_seconds([&] { return double(net.forward(x1)(0, 0)); });
+  const double lat = median_call_seconds([&] {
+    predictor.predict_one(x1.data(), out);
+    return double(out[0]);
+  });
+  const double bf16_lat = median_call_seconds([&] {
+    bf16_predictor.predict_one(x1.data(), out);
+    return double(out[0]);
+  });
   Result r;
   r.workload = "inference";
   r.case_name = "latency";
   r.dtype = "float32";
   r.threads = s.threads;
-  r.config = "784-256-128-10, float32, 1 example, median of " + std::to_string(calls) + " calls, " +
-             std::to_string(s.threads) + " thr";
+  r.config = "784-256-128-10, float32, 1 example, Predictor (" + std::string(predictor.kernel()) + "), median of " +
+             std::to_string(calls) + " calls, " + std::to_string(s.threads) + " thr";
   r.seconds = lat;
   r.examples = 1;
   r.flops = 2 * w;
   r.metric = "latency_us";
   r.value = lat * 1e6;
-  r.extra = "\"calls\":" + std::to_string(calls);
+  char extra[200];
+  std::snprintf(extra, sizeof extra, "\"calls\":%d,\"kernel\":\"%s\",\"forward_us\":%.4g,\"bf16_us\":%.4g", calls,
+                predictor.kernel(), forward_lat * 1e6, bf16_lat * 1e6);
+  r.extra = extra;
   emit(r);
 
   // Batch throughput: the median of several forward passes over 10000 columns.

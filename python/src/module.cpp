@@ -1,6 +1,7 @@
 // deepnet._core: the Python binding of the library (docs/python.md). It only
 // wires numpy arrays and Python values to the library's pipeline: fit and
-// partial_fit (deepnet/fit.hpp), predict (deepnet/model.hpp) and the model file
+// partial_fit (deepnet/fit.hpp), predict (deepnet/model.hpp: a Model is
+// prepared once, PreparedModel, on its first prediction) and the model file
 // (deepnet/model_file.hpp). The scikit-learn estimators are Python, in
 // python/deepnet/estimators.py, on top of this module.
 //
@@ -18,6 +19,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -41,6 +43,26 @@ using deepnet::FitSettings;
 using deepnet::Model;
 
 namespace {
+
+// The Python Model: a Model, and the PreparedModel (deepnet/model.hpp) made
+// from it on the first prediction and kept for the next ones (the network
+// built and its weights packed once). A Python Model never changes, so the
+// prepared one stays valid; PreparedModel is safe for concurrent calls.
+class PyModel {
+ public:
+  explicit PyModel(Model model) : model_(std::make_shared<const Model>(std::move(model))) {}
+  const Model& model() const { return *model_; }
+  const deepnet::PreparedModel& prepared() const {
+    std::call_once(prepare_once_, [this] { prepared_ = std::make_unique<deepnet::PreparedModel>(model_); });
+    return *prepared_;
+  }
+
+ private:
+  std::shared_ptr<const Model> model_;
+  mutable std::once_flag prepare_once_;
+  mutable std::unique_ptr<deepnet::PreparedModel> prepared_;
+};
+using PyModelPtr = std::shared_ptr<PyModel>;
 
 using InputArray = py::array_t<double, py::array::c_style | py::array::forcecast>;
 
@@ -245,7 +267,7 @@ py::dict result_dict(deepnet::FitResult&& result) {
   } else {
     out["state"] = py::none();
   }
-  out["model"] = std::move(result.model);
+  out["model"] = std::make_shared<PyModel>(std::move(result.model));
   return out;
 }
 
@@ -290,12 +312,12 @@ py::dict fit_py(const py::array& X, const InputArray& y, const std::vector<std::
 }
 
 // (outputs (m, K), labels (m,)) as numpy arrays that own the library's buffers.
-py::tuple predict_py(const Model& model, const InputArray& X) {
+py::tuple predict_py(const PyModel& model, const InputArray& X) {
   const auto matrix = as_matrix(X, "X");
   auto prediction = std::make_unique<deepnet::Prediction>();
   {
     py::gil_scoped_release release;
-    *prediction = deepnet::predict(model, matrix);
+    *prediction = model.prepared().predict(matrix);
   }
   deepnet::Prediction* p = prediction.release();
   py::capsule owner(p, [](void* pointer) { delete static_cast<deepnet::Prediction*>(pointer); });
@@ -308,9 +330,9 @@ py::tuple predict_py(const Model& model, const InputArray& X) {
 }
 
 // W[l] (n[l], n[l-1]) and b[l] (n[l], 1) in the course's shapes, as float64 copies.
-py::list weights_py(const Model& model) {
+py::list weights_py(const PyModel& model) {
   py::list layers;
-  const deepnet::Network<double> net = model.network<double>();
+  const deepnet::Network<double> net = model.model().network<double>();
   for (int l = 1; l <= net.layers(); ++l) {
     const auto W = net.W(l);
     const auto b = net.b(l);
@@ -327,14 +349,14 @@ py::list weights_py(const Model& model) {
   return layers;
 }
 
-Model load_py(const std::string& path) {
+PyModelPtr load_py(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     PyErr_SetString(PyExc_FileNotFoundError, (path + ": no such model file").c_str());
     throw py::error_already_set();
   }
   py::gil_scoped_release release;
-  return deepnet::load_model(path);
+  return std::make_shared<PyModel>(deepnet::load_model(path));
 }
 
 }  // namespace
@@ -357,33 +379,38 @@ PYBIND11_MODULE(_core, m) {
     }
   });
 
-  py::class_<Model>(m, "Model", "A trained model: network, normaliser, classes, feature names and settings")
+  py::class_<PyModel, PyModelPtr>(m, "Model", "A trained model: network, normaliser, classes, feature names and settings")
       .def("predict", &predict_py, py::arg("X"),
-           "(outputs (m, K), labels (m,)): class probabilities or values, and class indices or values")
-      .def("to_bytes", [](const Model& model) { return py::bytes(deepnet::serialize_model(model)); },
+           "(outputs (m, K), labels (m,)): class probabilities or values, and class indices or values. "
+           "The first call prepares the model (deepnet::PreparedModel: network built, weights packed for the "
+           "single-example path), later calls reuse it")
+      .def("to_bytes", [](const PyModel& model) { return py::bytes(deepnet::serialize_model(model.model())); },
            "The model file's bytes (magic, format version, CRC-32C)")
       .def_static("from_bytes",
-                  [](const std::string& bytes, const std::string& name) { return deepnet::parse_model(bytes, name); },
+                  [](const std::string& bytes, const std::string& name) {
+                    return std::make_shared<PyModel>(deepnet::parse_model(bytes, name));
+                  },
                   py::arg("data"), py::arg("name") = "model bytes")
       .def("save",
-           [](const Model& model, const std::string& path) {
+           [](const PyModel& model, const std::string& path) {
              py::gil_scoped_release release;
-             deepnet::save_model(path, model);
+             deepnet::save_model(path, model.model());
            },
            py::arg("path"), "Writes the model file atomically (the same file as deepnet train --out)")
       .def("weights", &weights_py, "[(W[l], b[l]) for l = 1..L], W[l] of shape (n[l], n[l-1]), b[l] (n[l], 1)")
-      .def_property_readonly("n_features", [](const Model& model) { return model.architecture.sizes.front(); })
-      .def_property_readonly("sizes", [](const Model& model) { return model.architecture.sizes; })
-      .def_property_readonly("architecture", [](const Model& model) { return model.architecture.describe(); })
-      .def_property_readonly("output", [](const Model& model) { return std::string(deepnet::to_string(model.architecture.output)); })
-      .def_property_readonly("classes", [](const Model& model) { return model.encoding.classes; })
-      .def_property_readonly("class_names", [](const Model& model) { return model.encoding.class_names; })
-      .def_property_readonly("feature_names", [](const Model& model) { return model.feature_names; })
-      .def_property_readonly("target_name", [](const Model& model) { return model.target_name; })
-      .def_property_readonly("float64", [](const Model& model) { return model.float64; })
-      .def_property_readonly("settings", [](const Model& model) { return model.training.settings; })
-      .def_property_readonly("deepnet_version", [](const Model& model) { return model.training.deepnet_version; })
-      .def("__repr__", [](const Model& model) {
+      .def_property_readonly("n_features", [](const PyModel& self) { return self.model().architecture.sizes.front(); })
+      .def_property_readonly("sizes", [](const PyModel& self) { return self.model().architecture.sizes; })
+      .def_property_readonly("architecture", [](const PyModel& self) { return self.model().architecture.describe(); })
+      .def_property_readonly("output", [](const PyModel& self) { return std::string(deepnet::to_string(self.model().architecture.output)); })
+      .def_property_readonly("classes", [](const PyModel& self) { return self.model().encoding.classes; })
+      .def_property_readonly("class_names", [](const PyModel& self) { return self.model().encoding.class_names; })
+      .def_property_readonly("feature_names", [](const PyModel& self) { return self.model().feature_names; })
+      .def_property_readonly("target_name", [](const PyModel& self) { return self.model().target_name; })
+      .def_property_readonly("float64", [](const PyModel& self) { return self.model().float64; })
+      .def_property_readonly("settings", [](const PyModel& self) { return self.model().training.settings; })
+      .def_property_readonly("deepnet_version", [](const PyModel& self) { return self.model().training.deepnet_version; })
+      .def("__repr__", [](const PyModel& self) {
+        const Model& model = self.model();
         return "<deepnet.Model " + model.architecture.describe() + (model.float64 ? " float64" : " float32") + ">";
       });
 

@@ -111,6 +111,31 @@ class Shapes(unittest.TestCase):
         refit = DeepNetClassifier(layers=(8,)).fit(np.asfortranarray(X), y)
         np.testing.assert_array_equal(refit.predict_proba(X), reference)
 
+    def test_one_example_goes_through_the_prepared_single_example_path(self):
+        X, y = load_digits(return_X_y=True)
+        clf = DeepNetClassifier(layers=(64, 32), epochs=3).fit(X, y)
+        batch = clf.predict_proba(X[:20])
+        # One example at a time: the prepared model's single-example path
+        # (deepnet::PreparedModel), which may sum in another order than the
+        # batch: within the library's documented 1e-5 (1 + |p|) of it, the
+        # same labels, and the same bits on every call and from 4 threads.
+        ones = np.vstack([clf.predict_proba(X[j:j + 1]) for j in range(20)])
+        np.testing.assert_allclose(ones, batch, rtol=1e-5, atol=1e-5)
+        np.testing.assert_array_equal(ones.argmax(axis=1), batch.argmax(axis=1))
+        np.testing.assert_array_equal(np.vstack([clf.predict_proba(X[j:j + 1]) for j in range(20)]), ones)
+
+        def predict_many(out, k):
+            out[k] = np.vstack([clf.predict_proba(X[j:j + 1]) for j in range(20)])
+
+        results = [None] * 4
+        threads = [threading.Thread(target=predict_many, args=(results, k)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for result in results:
+            np.testing.assert_array_equal(result, ones)
+
     def test_partial_fit(self):
         X, y = load_digits(return_X_y=True)
         clf = DeepNetClassifier(layers=(32,))

@@ -12,15 +12,19 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <thread>
 
 #include "deepnet/gemm.hpp"
 #include "deepnet/init.hpp"
+#include "deepnet/model.hpp"
 #include "deepnet/network.hpp"
+#include "deepnet/predictor.hpp"
 #include "deepnet/rng.hpp"
 #include "deepnet/train.hpp"
 
@@ -162,6 +166,62 @@ INSTANTIATE_TEST_SUITE_P(
                       std::make_tuple(OptimizerKind::adam, 1, 0.0),
                       std::make_tuple(OptimizerKind::adam, 2, 0.0),
                       std::make_tuple(OptimizerKind::momentum, 2, 0.3)));
+
+// Calls f until 100 calls in a row allocate nothing, at most 50 times: the
+// first calls with 2 threads start the worker, which allocates once when it
+// begins to run (its OpenMP state), whenever the OS schedules it.
+template <typename F>
+void warm_up(F&& f) {
+  for (int round = 0; round < 50; ++round) {
+    const long long before = allocations.load();
+    for (int call = 0; call < 100; ++call) f();
+    if (allocations.load() == before) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+// The single-example path allocates nothing per call (predictor.hpp): the
+// Predictor, with every kernel this CPU runs, float and bfloat16 weights, on 1
+// and 2 threads, and PreparedModel::predict_one on top of it.
+TEST(NoAllocation, PredictOneAllocatesNothing) {
+  Network<float> net(Architecture{{784, 256, 128, 10}, {Activation::relu}, Output::softmax});
+  Rng rng(2);
+  initialize(net, InitScheme::he, rng);
+  Matrix<float> x(784, 1);
+  for (Eigen::Index i = 0; i < x.size(); ++i) x(i) = static_cast<float>(rng.uniform());
+  float out[10];
+  for (const char* kernel : {"avx512", "avx2", "portable"}) {
+    if (!predictor_kernel_available(kernel)) continue;
+    for (const bool bfloat16 : {false, true}) {
+      PredictorOptions options;
+      options.kernel = kernel;
+      options.bfloat16_weights = bfloat16;
+      Predictor<float> predictor(net, options);
+      for (const int threads : {1, 2}) {
+        set_threads(threads);
+        warm_up([&] { predictor.predict_one(x.data(), out); });
+        const long long before = allocations.load();
+        for (int call = 0; call < 100; ++call) predictor.predict_one(x.data(), out);
+        EXPECT_EQ(allocations.load() - before, 0) << kernel << (bfloat16 ? " bfloat16" : "") << ", " << threads
+                                                  << " thread(s)";
+      }
+    }
+  }
+  Model model;
+  model.set_parameters(net);
+  model.encoding.output = Output::softmax;
+  const PreparedModel prepared(model);
+  const Matrix<double> x_double = x.cast<double>();
+  double outputs[10];
+  for (const int threads : {1, 2}) {
+    set_threads(threads);
+    warm_up([&] { prepared.predict_one(x_double.data(), outputs); });
+    const long long before = allocations.load();
+    for (int call = 0; call < 100; ++call) prepared.predict_one(x_double.data(), outputs);
+    EXPECT_EQ(allocations.load() - before, 0) << "PreparedModel::predict_one, " << threads << " thread(s)";
+  }
+  set_threads(1);
+}
 
 }  // namespace
 }  // namespace deepnet
