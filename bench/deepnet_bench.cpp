@@ -16,6 +16,7 @@
 //   metric, value        final_cost, test_accuracy or latency_us
 //
 // Usage: deepnet_bench [--workload NAME|all] [--quick] [--threads N] [--dtype float32|float64|both]
+//                      [--double-kernel avx512|avx2|eigen|auto]
 // Workloads: planar-shallow deep-fullbatch fmnist-mlp wide-mlp inference.
 #include <Eigen/Core>
 #include <algorithm>
@@ -50,6 +51,7 @@ struct Settings {
   std::string dtype = "both";  // deep-fullbatch only; the others have a fixed dtype
   bool info = false;
   std::string preset;  // the CMake preset the program was built with (reported by --info)
+  std::string double_kernel = "auto";  // gemm_set_double_kernel: to compare the double products
 };
 
 double seconds_since(Clock::time_point t0) {
@@ -366,6 +368,7 @@ int usage(const char* message) {
   if (message) std::fprintf(stderr, "deepnet_bench: %s\n", message);
   std::fprintf(stderr,
                "usage: deepnet_bench [--workload NAME|all] [--quick] [--threads N] [--dtype float32|float64|both]\n"
+               "                     [--double-kernel avx512|avx2|eigen|auto]   (double products; default auto: the CPU's best)\n"
                "       deepnet_bench --info [--preset NAME]   (how it was built, as JSON)\n"
                "workloads: planar-shallow deep-fullbatch fmnist-mlp wide-mlp inference\n");
   return 2;
@@ -388,6 +391,7 @@ int main(int argc, char** argv) {
       else if (a == "--dtype") s.dtype = value();
       else if (a == "--info") s.info = true;
       else if (a == "--preset") s.preset = value();
+      else if (a == "--double-kernel") s.double_kernel = value();
       else if (a == "--help" || a == "-h") {
         usage(nullptr);
         return 0;
@@ -402,12 +406,17 @@ int main(int argc, char** argv) {
   const std::vector<std::string> known = {"planar-shallow", "deep-fullbatch", "fmnist-mlp", "wide-mlp", "inference"};
   if (s.workload != "all" && std::find(known.begin(), known.end(), s.workload) == known.end())
     return usage(("unknown workload " + s.workload).c_str());
+  if (!deepnet::gemm_set_double_kernel(s.double_kernel))
+    return usage(("--double-kernel: " + s.double_kernel + " is not built in or not run by this CPU").c_str());
   if (s.info) {
-    // How deepnet was built: Eigen's version, SIMD instruction sets, OpenMP.
-    std::printf("{\"kind\":\"deepnet_build\",\"preset\":\"%s\",\"eigen\":\"%d.%d.%d\",\"simd\":\"%s\",\"openmp\":%s,"
-                "\"compiler\":\"%s\"}\n",
+    // How deepnet was built: Eigen's version, SIMD instruction sets (Eigen's
+    // own products: float without oneDNN, double where no deepnet kernel
+    // runs), the products' backends on this CPU, OpenMP.
+    std::printf("{\"kind\":\"deepnet_build\",\"preset\":\"%s\",\"eigen\":\"%d.%d.%d\",\"simd\":\"%s\","
+                "\"float_gemm\":\"%s\",\"double_gemm\":\"%s\",\"openmp\":%s,\"compiler\":\"%s\"}\n",
                 json_escape(s.preset).c_str(), EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION,
-                Eigen::SimdInstructionSetsInUse(),
+                Eigen::SimdInstructionSetsInUse(), json_escape(deepnet::gemm_backend(true)).c_str(),
+                json_escape(deepnet::gemm_backend(false)).c_str(),
 #ifdef _OPENMP
                 "true",
 #else
