@@ -19,12 +19,18 @@ struct Avx2 {
   static type broadcast(double x) { return _mm256_set1_pd(x); }
   static type fma(type a, type b, type c) { return _mm256_fmadd_pd(a, b, c); }
   static type mul(type a, type b) { return _mm256_mul_pd(a, b); }
-  // Lane i is taken when i < count (maskload/maskstore read the sign bit).
-  static __m256i first(Index count) {
+  // The first `count` lanes (none for count <= 0, all from `width` on):
+  // lane i is taken when i < count (maskload/maskstore read the sign bit).
+  using mask = __m256i;
+  static mask first(Index count) {
     return _mm256_cmpgt_epi64(_mm256_set1_epi64x(count), _mm256_set_epi64x(3, 2, 1, 0));
   }
+  // Each mask would hold a vector register of the 16 (and vmaskmovpd stores
+  // are slow on AMD): op(A) is always packed.
+  static constexpr bool masked_loads_are_cheap = false;
+  static type load_masked(const double* p, mask m) { return _mm256_maskload_pd(p, m); }
   static type load_first(const double* p, Index count) {
-    return count >= width ? load(p) : _mm256_maskload_pd(p, first(count));
+    return count >= width ? load(p) : load_masked(p, first(count));
   }
   static void store_first(double* p, type v, Index count) {
     if (count >= width) _mm256_storeu_pd(p, v);

@@ -19,10 +19,14 @@ struct Avx512 {
   static type broadcast(double x) { return _mm512_set1_pd(x); }
   static type fma(type a, type b, type c) { return _mm512_fmadd_pd(a, b, c); }
   static type mul(type a, type b) { return _mm512_mul_pd(a, b); }
-  static __mmask8 first(Index count) {
-    return static_cast<__mmask8>(count >= width ? 0xff : (1u << count) - 1);
+  // The first `count` lanes (none for count <= 0, all from `width` on).
+  using mask = __mmask8;
+  static mask first(Index count) {
+    return static_cast<mask>(count >= width ? 0xff : count <= 0 ? 0 : (1u << count) - 1);
   }
-  static type load_first(const double* p, Index count) { return _mm512_maskz_loadu_pd(first(count), p); }
+  static constexpr bool masked_loads_are_cheap = true;  // a load like any other
+  static type load_masked(const double* p, mask m) { return _mm512_maskz_loadu_pd(m, p); }
+  static type load_first(const double* p, Index count) { return load_masked(p, first(count)); }
   static void store_first(double* p, type v, Index count) { _mm512_mask_storeu_pd(p, first(count), v); }
 };
 

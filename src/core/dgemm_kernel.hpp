@@ -9,17 +9,21 @@
 // same reason.
 //
 // V provides: type (a vector of V::width doubles), zero(), load(p), store(p, v),
-// broadcast(x), fma(a, b, c) = a b + c rounded once, mul(a, b),
-// load_first(p, count) and store_first(p, v, count) (the first `count` lanes,
-// count >= 1; count >= width means all; the other lanes are neither read nor
-// written).
+// broadcast(x), fma(a, b, c) = a b + c rounded once, mul(a, b); mask,
+// first(count) (the first `count` lanes: none for count <= 0, all from width
+// on), load_masked(p, mask) (other lanes 0, and not read), load_first(p, count)
+// and store_first(p, v, count) (the other lanes neither read nor written);
+// masked_loads_are_cheap.
 //
 // The loops (BLIS's order): for each block of kc_block inner indices, for each
 // block of mc_block rows of op(A): pack the block of op(A) into tiles of MR
 // rows; for each group of NR columns of op(B): run the micro-kernel over the
-// tiles of rows. Columns of op(B) are read where they lie when one tile of
-// rows covers the block (the products of a narrow layer: each value is used
-// once), and packed into a contiguous panel when several tiles read them.
+// tiles of rows. When one tile of rows covers the block (the products of a
+// narrow layer, m = 20 in deep-fullbatch) every value of op(A) and op(B) is
+// used once per group: both are read where they lie (A's columns with masked
+// loads, where those are cheap), not copied first. When several tiles share
+// a group of columns, op(A) is packed and the group copied into a contiguous
+// panel.
 #include <cstddef>
 
 #include "core/dgemm.hpp"
@@ -93,13 +97,19 @@ struct LayoutConstant {
   static constexpr Layout value = L;
 };
 
-// One tile: C(0:rows, 0:NC) = alpha a b + beta C, where a is a packed tile of
-// MV vectors (MR = MV V::width rows) by kc and b is kc x NC in `layout`.
+// One tile: C(0:rows, 0:NC) = alpha a b + beta C, where a is rows x kc (MV
+// vectors of V::width rows, column p at a + p a_stride: a packed tile, or
+// op(A) in place, its rows past `rows` not read) and b is kc x NC in `layout`.
 // Every element is one FMA chain over p = 0 .. kc-1 (dgemm.hpp).
-template <class V, int MV, int NC, Layout layout>
-void micro_kernel(Index kc, const double* a, const double* b, Index stride, const double* b_ahead,
-                  double* c, Index ldc, Index rows, const double& alpha, const double& beta) {
-  constexpr Index W = V::width, MR = MV * W;
+template <class V, int MV, int NC, bool a_in_place, Layout layout>
+void micro_kernel(Index kc, const double* a, Index a_stride, const double* b, Index stride,
+                  const double* b_ahead, double* c, Index ldc, Index rows, const double& alpha,
+                  const double& beta) {
+  constexpr Index W = V::width;
+  typename V::mask a_rows[MV];  // op(A) read in place: the rows of each vector that exist
+  if constexpr (a_in_place)
+#pragma GCC unroll 4
+    for (int r = 0; r < MV; ++r) a_rows[r] = V::first(rows - r * W);
   typename V::type acc[NC][MV];
 #pragma GCC unroll 16
   for (int j = 0; j < NC; ++j)
@@ -109,7 +119,9 @@ void micro_kernel(Index kc, const double* a, const double* b, Index stride, cons
     if constexpr (layout == Layout::rows_fetch_ahead) __builtin_prefetch(b_ahead + p * stride);
     typename V::type column[MV];
 #pragma GCC unroll 4
-    for (int r = 0; r < MV; ++r) column[r] = V::load(a + p * MR + r * W);
+    for (int r = 0; r < MV; ++r)
+      column[r] = a_in_place ? V::load_masked(a + p * a_stride + r * W, a_rows[r])
+                             : V::load(a + p * a_stride + r * W);
 #pragma GCC unroll 16
     for (int j = 0; j < NC; ++j) {
       const typename V::type bj =
@@ -134,17 +146,19 @@ void micro_kernel(Index kc, const double* a, const double* b, Index stride, cons
 
 // The micro-kernel for the `cols` (1..NC) columns left: a narrow group of
 // columns costs what its columns cost, and reads no column past the last.
-template <class V, int MV, int NC, Layout layout>
-void tile(Index cols, Index kc, const double* a, const double* b, Index stride,
+template <class V, int MV, int NC, bool a_in_place, Layout layout>
+void tile(Index cols, Index kc, const double* a, Index a_stride, const double* b, Index stride,
           const double* b_ahead, double* c, Index ldc, Index rows, const double& alpha,
           const double& beta) {
   if constexpr (NC > 1) {
     if (cols < NC) {
-      tile<V, MV, NC - 1, layout>(cols, kc, a, b, stride, b_ahead, c, ldc, rows, alpha, beta);
+      tile<V, MV, NC - 1, a_in_place, layout>(cols, kc, a, a_stride, b, stride, b_ahead, c, ldc,
+                                              rows, alpha, beta);
       return;
     }
   }
-  micro_kernel<V, MV, NC, layout>(kc, a, b, stride, b_ahead, c, ldc, rows, alpha, beta);
+  micro_kernel<V, MV, NC, a_in_place, layout>(kc, a, a_stride, b, stride, b_ahead, c, ldc, rows,
+                                              alpha, beta);
 }
 
 
@@ -161,20 +175,28 @@ void blocked_product(const DgemmCall& c, double* workspace) {
     const double beta = p0 == 0 ? c.beta : 1.0;  // later blocks add to what the first wrote
     for (Index i0 = 0; i0 < c.m; i0 += mc_block) {
       const Index mc = smaller(mc_block, c.m - i0);
-      pack_a<V, MR>(c, i0, mc, p0, kc, a_packed);
       const bool reuse_b = mc > MR;  // several tiles of rows read each group of columns
+      const bool a_in_place = V::masked_loads_are_cheap && !reuse_b && !c.trans_a;
+      if (!a_in_place) pack_a<V, MR>(c, i0, mc, p0, kc, a_packed);
       for (Index j0 = 0; j0 < c.n; j0 += NR) {
         const Index cols = smaller(NR, c.n - j0);
         double* const c_block = c.C + i0 + j0 * c.ldc;
         auto run = [&](auto layout_constant, const double* b, Index stride, const double* b_ahead) {
           constexpr Layout layout = decltype(layout_constant)::value;
+          // (a packed group of columns always comes with a packed op(A))
+          constexpr bool may_read_a_in_place = V::masked_loads_are_cheap && layout != Layout::rows;
           for (Index t0 = 0; t0 < mc; t0 += MR) {
+            const Index rows = smaller(MR, mc - t0);
             if (beta != 0)  // the tile of C is read at its end: fetch it while the sums run
               for (Index j = 0; j < cols; ++j)
-                for (Index r = 0; r < smaller(MR, mc - t0); r += 8)
-                  __builtin_prefetch(c_block + t0 + j * c.ldc + r);
-            tile<V, MV, NR, layout>(cols, kc, a_packed + t0 * kc, b, stride, b_ahead, c_block + t0,
-                                    c.ldc, smaller(MR, mc - t0), c.alpha, beta);
+                for (Index r = 0; r < rows; r += 8) __builtin_prefetch(c_block + t0 + j * c.ldc + r);
+            if (may_read_a_in_place && a_in_place)  // one tile: t0 = 0
+              tile<V, MV, NR, may_read_a_in_place, layout>(cols, kc, c.A + i0 + p0 * c.lda, c.lda, b,
+                                                           stride, b_ahead, c_block, c.ldc, rows,
+                                                           c.alpha, beta);
+            else
+              tile<V, MV, NR, false, layout>(cols, kc, a_packed + t0 * kc, MR, b, stride, b_ahead,
+                                             c_block + t0, c.ldc, rows, c.alpha, beta);
           }
         };
         if (reuse_b) {
