@@ -20,6 +20,7 @@
 // value_max keep each seed's numbers (as bench/peers/common.py's over_seeds).
 //
 // Usage: deepnet_bench [--workload NAME|all] [--quick] [--threads N] [--dtype float32|float64|both] [--seeds N]
+//                      [--double-kernel avx512|avx2|eigen|auto]
 //        deepnet_bench --sweep batch|width [--quick] [--threads N] [--min-time S]
 // Workloads: planar-shallow deep-fullbatch fmnist-mlp wide-mlp inference.
 #include <Eigen/Core>
@@ -63,6 +64,7 @@ struct Settings {
   int seeds = 1;       // fmnist-mlp and wide-mlp train with seeds 1..seeds
   std::string sweep;   // "batch" or "width": the sweep instead of the workloads
   double min_time = 0.5;  // seconds each sweep point trains at least
+  std::string double_kernel = "auto";  // gemm_set_double_kernel: to compare the double products
 };
 
 double seconds_since(Clock::time_point t0) {
@@ -519,6 +521,7 @@ int usage(const char* message) {
   std::fprintf(stderr,
                "usage: deepnet_bench [--workload NAME|all] [--quick] [--threads N] [--dtype float32|float64|both] "
                "[--seeds N]\n"
+               "                     [--double-kernel avx512|avx2|eigen|auto]   (double products; default auto: the CPU's best)\n"
                "       deepnet_bench --sweep batch|width [--quick] [--threads N] [--min-time SECONDS]\n"
                "       deepnet_bench --info [--preset NAME]   (how it was built, as JSON)\n"
                "workloads: planar-shallow deep-fullbatch fmnist-mlp wide-mlp inference\n");
@@ -545,6 +548,7 @@ int main(int argc, char** argv) {
       else if (a == "--seeds") s.seeds = std::stoi(value());
       else if (a == "--sweep") s.sweep = value();
       else if (a == "--min-time") s.min_time = std::stod(value());
+      else if (a == "--double-kernel") s.double_kernel = value();
       else if (a == "--help" || a == "-h") {
         usage(nullptr);
         return 0;
@@ -561,12 +565,17 @@ int main(int argc, char** argv) {
   const std::vector<std::string> known = {"planar-shallow", "deep-fullbatch", "fmnist-mlp", "wide-mlp", "inference"};
   if (s.workload != "all" && std::find(known.begin(), known.end(), s.workload) == known.end())
     return usage(("unknown workload " + s.workload).c_str());
+  if (!deepnet::gemm_set_double_kernel(s.double_kernel))
+    return usage(("--double-kernel: " + s.double_kernel + " is not built in or not run by this CPU").c_str());
   if (s.info) {
-    // How deepnet was built: Eigen's version, SIMD instruction sets, OpenMP.
-    std::printf("{\"kind\":\"deepnet_build\",\"preset\":\"%s\",\"eigen\":\"%d.%d.%d\",\"simd\":\"%s\",\"openmp\":%s,"
-                "\"compiler\":\"%s\"}\n",
+    // How deepnet was built: Eigen's version, SIMD instruction sets (Eigen's
+    // own products: float without oneDNN, double where no deepnet kernel
+    // runs), the products' backends on this CPU, OpenMP.
+    std::printf("{\"kind\":\"deepnet_build\",\"preset\":\"%s\",\"eigen\":\"%d.%d.%d\",\"simd\":\"%s\","
+                "\"float_gemm\":\"%s\",\"double_gemm\":\"%s\",\"openmp\":%s,\"compiler\":\"%s\"}\n",
                 json_escape(s.preset).c_str(), EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION,
-                Eigen::SimdInstructionSetsInUse(),
+                Eigen::SimdInstructionSetsInUse(), json_escape(deepnet::gemm_backend(true)).c_str(),
+                json_escape(deepnet::gemm_backend(false)).c_str(),
 #ifdef _OPENMP
                 "true",
 #else

@@ -295,8 +295,16 @@ def markdown(report):
     b = report.get("deepnet_build")
     if b:
         lines.append("")
-        lines.append("deepnet: CMake preset `%s`, Eigen %s (SIMD: %s), OpenMP %s, GCC %s." % (
-            b.get("preset") or "?", b.get("eigen"), b.get("simd"), "on" if b.get("openmp") else "off", b.get("compiler")))
+        # The products' backends on this CPU (deepnet_bench --info): float
+        # oneDNN's sgemm, double deepnet's own AVX-512/AVX2 kernel chosen at
+        # run time; Eigen's SIMD level concerns only what still runs on Eigen
+        # (double products on a CPU with neither, float without oneDNN).
+        products = ""
+        if b.get("float_gemm") or b.get("double_gemm"):
+            products = " Products: float %s, double %s;" % (b.get("float_gemm", "?"), b.get("double_gemm", "?"))
+        lines.append("deepnet: CMake preset `%s`.%s Eigen %s (SIMD: %s) for the rest, OpenMP %s, GCC %s." % (
+            b.get("preset") or "?", products, b.get("eigen"), b.get("simd"), "on" if b.get("openmp") else "off",
+            b.get("compiler")))
     env = m.get("openblas_env")
     if env:
         lines.append("")

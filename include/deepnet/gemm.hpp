@@ -4,8 +4,18 @@
 // gemm() is BLAS's product on column-major storage (Eigen's default):
 //   C = alpha op(A) op(B) + beta C,  op(X) = X or X^T,  op(A): (m, k), op(B): (k, n).
 // float goes to oneDNN's sgemm when deepnet was built with it (it picks
-// AVX-512, AVX2 or SSE kernels for the CPU at run time); double, and float
-// without oneDNN, go to Eigen's own kernels.
+// AVX-512, AVX2 or SSE kernels for the CPU at run time); double goes to
+// deepnet's own kernels for AVX-512 or AVX2 (x86-64, chosen at the first
+// product for the CPU), else to Eigen's, compiled for the build's baseline
+// (SSE2 in the portable build); float without oneDNN goes to Eigen's.
+//
+// Double bits: a kernel gives the same bits for the same call. deepnet's
+// AVX-512 and AVX2 kernels do the same operations in the same order (for each
+// element, one chain of FMAs per block of 256 inner indices, the blocks' sums
+// added to C in order; core/dgemm.hpp), so they give the same bits as each
+// other, wherever the element lies in C.
+// Eigen's (no FMA in the portable build) rounds differently: the two agree to
+// rounding, within about k units in the last place of sum |a_ip b_pj|.
 //
 // Threads and determinism: a large product is cut into column blocks whose
 // number and width depend on the shapes only, never on the thread count; each
@@ -14,6 +24,7 @@
 // same order whatever the thread count: 1, 2 or 16 threads give identical bits.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -42,8 +53,16 @@ FloatProducts float_products();
 // Whether bf16 products are available here; otherwise the reason in *why.
 bool bf16_products_available(std::string* why = nullptr);
 
-// "oneDNN <version> sgemm" or "Eigen <version>": what gemm<T> uses.
+// What gemm<T> uses: "oneDNN <version> sgemm", "deepnet dgemm avx512
+// (tiles 24x8)", "deepnet dgemm avx2 (tiles 8x6)" or "Eigen <version>
+// (<its SIMD instruction sets>)".
 const char* gemm_backend(bool single_precision);
+
+// For tests and benchmarks: use this kernel for double products from now on:
+// "avx512", "avx2", "eigen", or "auto" for the CPU's best again. Returns false
+// (and changes nothing) when this build or CPU cannot run it. Not meant to be
+// called while another thread is inside gemm.
+bool gemm_set_double_kernel(std::string_view name);
 
 template <typename T>
 void gemm(bool trans_a, bool trans_b, Eigen::Index m, Eigen::Index n, Eigen::Index k, T alpha,

@@ -1,11 +1,15 @@
-// The matrix product: oneDNN's sgemm for float (CPU kernels chosen at run
-// time), Eigen otherwise; fixed column blocks shared out among threads.
+// The matrix product: oneDNN's sgemm for float and deepnet's own kernels for
+// double (both chosen at run time for the CPU), Eigen otherwise; fixed column
+// blocks shared out among threads.
 #include "deepnet/gemm.hpp"
 
 #include <algorithm>
 #include <atomic>
+#include <new>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <type_traits>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -18,6 +22,7 @@
 #endif
 
 #include "core/gemm_bf16.hpp"
+#include "core/dgemm.hpp"
 #include "core/thread_pool.hpp"
 #include "deepnet/error.hpp"
 
@@ -107,6 +112,62 @@ class AsyncSignalsHeld {
 };
 #endif
 
+// The double-product kernels, best first. deepnet's own (core/dgemm.hpp) are
+// compiled for their instruction set in their own files and run only where
+// __builtin_cpu_supports (which also checks that the OS saves the wide
+// registers) finds it; Eigen's, compiled for the build's baseline (SSE2 in the
+// portable build), runs everywhere.
+struct DoubleKernel {
+  const char* name;         // for gemm_set_double_kernel
+  const char* description;  // for gemm_backend; nullptr: Eigen's, described there
+  void (*run)(const detail::DgemmCall&, double* workspace);  // nullptr: Eigen
+  bool (*supported)();
+};
+
+bool always() { return true; }
+constexpr DoubleKernel eigen_kernel{"eigen", nullptr, nullptr, always};
+#ifdef DEEPNET_DGEMM_SIMD
+bool has_avx512() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+}
+bool has_avx2() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+constexpr DoubleKernel avx512_kernel{"avx512", "deepnet dgemm avx512 (tiles 24x8)", detail::dgemm_avx512,
+                                     has_avx512};
+constexpr DoubleKernel avx2_kernel{"avx2", "deepnet dgemm avx2 (tiles 8x6)", detail::dgemm_avx2, has_avx2};
+constexpr const DoubleKernel* double_kernels[] = {&avx512_kernel, &avx2_kernel, &eigen_kernel};
+#else
+constexpr const DoubleKernel* double_kernels[] = {&eigen_kernel};
+#endif
+
+std::atomic<const DoubleKernel*> forced_double_kernel{nullptr};  // gemm_set_double_kernel
+
+const DoubleKernel& double_kernel() {
+  if (const DoubleKernel* k = forced_double_kernel.load(std::memory_order_acquire)) return *k;
+  static const DoubleKernel* const detected = [] {  // thread-safe, once
+    for (const DoubleKernel* k : double_kernels)
+      if (k->supported()) return k;
+    return &eigen_kernel;
+  }();
+  return *detected;
+}
+
+// The packing space of deepnet's double kernels: one per thread, allocated at
+// the thread's first double product and kept until the thread ends.
+constexpr std::align_val_t dgemm_workspace_alignment{64};
+double* dgemm_workspace() {
+  struct Workspace {
+    double* data = static_cast<double*>(::operator new(
+        sizeof(double) * detail::dgemm_workspace_doubles, dgemm_workspace_alignment));
+    ~Workspace() { ::operator delete(data, dgemm_workspace_alignment); }
+  };
+  thread_local Workspace workspace;
+  return workspace.data;
+}
+
 template <typename T>
 void gemm_block(bool trans_a, bool trans_b, Eigen::Index m, Eigen::Index n, Eigen::Index k, T alpha,
                 const T* A, Eigen::Index lda, const T* B, Eigen::Index ldb, T beta, T* C,
@@ -131,6 +192,12 @@ void gemm_block(bool trans_a, bool trans_b, Eigen::Index m, Eigen::Index n, Eige
     // oneDNN refused (it should not for valid shapes): Eigen computes the block instead.
   }
 #endif
+  if constexpr (std::is_same_v<T, double>) {
+    if (const DoubleKernel& kernel = double_kernel(); kernel.run) {
+      kernel.run({trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc}, dgemm_workspace());
+      return;
+    }
+  }
   eigen_gemm<T>(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
@@ -170,12 +237,27 @@ const char* gemm_backend(bool single_precision) {
     return name.c_str();
   }
 #endif
-  (void)single_precision;
+  if (!single_precision) {
+    if (const char* description = double_kernel().description) return description;
+  }
   static const std::string eigen = "Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." +
                                    std::to_string(EIGEN_MAJOR_VERSION) + "." +
                                    std::to_string(EIGEN_MINOR_VERSION) + " (" +
                                    Eigen::SimdInstructionSetsInUse() + ")";
   return eigen.c_str();
+}
+
+bool gemm_set_double_kernel(std::string_view name) {
+  if (name == "auto") {
+    forced_double_kernel.store(nullptr, std::memory_order_release);
+    return true;
+  }
+  for (const DoubleKernel* k : double_kernels)
+    if (name == k->name && k->supported()) {
+      forced_double_kernel.store(k, std::memory_order_release);
+      return true;
+    }
+  return false;
 }
 
 ColumnBlocks column_blocks(Eigen::Index n, double work) {

@@ -100,16 +100,17 @@ struct TrainingRun {
 };
 
 // Allocations made by one whole train_minibatch call.
+template <typename T = float>
 TrainingRun count_training(long long batch_size, OptimizerKind kind, int threads, double dropout) {
   set_threads(threads);
   const Eigen::Index m = 800;
   Rng data_rng(5);
-  Matrix<float> X(32, m), Y = Matrix<float>::Zero(4, m);
+  Matrix<T> X(32, m), Y = Matrix<T>::Zero(4, m);
   for (Eigen::Index j = 0; j < m; ++j) {
-    for (Eigen::Index i = 0; i < X.rows(); ++i) X(i, j) = static_cast<float>(data_rng.normal());
+    for (Eigen::Index i = 0; i < X.rows(); ++i) X(i, j) = static_cast<T>(data_rng.normal());
     Y(j % 4, j) = 1;
   }
-  Network<float> net(Architecture{{32, 300, 64, 4}, {Activation::relu}, Output::softmax});
+  Network<T> net(Architecture{{32, 300, 64, 4}, {Activation::relu}, Output::softmax});
   Rng rng(1);
   initialize(net, InitScheme::he, rng);
   MiniBatchOptions options;
@@ -158,6 +159,22 @@ TEST_P(NoAllocationInTrainingLoop, FourTimesTheStepsAllocateNoMore) {
   const double per_step = double(many.dnnl_allocations - few.dnnl_allocations) / double(many.steps - few.steps);
   std::cout << "[ oneDNN   ] " << per_step << " allocations per training step inside oneDNN's sgemm\n";
   RecordProperty("dnnl_allocations_per_step", std::to_string(per_step));
+}
+
+// Double products run deepnet's own kernels (AVX-512 or AVX2 where the CPU
+// has them), whose packing space is allocated once per thread: none per step.
+TEST(NoAllocation, DoubleTrainingAllocatesNothingPerStep) {
+  dl_iterate_phdr(find_dnnl, nullptr);
+  std::cout << "[ double   ] products: " << gemm_backend(false) << "\n";
+  for (int threads : {1, 2}) {
+    count_training<double>(200, OptimizerKind::adam, threads, 0.0);  // first use
+    const TrainingRun few = count_training<double>(200, OptimizerKind::adam, threads, 0.0);
+    const TrainingRun many = count_training<double>(50, OptimizerKind::adam, threads, 0.0);
+    ASSERT_EQ(many.steps, 4 * few.steps);
+    EXPECT_EQ(many.allocations + many.dnnl_allocations, few.allocations + few.dnnl_allocations)
+        << threads << " threads: " << few.steps << " steps made " << few.allocations << " allocations, "
+        << many.steps << " steps made " << many.allocations;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(

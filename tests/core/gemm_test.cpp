@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <atomic>
 #include <algorithm>
 #include <chrono>
@@ -11,6 +12,7 @@
 #include <csignal>
 #include <cstdint>
 #include <cstring>
+#include <iostream>
 #include <limits>
 #include <string>
 #include <thread>
@@ -326,6 +328,244 @@ TEST(Threads, TrainingGivesIdenticalWeightsWithOneAndTwoThreads) {
   ASSERT_EQ(weights[0].size(), weights[1].size());
   EXPECT_EQ(0, std::memcmp(weights[0].data(), weights[1].data(), weights[0].size() * sizeof(float)))
       << "2 threads trained different weights than 1 thread";
+}
+
+
+// --- the double kernels (core/dgemm.hpp): each one the CPU runs, forced in turn.
+
+// Restores the automatic choice of double kernel.
+struct DoubleKernelGuard {
+  ~DoubleKernelGuard() { gemm_set_double_kernel("auto"); }
+};
+
+// The double kernels this build and CPU run, best first; "eigen" always.
+std::vector<std::string> runnable_double_kernels() {
+  DoubleKernelGuard guard;
+  std::vector<std::string> names;
+  for (const char* name : {"avx512", "avx2", "eigen"})
+    if (gemm_set_double_kernel(name)) names.emplace_back(name);
+  return names;
+}
+
+TEST(GemmDoubleKernels, TheCpusBestIsChosenAndNamedAndEachCanBeForced) {
+  DoubleKernelGuard guard;
+  const auto names = runnable_double_kernels();
+  ASSERT_FALSE(names.empty());
+  EXPECT_EQ(names.back(), "eigen") << "the portable kernel runs everywhere";
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  // On x86-64 deepnet's kernels are built in, and run where the CPU has their instructions.
+  __builtin_cpu_init();
+  const bool fma = __builtin_cpu_supports("fma");
+  EXPECT_EQ(gemm_set_double_kernel("avx512"), fma && __builtin_cpu_supports("avx512f"));
+  EXPECT_EQ(gemm_set_double_kernel("avx2"), fma && __builtin_cpu_supports("avx2"));
+#endif
+  ASSERT_TRUE(gemm_set_double_kernel("auto"));
+  const std::string chosen = gemm_backend(false);
+  if (names.front() == "eigen")
+    EXPECT_EQ(chosen.rfind("Eigen ", 0), 0u) << chosen;
+  else
+    EXPECT_EQ(chosen.rfind("deepnet dgemm " + names.front() + " ", 0), 0u) << chosen;
+  for (const std::string& name : names) {
+    ASSERT_TRUE(gemm_set_double_kernel(name));
+    const std::string backend = gemm_backend(false);
+    EXPECT_EQ(backend.rfind(name == "eigen" ? std::string("Eigen ") : "deepnet dgemm " + name + " ", 0), 0u)
+        << name << " reported as " << backend;
+  }
+  // The float product is not theirs.
+  EXPECT_EQ(std::string(gemm_backend(true)).find("dgemm"), std::string::npos);
+  const std::string before = gemm_backend(false);
+  EXPECT_FALSE(gemm_set_double_kernel("avx1024"));
+  EXPECT_FALSE(gemm_set_double_kernel(""));
+  EXPECT_EQ(gemm_backend(false), before) << "a refused name changes nothing";
+}
+
+TEST(GemmDoubleKernels, EachMatchesTheDefinitionAtEveryEdgeOfItsTilesAndBlocks) {
+  ThreadsGuard threads_guard;
+  DoubleKernelGuard guard;
+  for (const std::string& name : runnable_double_kernels()) {
+    SCOPED_TRACE("double kernel " + name);
+    ASSERT_TRUE(gemm_set_double_kernel(name));
+    for (int t : {1, 2}) {
+      set_threads(t);
+      // Rows around the tiles (8, 24) and the block of rows (144); columns
+      // around the tiles' widths (6, 8); inner dimensions around the block of
+      // 256; beta 0 (C not read), 1 (the backward pass's dW +=) and other.
+      for (const Eigen::Index m : {1, 5, 20, 23, 24, 25, 145, 300})
+        check_against_reference<double>(m, 9, 7, 0.5, 2.0);
+      for (const Eigen::Index n : {1, 2, 3, 5, 6, 7, 8, 13, 17, 209})
+        check_against_reference<double>(20, n, 31, 1.0, 1.0);
+      for (const Eigen::Index k : {1, 255, 256, 257, 600})
+        check_against_reference<double>(26, 11, k, -1.5, 0.0);
+      check_against_reference<double>(150, 70, 520, 0.25, -1.0);
+    }
+  }
+}
+
+// |alpha| sum_p |op(A)(i, p)| |op(B)(p, j)| + |beta C(i, j)|: what the rounding
+// error of a product is proportional to.
+std::vector<double> magnitudes(bool ta, bool tb, Eigen::Index m, Eigen::Index n, Eigen::Index k,
+                               double alpha, const std::vector<double>& A, Eigen::Index lda,
+                               const std::vector<double>& B, Eigen::Index ldb, double beta,
+                               const std::vector<double>& C, Eigen::Index ldc) {
+  std::vector<double> out(static_cast<std::size_t>(ldc * n), 0.0);
+  for (Eigen::Index j = 0; j < n; ++j)
+    for (Eigen::Index i = 0; i < m; ++i) {
+      double sum = 0;
+      for (Eigen::Index p = 0; p < k; ++p)
+        sum += std::abs(ta ? A[p + i * lda] : A[i + p * lda]) * std::abs(tb ? B[j + p * ldb] : B[p + j * ldb]);
+      out[i + j * ldc] = std::abs(alpha) * sum + std::abs(beta * C[i + j * ldc]);
+    }
+  return out;
+}
+
+// The products of the deep-fullbatch benchmark (12288-20-7-5-1, m = 209; the
+// backward pass's dW[1] with fewer columns), in every kernel and in Eigen's
+// portable one: they differ by rounding only. Each of the two is within
+// (k + 2) u of the exact value, times the magnitudes above (u = 2^-53), so
+// they are within twice that of each other. deepnet's own kernels (AVX-512,
+// AVX2) do the same operations in the same order: they agree bit for bit.
+TEST(GemmDoubleKernels, EachAgreesWithThePortableKernelOnTheDeepNetsProducts) {
+  ThreadsGuard threads_guard;
+  DoubleKernelGuard guard;
+  set_threads(2);
+  struct Shape {
+    bool ta, tb;
+    Eigen::Index m, n, k;
+    double alpha, beta;
+  };
+  const Shape shapes[] = {
+      {false, false, 20, 209, 12288, 1.0, 0.0},     // Z[1] = W[1] X
+      {false, true, 20, 1500, 209, 1.0 / 209, 1.0},  // dW[1] += (1/m) dZ[1] X^T
+      {false, false, 7, 209, 20, 1.0, 0.0},          // Z[2] = W[2] A[1]
+      {true, false, 20, 209, 7, 1.0, 0.0},           // dA[1] = W[2]^T dZ[2]
+  };
+  const double u = std::ldexp(1.0, -53);
+  for (const Shape& s : shapes) {
+    const Eigen::Index lda = s.ta ? s.k : s.m, ldb = s.tb ? s.n : s.k, ldc = s.m;
+    const auto A = random_values<double>(static_cast<std::size_t>(lda * (s.ta ? s.m : s.k)), 21);
+    const auto B = random_values<double>(static_cast<std::size_t>(ldb * (s.tb ? s.k : s.n)), 22);
+    const auto C0 = random_values<double>(static_cast<std::size_t>(ldc * s.n), 23);
+    const auto scale = magnitudes(s.ta, s.tb, s.m, s.n, s.k, s.alpha, A, lda, B, ldb, s.beta, C0, ldc);
+    auto run = [&](const std::string& name) {
+      EXPECT_TRUE(gemm_set_double_kernel(name));
+      std::vector<double> C = C0;
+      gemm<double>(s.ta, s.tb, s.m, s.n, s.k, s.alpha, A.data(), lda, B.data(), ldb, s.beta, C.data(), ldc);
+      return C;
+    };
+    const auto portable = run("eigen");
+    std::vector<double> first_deepnet;  // deepnet's kernels share one arithmetic: the same bits
+    for (const std::string& name : runnable_double_kernels()) {
+      if (name == "eigen") continue;
+      const auto C = run(name);
+      if (first_deepnet.empty()) first_deepnet = C;
+      EXPECT_EQ(0, std::memcmp(first_deepnet.data(), C.data(), C.size() * sizeof(double)))
+          << name << " gave other bits than " << runnable_double_kernels().front();
+      double worst = 0;  // the largest difference, in units of the bound
+      for (std::size_t at = 0; at < C.size(); ++at) {
+        const double bound = 2 * double(s.k + 2) * u * scale[at] + std::numeric_limits<double>::denorm_min();
+        ASSERT_LE(std::abs(C[at] - portable[at]), bound)
+            << name << " vs eigen, (" << s.m << " x " << s.n << " x " << s.k << "), element " << at;
+        worst = std::max(worst, std::abs(C[at] - portable[at]) / bound);
+      }
+      std::cout << "[          ] " << name << " vs eigen (" << s.m << " x " << s.n << " x " << s.k
+                << "): largest difference " << worst << " of the bound\n";
+    }
+  }
+}
+
+// deepnet's kernels sum every element the same way wherever it lies
+// (core/dgemm.hpp): computing C whole, one column at a time, or in two parts of
+// rows gives the same bits, so does any thread count.
+TEST(GemmDoubleKernels, DeepnetsKernelsGiveTheSameBitsWhateverTheSplitOrThreads) {
+  ThreadsGuard threads_guard;
+  DoubleKernelGuard guard;
+  const Eigen::Index m = 50, n = 37, k = 600;
+  for (const std::string& name : runnable_double_kernels()) {
+    if (name == "eigen") continue;  // Eigen promises no such thing
+    SCOPED_TRACE("double kernel " + name);
+    ASSERT_TRUE(gemm_set_double_kernel(name));
+    for (bool ta : {false, true})
+      for (bool tb : {false, true}) {
+        const Eigen::Index lda = ta ? k : m, ldb = tb ? n : k;
+        const auto A = random_values<double>(static_cast<std::size_t>(m * k), 31);
+        const auto B = random_values<double>(static_cast<std::size_t>(k * n), 32);
+        const auto C0 = random_values<double>(static_cast<std::size_t>(m * n), 33);
+        std::vector<double> whole = C0, by_column = C0, by_rows = C0;
+        set_threads(1);
+        gemm_serial<double>(ta, tb, m, n, k, 0.75, A.data(), lda, B.data(), ldb, 1.5, whole.data(), m);
+        for (Eigen::Index j = 0; j < n; ++j)
+          gemm_serial<double>(ta, tb, m, 1, k, 0.75, A.data(), lda, B.data() + j * (tb ? 1 : ldb), ldb, 1.5,
+                              by_column.data() + j * m, m);
+        const Eigen::Index top = 13;  // rows [0, 13) and [13, 50): the tiles shift
+        gemm_serial<double>(ta, tb, top, n, k, 0.75, A.data(), lda, B.data(), ldb, 1.5, by_rows.data(), m);
+        gemm_serial<double>(ta, tb, m - top, n, k, 0.75, A.data() + top * (ta ? lda : 1), lda, B.data(), ldb,
+                            1.5, by_rows.data() + top, m);
+        EXPECT_EQ(0, std::memcmp(whole.data(), by_column.data(), whole.size() * sizeof(double)))
+            << "one column at a time changed the bits (" << ta << tb << ")";
+        EXPECT_EQ(0, std::memcmp(whole.data(), by_rows.data(), whole.size() * sizeof(double)))
+            << "two parts of rows changed the bits (" << ta << tb << ")";
+        for (int t : {1, 2, 3}) {
+          set_threads(t);
+          std::vector<double> threaded = C0;
+          gemm<double>(ta, tb, m, n, k, 0.75, A.data(), lda, B.data(), ldb, 1.5, threaded.data(), m);
+          EXPECT_EQ(0, std::memcmp(whole.data(), threaded.data(), whole.size() * sizeof(double)))
+              << t << " threads changed the bits (" << ta << tb << ")";
+        }
+      }
+  }
+}
+
+// Full-batch double training (the deep-fullbatch net, narrower input) with 1
+// and 2 threads ends with the same weights under every kernel, and every
+// kernel's weights agree with the portable kernel's to rounding.
+TEST(GemmDoubleKernels, TrainingGivesTheSameBitsWithOneAndTwoThreadsUnderEveryKernel) {
+  ThreadsGuard threads_guard;
+  DoubleKernelGuard guard;
+  const Eigen::Index m = 209;
+  Rng data_rng(5);
+  Matrix<double> X(600, m), Y(1, m);
+  for (Eigen::Index j = 0; j < m; ++j) {
+    for (Eigen::Index i = 0; i < X.rows(); ++i) X(i, j) = data_rng.uniform();
+    Y(0, j) = double(j % 2);
+  }
+  std::vector<double> portable;
+  for (const std::string& name : runnable_double_kernels()) {
+    SCOPED_TRACE("double kernel " + name);
+    ASSERT_TRUE(gemm_set_double_kernel(name));
+    std::vector<std::vector<double>> weights;
+    for (int t : {1, 2}) {
+      set_threads(t);
+      Network<double> net(Architecture{{600, 20, 7, 5, 1}, {Activation::relu}, Output::sigmoid});
+      Rng rng(1);
+      initialize(net, InitScheme::he, rng);
+      GradientDescentOptions options;
+      options.learning_rate = 0.0075;
+      options.iterations = 30;
+      train_gradient_descent(net, X, Y, options);
+      weights.emplace_back(net.parameters().begin(), net.parameters().end());
+    }
+    ASSERT_EQ(0, std::memcmp(weights[0].data(), weights[1].data(), weights[0].size() * sizeof(double)))
+        << "2 threads trained different weights than 1 thread";
+    if (name == "eigen") portable = weights[0];
+  }
+  // The kernels differ in the last bits of each product; after 30 steps the
+  // weights still agree to far better than the 5e-7 of the course's tests.
+  for (const std::string& name : runnable_double_kernels()) {
+    if (name == "eigen") continue;
+    ASSERT_TRUE(gemm_set_double_kernel(name));
+    set_threads(2);
+    Network<double> net(Architecture{{600, 20, 7, 5, 1}, {Activation::relu}, Output::sigmoid});
+    Rng rng(1);
+    initialize(net, InitScheme::he, rng);
+    GradientDescentOptions options;
+    options.learning_rate = 0.0075;
+    options.iterations = 30;
+    train_gradient_descent(net, X, Y, options);
+    ASSERT_EQ(portable.size(), static_cast<std::size_t>(net.parameters().size()));
+    for (std::size_t i = 0; i < portable.size(); ++i)
+      ASSERT_NEAR(net.parameters()[i], portable[i], 1e-12 * (1 + std::abs(portable[i])))
+          << name << " vs eigen, parameter " << i;
+  }
 }
 
 }  // namespace

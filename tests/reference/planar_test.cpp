@@ -6,7 +6,10 @@
 // glibc's scalar tanh: 90.75%), so the test asks for the course's 90.x%.
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "deepnet/data.hpp"
+#include "deepnet/gemm.hpp"
 #include "deepnet/init.hpp"
 #include "deepnet/preprocess.hpp"
 #include "deepnet/train.hpp"
@@ -19,7 +22,7 @@ struct Planar {
   Matrix<double> labels = encode_labels<double>(infer_target_encoding(data.targets), data.targets);
 };
 
-TEST(PlanarFlower, ShallowNetReproducesTheCoursesCostsAndAccuracy) {
+void expect_the_courses_shallow_run() {
   Planar p;
   Network<double> net(Architecture{{2, 4, 1}, {Activation::tanh}, Output::sigmoid});
   Rng rng(2, RngKind::numpy);
@@ -38,6 +41,25 @@ TEST(PlanarFlower, ShallowNetReproducesTheCoursesCostsAndAccuracy) {
   const double acc = accuracy<double>(net.predict(p.data.X), p.labels);
   EXPECT_GE(acc, 0.90);
   EXPECT_LT(acc, 0.91);
+}
+
+TEST(PlanarFlower, ShallowNetReproducesTheCoursesCostsAndAccuracy) { expect_the_courses_shallow_run(); }
+
+// The same with each double-product kernel this CPU runs forced in turn
+// (deepnet's AVX-512 and AVX2 kernels, Eigen's portable one): the fallbacks of
+// a CPU without AVX-512 reproduce the course too.
+TEST(PlanarFlower, EveryDoubleProductKernelReproducesTheCourse) {
+  struct Restore {
+    ~Restore() { gemm_set_double_kernel("auto"); }
+  } restore;
+  int ran = 0;
+  for (const char* kernel : {"avx512", "avx2", "eigen"}) {
+    if (!gemm_set_double_kernel(kernel)) continue;  // not built in or not run by this CPU
+    SCOPED_TRACE(std::string("double kernel ") + kernel);
+    expect_the_courses_shallow_run();
+    ++ran;
+  }
+  EXPECT_GE(ran, 1) << "the portable kernel runs everywhere";
 }
 
 TEST(PlanarFlower, LogisticRegressionCannotSeparateThePetals) {
