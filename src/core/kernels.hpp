@@ -28,23 +28,28 @@ enum KernelOutput : int { k_out_sigmoid, k_out_softmax, k_out_linear };
 
 // One pass of the small-net path over unit-major buffers: row i of a layer
 // buffer holds unit i for every example, row stride `ld` (the batch size m
-// rounded up to small_net_columns; columns m..ld-1 are padding).
-//   A[0] = X^T (n[0] rows), Z[l], A[l], dZ[l] (n[l] rows), l = 1..L.
-// W[l] and b[l] point into the network's flat parameter buffer (W column-major).
+// rounded up to small_net_columns; columns m..ld-1 are padding). Buffers are
+// given as offsets into `work`, parameters as offsets into `params`, so the
+// tables stay valid when a Network is copied.
+//   A[0] = X^T (n[0] rows), Z[l], A[l], dZ[l] (n[l] rows), l = 1..L;
+//   W[l] = params + weight_offset[l] (column-major), b[l] right after it.
+inline constexpr std::size_t no_mask = ~std::size_t(0);
 template <typename T>
 struct SmallNetPass {  // an aggregate: the driver fills every field
-  int layers;                 // L
-  const int* units;           // n[0..L]
-  const int* activation;      // g[1..L] as KernelActivation (index 0 unused)
+  int layers;                       // L
+  const int* units;                 // n[0..L]
+  const int* activation;            // g[1..L] as KernelActivation (index 0 unused)
   T leaky_slope;
-  const T* const* W;          // [l], l = 1..L
-  const T* const* b;
-  T* const* Z;                // [l], l = 1..L
-  T* const* A;                // [l], l = 0..L
-  T* const* dZ;               // [l], l = 1..L
-  const T* const* mask;       // [l]: inverted-dropout keep scales of hidden layer l, or null
+  const T* params;
+  const std::size_t* weight_offset;  // [l], l = 1..L
+  T* work;
+  const std::size_t* Z;              // [l], l = 1..L
+  const std::size_t* A;              // [l], l = 0..L
+  const std::size_t* dZ;             // [l], l = 1..L
+  const std::size_t* mask;           // [l]: inverted-dropout keep scales of hidden layer l, or no_mask
+  std::size_t E;                     // e^-|Z[L]| (sigmoid output, for the cost), or no_mask
   std::size_t ld;
-  std::size_t m;              // real examples (columns < m)
+  std::size_t m;                     // real examples (columns < m)
 };
 
 // The examples are processed in chunks of small_net_chunk columns (the last
@@ -53,24 +58,25 @@ struct SmallNetPass {  // an aggregate: the driver fills every field
 inline constexpr std::size_t small_net_columns = 16;  // ld is a multiple (the widest vector of float)
 inline constexpr std::size_t small_net_chunk = 256;   // a multiple of small_net_columns
 
+// Targets Y and example weights are read where the caller keeps them: Y(i, j)
+// at Y[i + j * y_stride] (column-major), weights[j] (m values, or null).
 template <typename T>
 struct SmallNetKernels {
   // Z[l] = W[l] A[l-1] + b[l], A[l] = g[l](Z[l]) (times the dropout mask) for
-  // l = 1..L, columns [j0, j1) (multiples of the vector width, j1 <= ld).
+  // l = 1..L, columns [j0, j1) (multiples of small_net_columns, j1 <= ld).
   void (*forward)(const SmallNetPass<T>& pass, std::size_t j0, std::size_t j1);
   // For columns [j0, j1): dZ[L] = (A[L] - Y) w (zero in the padding), then for
   // l = L..1 the sums over these columns
-  //   sums_dW[l](i, k) = sum_j dZ[l](i, j) A[l-1](k, j),  sums_db[l](i) = sum_j dZ[l](i, j)
-  // written (not added) into `sums` in the layout of the gradient buffer, and
+  //   sum_dW[l](i, k) = sum_j dZ[l](i, j) A[l-1](k, j),  sum_db[l](i) = sum_j dZ[l](i, j)
+  // written (not added) into `sums` in the layout of the parameter buffer, and
   // dZ[l-1] = (W[l]^T dZ[l]) * g'[l-1] (masked) for l > 1. When dA0 is
   // non-null it receives W[1]^T dZ[1] (n[0] rows, stride ld).
-  // Y: n[L] rows, stride ld; weights: ld values (padding 0) or null.
-  void (*backward)(const SmallNetPass<T>& pass, const T* Y, const T* weights, const std::size_t* offsets,
-                   T* sums, T* dA0, std::size_t j0, std::size_t j1);
+  void (*backward)(const SmallNetPass<T>& pass, const T* Y, std::size_t y_stride, const T* weights, T* sums,
+                   T* dA0, std::size_t j0, std::size_t j1);
   // Sum over columns [j0, j1) (j < m only) of w_j times the loss of example j,
-  // from Z[L] (in double; see loss.hpp for the formulas).
-  double (*loss_sum)(const SmallNetPass<T>& pass, int output, const T* Y, const T* weights, std::size_t j0,
-                     std::size_t j1);
+  // from Z[L], in double (the formulas of loss.cpp).
+  double (*loss_sum)(const SmallNetPass<T>& pass, int output, const T* Y, std::size_t y_stride, const T* weights,
+                     std::size_t j0, std::size_t j1);
 };
 
 // Array kernels: `blocks` whole vectors of the kernel set's width.
