@@ -10,7 +10,8 @@
 // sized for the batch size m and reused, so repeated passes with the same m
 // allocate nothing.
 //
-// Small nets (every n[l] <= small_net_max_width) take the small-net path:
+// Small nets (every n[l] <= small_net_max_width: 64 for double, 32 for float)
+// take the small-net path:
 // forward, cost and backward run fused loops over the examples instead of one
 // matrix product per layer (docs/performance.md, "Small nets"). Results agree
 // with the general path within the bound stated there, not to the bit;
@@ -124,8 +125,10 @@ class Network {
   // that pass) when every n[l], l = 0..L, is at most small_net_max_width and
   // deepnet's own vector kernels are the vmath backend (vmath.hpp; the default).
   // Any activation, output, L2, dropout and example weights. Widths above
-  // the limit gain nothing over the matrix products (docs/performance.md).
-  static constexpr int small_net_max_width = 64;
+  // the limit gain nothing over the matrix products (docs/performance.md:
+  // double products run Eigen's kernels, float ones oneDNN's, which a fused
+  // loop only beats up to about 32 units).
+  static constexpr int small_net_max_width = sizeof(T) == sizeof(float) ? 32 : 64;
   // true (the default): take it when it applies; false: always the general
   // path (for comparisons and tests).
   void set_small_net_path(bool allowed);
