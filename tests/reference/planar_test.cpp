@@ -19,9 +19,14 @@ struct Planar {
   Matrix<double> labels = encode_labels<double>(infer_target_encoding(data.targets), data.targets);
 };
 
-TEST(PlanarFlower, ShallowNetReproducesTheCoursesCostsAndAccuracy) {
+// Both paths of Network: the 2-4-1 net takes the small-net path by default.
+class PlanarFlowerPaths : public ::testing::TestWithParam<bool> {};
+
+TEST_P(PlanarFlowerPaths, ShallowNetReproducesTheCoursesCostsAndAccuracy) {
   Planar p;
   Network<double> net(Architecture{{2, 4, 1}, {Activation::tanh}, Output::sigmoid});
+  net.set_small_net_path(GetParam());
+  ASSERT_EQ(net.small_net_path(), GetParam());
   Rng rng(2, RngKind::numpy);
   initialize(net, InitScheme::small, rng, 0.01);
   GradientDescentOptions options;
@@ -39,6 +44,9 @@ TEST(PlanarFlower, ShallowNetReproducesTheCoursesCostsAndAccuracy) {
   EXPECT_GE(acc, 0.90);
   EXPECT_LT(acc, 0.91);
 }
+
+INSTANTIATE_TEST_SUITE_P(PlanarFlower, PlanarFlowerPaths, ::testing::Values(true, false),
+                         [](const auto& info) { return info.param ? "SmallNetPath" : "GeneralPath"; });
 
 TEST(PlanarFlower, LogisticRegressionCannotSeparateThePetals) {
   Planar p;
