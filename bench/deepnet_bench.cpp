@@ -20,9 +20,11 @@
 // value_max keep each seed's numbers (as bench/peers/common.py's over_seeds).
 //
 // Usage: deepnet_bench [--workload NAME|all] [--quick] [--threads N] [--dtype float32|float64|both] [--seeds N]
-//                      [--double-kernel avx512|avx2|eigen|auto]
+//                      [--double-kernel avx512|avx2|eigen|auto] [--general]
 //        deepnet_bench --sweep batch|width [--quick] [--threads N] [--min-time S]
 // Workloads: planar-shallow deep-fullbatch fmnist-mlp wide-mlp inference.
+// --general: every Network takes the general path (Network::set_small_net_path(false)),
+// to compare with the small-net path (planar-shallow is the only small net here).
 #include <Eigen/Core>
 #include <algorithm>
 #include <array>
@@ -65,6 +67,7 @@ struct Settings {
   std::string sweep;   // "batch" or "width": the sweep instead of the workloads
   double min_time = 0.5;  // seconds each sweep point trains at least
   std::string double_kernel = "auto";  // gemm_set_double_kernel: to compare the double products
+  bool general = false;  // --general: no small-net path
 };
 
 double seconds_since(Clock::time_point t0) {
@@ -205,12 +208,13 @@ void planar_shallow(const Settings& s) {
   const Matrix<double> Y = Eigen::Map<const Matrix<double>>(data.targets.data(), 1, data.examples());
   const std::vector<int> sizes = {2, 4, 1};
   Network<double> net(Architecture{sizes, {Activation::tanh}, Output::sigmoid});
+  net.set_small_net_path(!s.general);
   Rng rng(2, RngKind::numpy);  // the course's np.random.seed(2)
   initialize(net, InitScheme::small, rng, 0.01);
   GradientDescentOptions options;
   options.learning_rate = 1.2;
   options.iterations = s.quick ? 50 : 10000;
-  options.record_every = options.iterations;
+  options.record_every = 1;  // the cost of every iteration, as the course's loop (and the peers) compute it
   const auto t0 = Clock::now();
   const std::vector<CostRecord> costs = train_gradient_descent(net, data.X, Y, options);
   const double sec = seconds_since(t0);
@@ -243,12 +247,13 @@ void deep_fullbatch(const Settings& s) {
   const std::vector<double> labels = synthetic_labels(m, 2);
   const Matrix<T> Y = Eigen::Map<const Matrix<double>>(labels.data(), 1, m).cast<T>();
   Network<T> net(Architecture{sizes, {Activation::relu}, Output::sigmoid});
+  net.set_small_net_path(!s.general);
   Rng rng(1, RngKind::numpy);  // the course's np.random.seed(1); W = randn / sqrt(n[l-1])
   initialize(net, InitScheme::xavier, rng);
   GradientDescentOptions options;
   options.learning_rate = 0.0075;
   options.iterations = s.quick ? 50 : 2500;
-  options.record_every = options.iterations;
+  options.record_every = 1;  // the cost of every iteration, as the course's loop (and the peers) compute it
   const auto t0 = Clock::now();
   const std::vector<CostRecord> costs = train_gradient_descent(net, X, Y, options);
   const double sec = seconds_since(t0);
@@ -522,6 +527,7 @@ int usage(const char* message) {
                "usage: deepnet_bench [--workload NAME|all] [--quick] [--threads N] [--dtype float32|float64|both] "
                "[--seeds N]\n"
                "                     [--double-kernel avx512|avx2|eigen|auto]   (double products; default auto: the CPU's best)\n"
+               "                     [--general]   (no small-net path, for comparison)\n"
                "       deepnet_bench --sweep batch|width [--quick] [--threads N] [--min-time SECONDS]\n"
                "       deepnet_bench --info [--preset NAME]   (how it was built, as JSON)\n"
                "workloads: planar-shallow deep-fullbatch fmnist-mlp wide-mlp inference\n");
@@ -549,6 +555,7 @@ int main(int argc, char** argv) {
       else if (a == "--sweep") s.sweep = value();
       else if (a == "--min-time") s.min_time = std::stod(value());
       else if (a == "--double-kernel") s.double_kernel = value();
+      else if (a == "--general") s.general = true;
       else if (a == "--help" || a == "-h") {
         usage(nullptr);
         return 0;

@@ -2,9 +2,7 @@
 // element, on arrays of 1600 values (the planar net's hidden layer: 4 units x
 // 400 examples), for every backend this CPU runs.
 //
-// Built as the CMake target vmath_bench; or standalone, e.g.
-//   g++ -std=c++20 -O3 -DNDEBUG -Iinclude bench/vmath_bench.cpp src/core/vmath.cpp
-//       -lmvec -o vmath_bench
+// Built as the CMake target vmath_bench (build/release/vmath_bench).
 // Usage: vmath_bench [n]
 #include <algorithm>
 #include <chrono>
@@ -64,22 +62,26 @@ void bench_type(const char* type, std::size_t n) {
       escape(y.data());
     });
   };
-  auto call = [&](auto fn) {
+  std::vector<T> x_positive(n);  // log1p's arguments: |x|
+  for (std::size_t i = 0; i < n; ++i) x_positive[i] = std::abs(x[i]);
+  auto call = [&](auto fn, const std::vector<T>& in) {
     return ns_per_element(n, [&] {
-      fn(x.data(), y.data(), n);
+      fn(in.data(), y.data(), n);
       escape(y.data());
     });
   };
 
-  std::printf("%-6s %-16s %8.2f %8.2f %8.2f\n", type, "std:: loop",
+  std::printf("%-6s %-16s %8.2f %8.2f %8.2f %8.2f\n", type, "std:: loop",
               loop([](T v) { return std::tanh(v); }), loop([](T v) { return std::exp(v); }),
-              loop([](T v) { return sigmoid_scalar(v); }));
-  for (const char* backend : {"libmvec avx512", "libmvec avx2", "libmvec sse", "scalar"}) {
+              loop([](T v) { return sigmoid_scalar(v); }), loop([](T v) { return std::log1p(std::abs(v)); }));
+  for (const char* backend :
+       {"avx512", "avx2", "portable", "libmvec avx512", "libmvec avx2", "libmvec sse", "scalar"}) {
     if (!deepnet::vmath_set_backend(backend)) continue;
-    std::printf("%-6s %-16s %8.2f %8.2f %8.2f\n", type, backend,
-                call([](const T* a, T* b, std::size_t m) { deepnet::vtanh(a, b, m); }),
-                call([](const T* a, T* b, std::size_t m) { deepnet::vexp(a, b, m); }),
-                call([](const T* a, T* b, std::size_t m) { deepnet::vsigmoid(a, b, m); }));
+    std::printf("%-6s %-16s %8.2f %8.2f %8.2f %8.2f\n", type, backend,
+                call([](const T* a, T* b, std::size_t m) { deepnet::vtanh(a, b, m); }, x),
+                call([](const T* a, T* b, std::size_t m) { deepnet::vexp(a, b, m); }, x),
+                call([](const T* a, T* b, std::size_t m) { deepnet::vsigmoid(a, b, m); }, x),
+                call([](const T* a, T* b, std::size_t m) { deepnet::vlog1p(a, b, m); }, x_positive));
   }
   deepnet::vmath_set_backend("auto");
 }
@@ -89,8 +91,8 @@ void bench_type(const char* type, std::size_t n) {
 int main(int argc, char** argv) {
   const std::size_t n = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 1600;
   std::printf("vmath_bench: n = %zu, automatic backend: %s\n", n, deepnet::vmath_backend());
-  std::printf("%-6s %-16s %8s %8s %8s   (ns per element, best of 9)\n", "type", "backend", "tanh",
-              "exp", "sigmoid");
+  std::printf("%-6s %-16s %8s %8s %8s %8s   (ns per element, best of 9)\n", "type", "backend", "tanh",
+              "exp", "sigmoid", "log1p");
   bench_type<double>("double", n);
   bench_type<float>("float", n);
 }

@@ -10,8 +10,16 @@
 // sized for the batch size m and reused, so repeated passes with the same m
 // allocate nothing.
 //
+// Small nets (every n[l] <= small_net_max_width: 64 for double, 32 for float)
+// take the small-net path:
+// forward, cost and backward run fused loops over the examples instead of one
+// matrix product per layer (docs/performance.md, "Small nets"). Results agree
+// with the general path within the bound stated there, not to the bit;
+// set_small_net_path(false) forces the general path.
+//
 // Thread safety: a Network is not safe to use from several threads at once
-// (forward writes its caches); const accessors are.
+// (forward writes its caches); const accessors are, except Z() and A(), which
+// lay out the small-net path's caches on first access.
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -24,6 +32,10 @@
 #include "deepnet/rng.hpp"
 
 namespace deepnet {
+
+namespace detail {
+struct KernelSet;  // src/core/kernels.hpp
+}
 
 struct Architecture {
   // n[0] .. n[L]: input size, hidden sizes, output size. L = sizes.size() - 1 >= 1.
@@ -109,6 +121,20 @@ class Network {
   // One gradient-descent step on the flat buffer: theta -= learning_rate * dtheta.
   void update(double learning_rate);
 
+  // The small-net path: taken by forward() (and the cost() and backward() of
+  // that pass) when every n[l], l = 0..L, is at most small_net_max_width and
+  // deepnet's own vector kernels are the vmath backend (vmath.hpp; the default).
+  // Any activation, output, L2, dropout and example weights. Widths above
+  // the limit gain nothing over the matrix products (docs/performance.md:
+  // double products run Eigen's kernels, float ones oneDNN's, which a fused
+  // loop only beats up to about 32 units).
+  static constexpr int small_net_max_width = sizeof(T) == sizeof(float) ? 32 : 64;
+  // true (the default): take it when it applies; false: always the general
+  // path (for comparisons and tests).
+  void set_small_net_path(bool allowed);
+  // Whether the next forward() takes the small-net path.
+  bool small_net_path() const;
+
   // Cached values of the last forward pass, 1 <= l <= L: (n[l], m_last).
   const Matrix<T>& Z(int l) const;
   const Matrix<T>& A(int l) const;
@@ -122,7 +148,14 @@ class Network {
   void check_layer(int l) const;
   void check_targets(MatrixCRef<T> Y) const;
   double dropout(int l) const;  // drop probability of hidden layer l
-  void ensure_workspace(Eigen::Index m);
+  // Selects (or makes) the workspace for batch size m, with the buffers of the
+  // general path (small false) or of the small-net path.
+  void ensure_workspace(Eigen::Index m, bool small);
+  // The small-net path (small_net.cpp).
+  void forward_small(const Matrix<T>& X);
+  double loss_sum_small(MatrixCRef<T> Y, const T* example_weights) const;
+  void backward_small(MatrixCRef<T> Y, Matrix<T>* input_gradient, const T* example_weights);
+  void lay_out_small(int l, bool z) const;  // Z(l) or A(l) column-major from the unit-major buffers
 
   Architecture arch_;
   std::vector<T> params_;
@@ -132,8 +165,21 @@ class Network {
   struct Workspace {
     Eigen::Index m = 0;
     std::uint64_t last_used = 0;
-    std::vector<Matrix<T>> Z, A, dZ, mask;
+    bool general = false;  // Z, A, dZ sized for the general path
+    // Z, A: the general path's caches; after a small-net pass, A[L] is written
+    // by forward and the others are laid out on first access (Z(), A()).
+    mutable std::vector<Matrix<T>> Z, A;
+    std::vector<Matrix<T>> dZ, mask;
+    mutable std::vector<char> laid_out;  // [2l] Z[l], [2l+1] A[l] current (small-net pass)
+    // The small-net path's unit-major buffers (kernels.hpp), allocated on its
+    // first pass: offsets into `small` (64-byte aligned at small_base).
+    std::size_t ld = 0, small_base = 0, E_at = 0;
+    std::vector<T> small, sums, input_gradient;
+    std::vector<T> x_copy;  // the X that A[0] = X^T was made from (a full batch comes back every pass)
+    bool x_current = false;
+    std::vector<std::size_t> Z_at, A_at, dZ_at, mask_at, mask_used;  // [l]
   };
+  void allocate_small(Workspace& w) const;
   // A few workspaces, one per batch size in use (full batches, the last short
   // batch, validation), so alternating sizes allocate nothing after the first pass.
   static constexpr std::size_t max_workspaces = 3;
@@ -148,6 +194,10 @@ class Network {
   std::vector<double> dropout_;   // per hidden layer (index l-1)
   Rng* dropout_rng_ = nullptr;
   bool masked_ = false;           // whether the last forward pass used dropout (masks in ws_->mask)
+  bool small_allowed_ = true;     // set_small_net_path
+  bool small_pass_ = false;       // the last forward pass took the small-net path
+  const detail::KernelSet* small_kernels_ = nullptr;  // the kernels of that pass
+  std::vector<int> kernel_activation_;  // g[l] as the kernels' codes, index 0 unused
 };
 
 // Fraction of examples (columns) whose predictions equal the labels in every row.

@@ -1,20 +1,26 @@
 #pragma once
-// Vectorised exp, tanh and sigmoid over contiguous arrays, for the activation
-// functions.
+// Vectorised exp, tanh, sigmoid and log1p over contiguous arrays, for the
+// activation functions and the costs.
 //
-// On x86-64 with glibc >= 2.35 these call glibc's libmvec (the vector variants
-// the compiler itself uses for `#pragma omp simd`), picking the widest variant
-// the CPU runs (AVX-512, AVX2, SSE) once, at the first call. Elsewhere they
-// fall back to std::exp / std::tanh element by element.
+// Backends: deepnet's own kernels (src/core/vmath_kernels.inc) compiled for
+// AVX-512 ("avx512"), AVX2 with FMA ("avx2") and the build's baseline
+// ("portable", SSE2 on x86-64, 16-byte vectors without FMA); the widest one
+// the CPU runs is picked once, at the first call. For comparison, on x86-64
+// with glibc >= 2.35 glibc's libmvec ("libmvec avx512", "libmvec avx2",
+// "libmvec sse") and std:: element by element ("scalar") can be chosen by name.
+// The own kernels also carry the small-net path of Network (network.hpp),
+// which runs only while one of them is the backend.
 //
-// Accuracy: libmvec is tested by glibc to a 4-ulp maximum error in
-// round-to-nearest (std:: is within 1-2 ulp), so results can differ from
+// Accuracy: every backend is tested to libmvec's criterion, a 4-ulp maximum
+// error in round-to-nearest (std:: is within 1-2 ulp; the own kernels'
+// measured errors are in docs/performance.md), so results can differ from
 // std::tanh / std::exp in the last bits, and between backends (an AVX2 machine
 // and an AVX-512 machine give different bits). For a given backend every
 // element is computed by the same vector function: the result for x[i] does
 // not depend on n, on i, or on the neighbouring elements, and two calls give
 // the same bits. NaN, +-inf and +-0 behave like std:: (tanh(+-inf) = +-1,
-// exp(-inf) = 0, exp(x) = inf past the overflow threshold, NaN -> NaN).
+// exp(-inf) = 0, exp(x) = inf past the overflow threshold, log1p(-1) = -inf,
+// log1p(x < -1) = NaN, NaN -> NaN).
 //
 // y may equal x (in place); otherwise the arrays must not overlap.
 #include <cstddef>
@@ -36,14 +42,18 @@ void vsigmoid(const float* x, float* y, std::size_t n);
 void vexp(const double* x, double* y, std::size_t n);
 void vexp(const float* x, float* y, std::size_t n);
 
-// The backend in use: "libmvec avx512", "libmvec avx2", "libmvec sse" or
-// "scalar".
+// y[i] = log(1 + x[i]), i < n
+void vlog1p(const double* x, double* y, std::size_t n);
+void vlog1p(const float* x, float* y, std::size_t n);
+
+// The backend in use: "avx512", "avx2", "portable", "libmvec avx512",
+// "libmvec avx2", "libmvec sse" or "scalar".
 const char* vmath_backend();
 
 // For tests and benchmarks: use the backend with this name from now on, or
 // "auto" for the CPU's best again. Returns false (and changes nothing) when
 // this build or CPU cannot run it. Not meant to be called while another
-// thread is inside vtanh / vsigmoid / vexp.
+// thread is inside a vmath function or a Network pass.
 bool vmath_set_backend(std::string_view name);
 
 }  // namespace deepnet

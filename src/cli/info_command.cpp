@@ -5,11 +5,13 @@
 
 #include "cli/cli.hpp"
 #include "deepnet/gemm.hpp"
+#include "deepnet/network.hpp"
+#include "deepnet/vmath.hpp"
 
 namespace deepnet::cli {
 
 Runner add_info_command(CLI::App& app) {
-  app.add_subcommand("info", "Version, compiler, SIMD instruction sets, matrix-product backend, threads");
+  app.add_subcommand("info", "Version, compiler, SIMD instruction sets, matrix-product and vector-kernel backends, threads");
   return [] {
     std::printf("deepnet %s\n", DEEPNET_VERSION);
 #if defined(__clang__)
@@ -19,6 +21,9 @@ Runner add_info_command(CLI::App& app) {
 #endif
     std::printf("simd: %s\n", Eigen::SimdInstructionSetsInUse());
     std::printf("matrix product: float: %s; double: %s\n", gemm_backend(true), gemm_backend(false));
+    std::printf("vector kernels: %s (tanh, sigmoid, exp, log1p; the small-net path for nets with every layer at most "
+                "%d (float) or %d (double) wide)\n",
+                vmath_backend(), Network<float>::small_net_max_width, Network<double>::small_net_max_width);
 #ifdef _OPENMP
     std::printf("threads: %d by default (all cores; OpenMP; --threads N on train), %u hardware threads\n",
                 threads(), std::thread::hardware_concurrency());

@@ -71,6 +71,8 @@ Network<T>::Network(Architecture architecture) : arch_(std::move(architecture)) 
   params_.assign(total, T(0));
   grads_.assign(total, T(0));
   workspaces_.reserve(max_workspaces);
+  kernel_activation_.assign(static_cast<std::size_t>(L) + 1, 0);
+  for (int l = 1; l <= L; ++l) kernel_activation_[l] = static_cast<int>(arch_.activation(l));
 }
 
 template <typename T>
@@ -134,7 +136,7 @@ typename Network<T>::ConstWeightMap Network<T>::db(int l) const {
 }
 
 template <typename T>
-void Network<T>::ensure_workspace(Eigen::Index m) {
+void Network<T>::ensure_workspace(Eigen::Index m, bool small) {
   ++passes_;
   Workspace* chosen = nullptr;
   for (Workspace& w : workspaces_)
@@ -148,17 +150,23 @@ void Network<T>::ensure_workspace(Eigen::Index m) {
         if (w.last_used < chosen->last_used) chosen = &w;
     }
     const std::size_t slots = static_cast<std::size_t>(layers()) + 1;
-    chosen->Z.resize(slots);
-    chosen->A.resize(slots);
-    chosen->dZ.resize(slots);
-    chosen->mask.resize(slots);
+    chosen->Z.assign(slots, Matrix<T>());
+    chosen->A.assign(slots, Matrix<T>());
+    chosen->dZ.assign(slots, Matrix<T>());
+    chosen->mask.assign(slots, Matrix<T>());
+    chosen->general = false;
+    chosen->ld = 0;
+    chosen->m = m;
+  }
+  if (!small && !chosen->general) {
     for (int l = 1; l <= layers(); ++l) {
       chosen->Z[l].resize(units(l), m);
       chosen->A[l].resize(units(l), m);
       chosen->dZ[l].resize(units(l), m);
     }
-    chosen->m = m;
+    chosen->general = true;
   }
+  if (small && chosen->ld == 0) allocate_small(*chosen);
   chosen->last_used = passes_;
   active_ = static_cast<std::size_t>(chosen - workspaces_.data());
   m_ = m;
@@ -170,9 +178,14 @@ const Matrix<T>& Network<T>::forward(const Matrix<T>& X) {
     throw Error("layer 1: W[1] is (" + std::to_string(units(1)) + ", " + std::to_string(units(0)) +
                 ") but A[0] = X has " + std::to_string(X.rows()) + " rows");
   if (X.cols() < 1) throw Error("forward: X has no examples (m = 0 columns)");
-  ensure_workspace(X.cols());
+  if (small_net_path() && X.cols() < (Eigen::Index(1) << 31)) {
+    forward_small(X);
+    return ws().A[layers()];
+  }
+  ensure_workspace(X.cols(), false);
   X_ = &X;
   masked_ = false;
+  small_pass_ = false;
   for (int l = 1; l <= layers(); ++l) {
     const Matrix<T>& A_prev = l == 1 ? X : ws().A[l - 1];
     linear_activation_forward<T>(A_prev, W(l), b(l), arch_.activation(l), arch_.leaky_slope, ws().Z[l],
@@ -234,7 +247,8 @@ void Network<T>::check_targets(MatrixCRef<T> Y) const {
 template <typename T>
 double Network<T>::cost(MatrixCRef<T> Y, const T* example_weights) const {
   check_targets(Y);
-  double cost = cost_from_logits<T>(arch_.output, ws().Z[layers()], Y, example_weights);
+  double cost = small_pass_ ? loss_sum_small(Y, example_weights) / static_cast<double>(m_)
+                            : cost_from_logits<T>(arch_.output, ws().Z[layers()], Y, example_weights);
   if (l2_ > 0) {
     // lambda/(2m) sum_l ||W[l]||_F^2
     double squares = 0;
@@ -252,6 +266,7 @@ void Network<T>::zero_grad() {
 template <typename T>
 void Network<T>::backward(MatrixCRef<T> Y, Matrix<T>* input_gradient, const T* example_weights) {
   check_targets(Y);
+  if (small_pass_) return backward_small(Y, input_gradient, example_weights);
   const int L = layers();
   // dZ[L] = A[L] - Y for every matched output/loss pair (times w_j per column when weighted).
   ws().dZ[L].noalias() = ws().A[L] - Y;
@@ -300,6 +315,7 @@ template <typename T>
 const Matrix<T>& Network<T>::Z(int l) const {
   check_layer(l);
   if (m_ == 0) throw Error("Z[" + std::to_string(l) + "]: no forward pass yet");
+  if (small_pass_) lay_out_small(l, true);
   return ws().Z[l];
 }
 
@@ -307,6 +323,7 @@ template <typename T>
 const Matrix<T>& Network<T>::A(int l) const {
   check_layer(l);
   if (m_ == 0) throw Error("A[" + std::to_string(l) + "]: no forward pass yet");
+  if (small_pass_) lay_out_small(l, false);
   return ws().A[l];
 }
 

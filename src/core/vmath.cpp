@@ -1,5 +1,7 @@
-// Vectorised exp and tanh through glibc's libmvec, chosen at run time for the
-// CPU, with a scalar fallback. See vmath.hpp for the guarantees.
+// Vectorised exp, tanh, sigmoid and log1p: deepnet's own kernels
+// (kernels.hpp: AVX-512, AVX2 or the portable baseline, chosen at run time for
+// the CPU), or, when asked for by name, glibc's libmvec or scalar std::.
+// See vmath.hpp for the guarantees.
 //
 // Build: the library must link libmvec on x86-64 glibc (CMakeLists.txt):
 //   find_library(DEEPNET_MVEC_LIBRARY mvec)
@@ -12,10 +14,10 @@
 // (glibc's libm.so linker script pulls libmvec in AS_NEEDED, so a shared link
 // works without it; a static link needs -lmvec.)
 //
-// The file is compiled for baseline x86-64. Only the small kernels below are
-// compiled for AVX-512 / AVX2 (target attributes), and they hold nothing but
-// intrinsics and the libmvec call: no inline function or template shared with
-// other files is ever compiled for a wider ISA than the build's.
+// The file is compiled for baseline x86-64. Only the small libmvec wrappers
+// below are compiled for AVX-512 / AVX2 (target attributes), and they hold
+// nothing but intrinsics and the libmvec call: no inline function or template
+// shared with other files is ever compiled for a wider ISA than the build's.
 #include "deepnet/vmath.hpp"
 
 #include <algorithm>
@@ -23,6 +25,8 @@
 #include <cmath>
 #include <cstddef>
 #include <string_view>
+
+#include "core/kernels.hpp"
 
 // libmvec's tanh variants arrived in glibc 2.35 (exp in 2.22).
 #if defined(__x86_64__) && defined(__GLIBC__) && !defined(DEEPNET_NO_LIBMVEC)
@@ -36,22 +40,11 @@
 #endif
 
 namespace deepnet {
+
+namespace detail {
 namespace {
 
-// A kernel computes `blocks` whole vectors of its backend's width.
-template <typename T>
-using Kernel = void (*)(const T* x, T* y, std::size_t blocks);
-
-struct Backend {
-  const char* name;
-  std::size_t width_double;  // elements per vector
-  std::size_t width_float;
-  Kernel<double> tanh_double;
-  Kernel<double> exp_double;
-  Kernel<float> tanh_float;
-  Kernel<float> exp_float;
-  bool (*supported)();
-};
+using ::deepnet::detail::ArrayKernel;
 
 constexpr std::size_t max_width = 16;  // floats in a 512-bit vector
 
@@ -64,11 +57,18 @@ template <typename T>
 void exp_scalar(const T* x, T* y, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) y[i] = std::exp(x[i]);
 }
+template <typename T>
+void log1p_scalar(const T* x, T* y, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) y[i] = std::log1p(x[i]);
+}
 bool always() { return true; }
 
-constexpr Backend scalar_backend{"scalar", 1, 1, tanh_scalar<double>, exp_scalar<double>,
-                                 tanh_scalar<float>, exp_scalar<float>, always};
-
+// libmvec and scalar sets have no sigmoid kernel (vsigmoid builds it from
+// exp) and no small-net kernels (the small-net path needs deepnet's own).
+constexpr KernelSet scalar_backend{"scalar", 1, 1, always,
+                                   tanh_scalar<double>, exp_scalar<double>, nullptr, log1p_scalar<double>,
+                                   tanh_scalar<float>, exp_scalar<float>, nullptr, log1p_scalar<float>,
+                                   {}, {}};
 #ifdef DEEPNET_VMATH_LIBMVEC
 
 // glibc's vector variants, named by the x86-64 vector function ABI:
@@ -79,16 +79,22 @@ constexpr Backend scalar_backend{"scalar", 1, 1, tanh_scalar<double>, exp_scalar
 extern "C" {
 __m128d _ZGVbN2v_tanh(__m128d);
 __m128d _ZGVbN2v_exp(__m128d);
+__m128d _ZGVbN2v_log1p(__m128d);
 __m128 _ZGVbN4v_tanhf(__m128);
 __m128 _ZGVbN4v_expf(__m128);
+__m128 _ZGVbN4v_log1pf(__m128);
 DEEPNET_AVX2 __m256d _ZGVdN4v_tanh(__m256d);
 DEEPNET_AVX2 __m256d _ZGVdN4v_exp(__m256d);
+DEEPNET_AVX2 __m256d _ZGVdN4v_log1p(__m256d);
 DEEPNET_AVX2 __m256 _ZGVdN8v_tanhf(__m256);
 DEEPNET_AVX2 __m256 _ZGVdN8v_expf(__m256);
+DEEPNET_AVX2 __m256 _ZGVdN8v_log1pf(__m256);
 DEEPNET_AVX512 __m512d _ZGVeN8v_tanh(__m512d);
 DEEPNET_AVX512 __m512d _ZGVeN8v_exp(__m512d);
+DEEPNET_AVX512 __m512d _ZGVeN8v_log1p(__m512d);
 DEEPNET_AVX512 __m512 _ZGVeN16v_tanhf(__m512);
 DEEPNET_AVX512 __m512 _ZGVeN16v_expf(__m512);
+DEEPNET_AVX512 __m512 _ZGVeN16v_log1pf(__m512);
 }
 #undef DEEPNET_AVX2
 #undef DEEPNET_AVX512
@@ -102,6 +108,16 @@ DEEPNET_AVX512 __m512 _ZGVeN16v_expf(__m512);
 
 DEEPNET_VMATH_KERNEL(tanh_sse_d, "sse2", double, 2, _mm_loadu_pd, _mm_storeu_pd, _ZGVbN2v_tanh)
 DEEPNET_VMATH_KERNEL(exp_sse_d, "sse2", double, 2, _mm_loadu_pd, _mm_storeu_pd, _ZGVbN2v_exp)
+DEEPNET_VMATH_KERNEL(log1p_sse_d, "sse2", double, 2, _mm_loadu_pd, _mm_storeu_pd, _ZGVbN2v_log1p)
+DEEPNET_VMATH_KERNEL(log1p_sse_f, "sse2", float, 4, _mm_loadu_ps, _mm_storeu_ps, _ZGVbN4v_log1pf)
+DEEPNET_VMATH_KERNEL(log1p_avx2_d, "avx2,fma", double, 4, _mm256_loadu_pd, _mm256_storeu_pd,
+                     _ZGVdN4v_log1p)
+DEEPNET_VMATH_KERNEL(log1p_avx2_f, "avx2,fma", float, 8, _mm256_loadu_ps, _mm256_storeu_ps,
+                     _ZGVdN8v_log1pf)
+DEEPNET_VMATH_KERNEL(log1p_avx512_d, "avx512f", double, 8, _mm512_loadu_pd, _mm512_storeu_pd,
+                     _ZGVeN8v_log1p)
+DEEPNET_VMATH_KERNEL(log1p_avx512_f, "avx512f", float, 16, _mm512_loadu_ps, _mm512_storeu_ps,
+                     _ZGVeN16v_log1pf)
 DEEPNET_VMATH_KERNEL(tanh_sse_f, "sse2", float, 4, _mm_loadu_ps, _mm_storeu_ps, _ZGVbN4v_tanhf)
 DEEPNET_VMATH_KERNEL(exp_sse_f, "sse2", float, 4, _mm_loadu_ps, _mm_storeu_ps, _ZGVbN4v_expf)
 DEEPNET_VMATH_KERNEL(tanh_avx2_d, "avx2,fma", double, 4, _mm256_loadu_pd, _mm256_storeu_pd,
@@ -135,31 +151,40 @@ bool has_avx2() {
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 
-constexpr Backend avx512_backend{"libmvec avx512", 8, 16, tanh_avx512_d, exp_avx512_d,
-                                 tanh_avx512_f, exp_avx512_f, has_avx512};
-constexpr Backend avx2_backend{"libmvec avx2", 4, 8, tanh_avx2_d, exp_avx2_d,
-                               tanh_avx2_f, exp_avx2_f, has_avx2};
-constexpr Backend sse_backend{"libmvec sse", 2, 4, tanh_sse_d, exp_sse_d,
-                              tanh_sse_f, exp_sse_f, always};
-
-constexpr const Backend* backends[] = {&avx512_backend, &avx2_backend, &sse_backend,
-                                       &scalar_backend};
-#else
-constexpr const Backend* backends[] = {&scalar_backend};
+constexpr KernelSet libmvec_avx512{"libmvec avx512", 8, 16, has_avx512,
+                                   tanh_avx512_d, exp_avx512_d, nullptr, log1p_avx512_d,
+                                   tanh_avx512_f, exp_avx512_f, nullptr, log1p_avx512_f, {}, {}};
+constexpr KernelSet libmvec_avx2{"libmvec avx2", 4, 8, has_avx2,
+                                 tanh_avx2_d, exp_avx2_d, nullptr, log1p_avx2_d,
+                                 tanh_avx2_f, exp_avx2_f, nullptr, log1p_avx2_f, {}, {}};
+constexpr KernelSet libmvec_sse{"libmvec sse", 2, 4, always,
+                                tanh_sse_d, exp_sse_d, nullptr, log1p_sse_d,
+                                tanh_sse_f, exp_sse_f, nullptr, log1p_sse_f, {}, {}};
 #endif
 
-// The first backend (best first) this CPU runs.
-const Backend* detect() {
-  for (const Backend* b : backends)
+// Best first: the first one this CPU runs is the default. libmvec's and the
+// scalar set are only used when asked for by name.
+const KernelSet* const backends[] = {
+#ifdef DEEPNET_KERNELS_X86
+    &avx512_kernels, &avx2_kernels,
+#endif
+    &portable_kernels,
+#ifdef DEEPNET_VMATH_LIBMVEC
+    &libmvec_avx512, &libmvec_avx2, &libmvec_sse,
+#endif
+    &scalar_backend};
+
+const KernelSet* detect() {
+  for (const KernelSet* b : backends)
     if (b->supported()) return b;
-  return &scalar_backend;
+  return &portable_kernels;
 }
 
-std::atomic<const Backend*> forced{nullptr};  // set by vmath_set_backend
+std::atomic<const KernelSet*> forced{nullptr};  // set by vmath_set_backend
 
-const Backend& backend() {
-  if (const Backend* b = forced.load(std::memory_order_acquire)) return *b;
-  static const Backend* const detected = detect();  // thread-safe, once
+const KernelSet& backend() {
+  if (const KernelSet* b = forced.load(std::memory_order_acquire)) return *b;
+  static const KernelSet* const detected = detect();  // thread-safe, once
   return *detected;
 }
 
@@ -167,7 +192,7 @@ const Backend& backend() {
 // zero-padded vector of the same kernel, so every element is computed the same
 // way whatever n and its position (0 is on every function's fast path).
 template <typename T>
-void apply(Kernel<T> kernel, std::size_t width, const T* x, T* y, std::size_t n) {
+void apply(ArrayKernel<T> kernel, std::size_t width, const T* x, T* y, std::size_t n) {
   const std::size_t blocks = n / width;
   if (blocks > 0) kernel(x, y, blocks);
   const std::size_t done = blocks * width;
@@ -178,11 +203,13 @@ void apply(Kernel<T> kernel, std::size_t width, const T* x, T* y, std::size_t n)
   std::copy(lane, lane + (n - done), y + done);
 }
 
-// sigmoid from e = exp(-|x|) in chunks on the stack; y may alias x because
-// each x[i] is read before y[i] is written. Chunks are whole vectors, so the
-// exp of each element does not depend on where the chunks fall.
+// sigmoid from e = exp(-|x|) in chunks on the stack, for the sets without a
+// sigmoid kernel; y may alias x because each x[i] is read before y[i] is
+// written. Chunks are whole vectors, so the exp of each element does not
+// depend on where the chunks fall. (The own kernels' sigmoid does the same
+// operations in registers.)
 template <typename T>
-void sigmoid(Kernel<T> exp_kernel, std::size_t width, const T* x, T* y, std::size_t n) {
+void sigmoid(ArrayKernel<T> exp_kernel, std::size_t width, const T* x, T* y, std::size_t n) {
   constexpr std::size_t chunk = 256;
   alignas(64) T e[chunk];
   for (std::size_t start = 0; start < n; start += chunk) {
@@ -200,46 +227,68 @@ void sigmoid(Kernel<T> exp_kernel, std::size_t width, const T* x, T* y, std::siz
 
 }  // namespace
 
+const KernelSet* active_kernels() {
+  const KernelSet& b = backend();
+  return b.small_double.forward ? &b : nullptr;
+}
+
+}  // namespace detail
+
+using detail::apply;
+using detail::backend;
+
 void vtanh(const double* x, double* y, std::size_t n) {
-  const Backend& b = backend();
+  const auto& b = backend();
   apply(b.tanh_double, b.width_double, x, y, n);
 }
 
 void vtanh(const float* x, float* y, std::size_t n) {
-  const Backend& b = backend();
+  const auto& b = backend();
   apply(b.tanh_float, b.width_float, x, y, n);
 }
 
 void vexp(const double* x, double* y, std::size_t n) {
-  const Backend& b = backend();
+  const auto& b = backend();
   apply(b.exp_double, b.width_double, x, y, n);
 }
 
 void vexp(const float* x, float* y, std::size_t n) {
-  const Backend& b = backend();
+  const auto& b = backend();
   apply(b.exp_float, b.width_float, x, y, n);
 }
 
 void vsigmoid(const double* x, double* y, std::size_t n) {
-  const Backend& b = backend();
-  sigmoid(b.exp_double, b.width_double, x, y, n);
+  const auto& b = backend();
+  if (b.sigmoid_double) apply(b.sigmoid_double, b.width_double, x, y, n);
+  else detail::sigmoid(b.exp_double, b.width_double, x, y, n);
 }
 
 void vsigmoid(const float* x, float* y, std::size_t n) {
-  const Backend& b = backend();
-  sigmoid(b.exp_float, b.width_float, x, y, n);
+  const auto& b = backend();
+  if (b.sigmoid_float) apply(b.sigmoid_float, b.width_float, x, y, n);
+  else detail::sigmoid(b.exp_float, b.width_float, x, y, n);
+}
+
+void vlog1p(const double* x, double* y, std::size_t n) {
+  const auto& b = backend();
+  apply(b.log1p_double, b.width_double, x, y, n);
+}
+
+void vlog1p(const float* x, float* y, std::size_t n) {
+  const auto& b = backend();
+  apply(b.log1p_float, b.width_float, x, y, n);
 }
 
 const char* vmath_backend() { return backend().name; }
 
 bool vmath_set_backend(std::string_view name) {
   if (name == "auto") {
-    forced.store(nullptr, std::memory_order_release);
+    detail::forced.store(nullptr, std::memory_order_release);
     return true;
   }
-  for (const Backend* b : backends)
+  for (const detail::KernelSet* b : detail::backends)
     if (name == b->name && b->supported()) {
-      forced.store(b, std::memory_order_release);
+      detail::forced.store(b, std::memory_order_release);
       return true;
     }
   return false;

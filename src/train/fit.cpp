@@ -323,6 +323,9 @@ FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSe
   };
 
   Network<T> network(arch);
+  // bf16 products mean products: a net small enough for the fused small-net
+  // path (which has no product calls) takes the general path instead.
+  if (s.float_products == FloatProducts::bf16) network.set_small_net_path(false);
   // bf16 products for the training steps only: scores and later predictions use float32.
   struct ProductsDuringTraining {
     FloatProducts before = float_products();

@@ -1,4 +1,5 @@
 // Full-batch gradient descent: the course's training loop.
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -33,6 +34,9 @@ std::vector<CostRecord> train_gradient_descent(Network<T>& network, const Matrix
   check_finite<T>(Y, "Y");
 
   std::vector<CostRecord> history;
+  // Room for every record up front (up to 2^20 of them), so the loop allocates nothing.
+  history.reserve(std::min<std::size_t>(static_cast<std::size_t>((options.iterations - 1) / options.record_every + 2),
+                                        std::size_t(1) << 20));
   for (int i = 0; i < options.iterations; ++i) {
     network.forward(X);
     const bool record = i % options.record_every == 0 || i == options.iterations - 1;

@@ -19,6 +19,7 @@
 #include <cstring>
 #include <iostream>
 #include <thread>
+#include <vector>
 
 #include "deepnet/gemm.hpp"
 #include "deepnet/init.hpp"
@@ -99,9 +100,10 @@ struct TrainingRun {
   long long steps = 0;
 };
 
-// Allocations made by one whole train_minibatch call.
+// Allocations made by one whole train_minibatch call. small: a 32-16-8-4 net
+// (the small-net path) instead of 32-300-64-4 (the general path).
 template <typename T = float>
-TrainingRun count_training(long long batch_size, OptimizerKind kind, int threads, double dropout) {
+TrainingRun count_training(long long batch_size, OptimizerKind kind, int threads, double dropout, bool small = false) {
   set_threads(threads);
   const Eigen::Index m = 800;
   Rng data_rng(5);
@@ -110,7 +112,9 @@ TrainingRun count_training(long long batch_size, OptimizerKind kind, int threads
     for (Eigen::Index i = 0; i < X.rows(); ++i) X(i, j) = static_cast<T>(data_rng.normal());
     Y(j % 4, j) = 1;
   }
-  Network<T> net(Architecture{{32, 300, 64, 4}, {Activation::relu}, Output::softmax});
+  Network<T> net(Architecture{small ? std::vector<int>{32, 16, 8, 4} : std::vector<int>{32, 300, 64, 4},
+                              {Activation::relu}, Output::softmax});
+  EXPECT_EQ(net.small_net_path(), small);
   Rng rng(1);
   initialize(net, InitScheme::he, rng);
   MiniBatchOptions options;
@@ -142,14 +146,14 @@ TEST(NoAllocation, CountingWorks) {
 }
 
 class NoAllocationInTrainingLoop
-    : public ::testing::TestWithParam<std::tuple<OptimizerKind, int, double>> {};
+    : public ::testing::TestWithParam<std::tuple<OptimizerKind, int, double, bool>> {};
 
 TEST_P(NoAllocationInTrainingLoop, FourTimesTheStepsAllocateNoMore) {
-  const auto [kind, threads, dropout] = GetParam();
+  const auto [kind, threads, dropout, small] = GetParam();
   dl_iterate_phdr(find_dnnl, nullptr);
-  count_training(200, kind, threads, dropout);  // first use: thread pool, backend set-up
-  const TrainingRun few = count_training(200, kind, threads, dropout);
-  const TrainingRun many = count_training(50, kind, threads, dropout);
+  count_training(200, kind, threads, dropout, small);  // first use: thread pool, backend set-up
+  const TrainingRun few = count_training(200, kind, threads, dropout, small);
+  const TrainingRun many = count_training(50, kind, threads, dropout, small);
   ASSERT_EQ(many.steps, 4 * few.steps);
   EXPECT_GT(few.allocations, 0) << "set-up allocates (workspaces, optimizer state)";
   EXPECT_EQ(many.allocations, few.allocations)
@@ -179,10 +183,44 @@ TEST(NoAllocation, DoubleTrainingAllocatesNothingPerStep) {
 
 INSTANTIATE_TEST_SUITE_P(
     All, NoAllocationInTrainingLoop,
-    ::testing::Values(std::make_tuple(OptimizerKind::sgd, 1, 0.0),
-                      std::make_tuple(OptimizerKind::adam, 1, 0.0),
-                      std::make_tuple(OptimizerKind::adam, 2, 0.0),
-                      std::make_tuple(OptimizerKind::momentum, 2, 0.3)));
+    ::testing::Values(std::make_tuple(OptimizerKind::sgd, 1, 0.0, false),
+                      std::make_tuple(OptimizerKind::adam, 1, 0.0, false),
+                      std::make_tuple(OptimizerKind::adam, 2, 0.0, false),
+                      std::make_tuple(OptimizerKind::momentum, 2, 0.3, false),
+                      std::make_tuple(OptimizerKind::sgd, 1, 0.0, true),
+                      std::make_tuple(OptimizerKind::adam, 2, 0.3, true)));
+
+// The course's full-batch loop on a small net (the small-net path), the cost
+// taken every iteration: four times the iterations allocate no more.
+long long count_gradient_descent(int iterations) {
+  set_threads(1);
+  const Eigen::Index m = 400;
+  Rng data_rng(9);
+  Matrix<double> X(2, m), Y(1, m);
+  for (Eigen::Index j = 0; j < m; ++j) {
+    X(0, j) = data_rng.normal();
+    X(1, j) = data_rng.normal();
+    Y(0, j) = X(0, j) * X(1, j) > 0 ? 1 : 0;
+  }
+  Network<double> net(Architecture{{2, 4, 1}, {Activation::tanh}, Output::sigmoid});
+  EXPECT_TRUE(net.small_net_path());
+  Rng rng(2);
+  initialize(net, InitScheme::small, rng, 0.01);
+  GradientDescentOptions options;
+  options.learning_rate = 1.2;
+  options.iterations = iterations;
+  options.record_every = 1;
+  const long long before = allocations.load();
+  train_gradient_descent(net, X, Y, options);
+  return allocations.load() - before;
+}
+
+TEST(NoAllocation, FullBatchGradientDescentOnASmallNet) {
+  count_gradient_descent(10);
+  const long long few = count_gradient_descent(100), many = count_gradient_descent(400);
+  EXPECT_GT(few, 0) << "set-up allocates (workspaces, the history)";
+  EXPECT_EQ(many, few) << "100 iterations made " << few << " allocations, 400 made " << many;
+}
 
 // Calls f until 100 calls in a row allocate nothing, at most 50 times: the
 // first calls with 2 threads start the worker, which allocates once when it

@@ -611,7 +611,7 @@ TEST_F(Cli, MiniBatchFlagsThatConflictAreUsageErrors) {
 TEST_F(Cli, InfoAndDatasets) {
   const Result i = run("info");
   ASSERT_EQ(i.status, 0);
-  for (const char* word : {"deepnet", "compiler:", "simd:", "matrix product:", "threads:"})
+  for (const char* word : {"deepnet", "compiler:", "simd:", "matrix product:", "vector kernels:", "threads:"})
     EXPECT_NE(i.out.find(word), std::string::npos) << word;
   const Result d = run("datasets");
   ASSERT_EQ(d.status, 0);

@@ -196,7 +196,9 @@ TEST(GemmBf16, InputsRoundedToBfloat16AndSummedInFloat32OrARefusalSayingWhy) {
                   << "(" << m << " x " << n << " x " << k << ") " << ta << tb << " element (" << i << ", " << j << ")";
               far_from_exact = std::max(far_from_exact, std::abs(double(C[at]) - double(exact[at])));
             }
-          if (k >= 300) EXPECT_GT(far_from_exact, 1e-4) << "the product looks like float32, not bfloat16";
+          if (k >= 300) {
+            EXPECT_GT(far_from_exact, 1e-4) << "the product looks like float32, not bfloat16";
+          }
         }
 }
 

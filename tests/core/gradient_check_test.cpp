@@ -45,15 +45,22 @@ Problem make_problem(int layers, Activation hidden, Output output, std::uint64_t
 class GradientCheckGrid
     : public ::testing::TestWithParam<std::tuple<int, Activation, Output>> {};
 
+// Both paths of Network: these nets are small enough for the small-net path
+// (the default), and set_small_net_path(false) gives the general one.
 TEST_P(GradientCheckGrid, AnalyticGradientMatchesCentredDifferences) {
   const auto [layers, hidden, output] = GetParam();
-  Problem p = make_problem(layers, hidden, output, 17 + layers);
-  const GradientCheckResult result = gradient_check(p.net, p.X, p.Y);
-  EXPECT_LT(result.relative_error, 1e-7);
-  EXPECT_EQ(result.checked, p.net.parameters().size());
-  ASSERT_EQ(result.layer_relative_error.size(), static_cast<std::size_t>(layers));
-  // Per layer the bound is looser: early layers of deep sigmoid nets have tiny gradients.
-  for (double e : result.layer_relative_error) EXPECT_LT(e, 1e-5);
+  for (bool small : {true, false}) {
+    SCOPED_TRACE(small ? "small-net path" : "general path");
+    Problem p = make_problem(layers, hidden, output, 17 + layers);
+    p.net.set_small_net_path(small);
+    ASSERT_EQ(p.net.small_net_path(), small);
+    const GradientCheckResult result = gradient_check(p.net, p.X, p.Y);
+    EXPECT_LT(result.relative_error, 1e-7);
+    EXPECT_EQ(result.checked, p.net.parameters().size());
+    ASSERT_EQ(result.layer_relative_error.size(), static_cast<std::size_t>(layers));
+    // Per layer the bound is looser: early layers of deep sigmoid nets have tiny gradients.
+    for (double e : result.layer_relative_error) EXPECT_LT(e, 1e-5);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -1,6 +1,7 @@
-// vtanh, vexp and vsigmoid against long-double references (error in ulps of
-// the result type), special values, tails of every length, aliasing and
-// position independence, on every backend this CPU runs.
+// vtanh, vexp, vsigmoid and vlog1p against long-double references (error in
+// ulps of the result type), special values, tails of every length, aliasing
+// and position independence, on every backend this CPU runs (deepnet's own
+// AVX-512, AVX2 and portable kernels, libmvec's, scalar std::).
 #include "deepnet/vmath.hpp"
 
 #include <gtest/gtest.h>
@@ -31,15 +32,17 @@ constexpr double libmvec_ulps = 4.0;
 // roundings. Hence 2k + 1.5.
 constexpr double sigmoid_ulps = 2 * libmvec_ulps + 1.5;
 
-const char* const all_backends[] = {"libmvec avx512", "libmvec avx2", "libmvec sse", "scalar"};
+const char* const all_backends[] = {"avx512",      "avx2",        "portable", "libmvec avx512",
+                                    "libmvec avx2", "libmvec sse", "scalar"};
 
-enum class Fn { tanh, exp, sigmoid };
+enum class Fn { tanh, exp, sigmoid, log1p };
 
 const char* name(Fn f) {
   switch (f) {
     case Fn::tanh: return "tanh";
     case Fn::exp: return "exp";
     case Fn::sigmoid: return "sigmoid";
+    case Fn::log1p: return "log1p";
   }
   return "?";
 }
@@ -50,6 +53,7 @@ void run(Fn f, const T* x, T* y, std::size_t n) {
     case Fn::tanh: return vtanh(x, y, n);
     case Fn::exp: return vexp(x, y, n);
     case Fn::sigmoid: return vsigmoid(x, y, n);
+    case Fn::log1p: return vlog1p(x, y, n);
   }
 }
 
@@ -68,6 +72,7 @@ long double reference(Fn f, long double x) {
       const long double e = std::exp(-std::fabs(x));
       return x >= 0 ? 1 / (1 + e) : e / (1 + e);
     }
+    case Fn::log1p: return std::log1p(x);
   }
   return 0;
 }
@@ -110,9 +115,9 @@ std::vector<T> special_values() {
   return v;
 }
 
-// ~1.3 million points: an even grid over [-50, 50], random bit patterns (every
-// magnitude, subnormals included), uniform draws over exp's finite range, and
-// the special values.
+// ~1.4 million points: an even grid over [-50, 50], random bit patterns (every
+// magnitude, subnormals included), uniform draws over exp's finite range and
+// over (-1, 3), and the special values.
 template <typename T>
 std::vector<T> test_points() {
   std::vector<T> x;
@@ -130,6 +135,8 @@ std::vector<T> test_points() {
   const double hi = std::log(static_cast<double>(std::numeric_limits<T>::max())) + 1;
   std::uniform_real_distribution<double> exp_range(lo, hi);
   for (int i = 0; i < (1 << 17); ++i) x.push_back(static_cast<T>(exp_range(rng)));
+  std::uniform_real_distribution<double> near_zero(-1, 3);  // log1p's busiest range
+  for (int i = 0; i < (1 << 17); ++i) x.push_back(static_cast<T>(near_zero(rng)));
   for (T v : special_values<T>()) x.push_back(v);
   return x;
 }
@@ -181,6 +188,41 @@ TEST(VmathAccuracy, ExpWithinLibmvecBound) {
 TEST(VmathAccuracy, SigmoidWithinDerivedBound) {
   check_accuracy<double>(Fn::sigmoid, "double");
   check_accuracy<float>(Fn::sigmoid, "float");
+}
+
+TEST(VmathAccuracy, Log1pWithinLibmvecBound) {
+  check_accuracy<double>(Fn::log1p, "double");
+  check_accuracy<float>(Fn::log1p, "float");
+}
+
+// log1p's edges as std:: gives them: log1p(-1) = -inf, NaN below -1, log1p(x) = x
+// for tiny x (signed zeros kept), inf at inf.
+template <typename T>
+void check_log1p_special_values() {
+  using L = std::numeric_limits<T>;
+  const T inf = L::infinity();
+  const std::vector<T> x = {T(0), -T(0), T(-1), T(-2), inf, -inf, L::quiet_NaN(), L::denorm_min(),
+                            -L::denorm_min(), L::max(), T(-1) + L::epsilon() / 2};
+  for_each_backend([&](const std::string&) {
+    const std::vector<T> y = run(Fn::log1p, x);
+    EXPECT_EQ(bits(y[0]), bits(T(0)));
+    EXPECT_EQ(bits(y[1]), bits(-T(0)));
+    EXPECT_EQ(y[2], -inf);
+    EXPECT_TRUE(std::isnan(y[3]));
+    EXPECT_EQ(y[4], inf);
+    EXPECT_TRUE(std::isnan(y[5]));
+    EXPECT_TRUE(std::isnan(y[6]));
+    EXPECT_EQ(y[7], L::denorm_min());
+    EXPECT_EQ(y[8], -L::denorm_min());
+    EXPECT_NEAR(y[9], std::log(L::max()), 4 * L::epsilon() * std::log(L::max()));
+    EXPECT_LT(y[10], T(-10));
+    EXPECT_TRUE(std::isfinite(y[10]));
+  });
+}
+
+TEST(VmathSpecialValues, Log1pEdgesMatchStd) {
+  check_log1p_special_values<double>();
+  check_log1p_special_values<float>();
 }
 
 // Infinities, NaN and signed zeros exactly as std:: gives them.
@@ -288,11 +330,18 @@ void check_positions(Fn f) {
 }
 
 TEST(VmathPositions, ResultsDoNotDependOnLengthOffsetOrAliasing) {
-  for (Fn f : {Fn::tanh, Fn::exp, Fn::sigmoid}) {
+  for (Fn f : {Fn::tanh, Fn::exp, Fn::sigmoid, Fn::log1p}) {
     SCOPED_TRACE(name(f));
     check_positions<double>(f);
     check_positions<float>(f);
   }
+}
+
+template <typename T>
+auto all_bits(const std::vector<T>& v) {
+  std::vector<decltype(bits(T()))> out;
+  for (T x : v) out.push_back(bits(x));
+  return out;
 }
 
 TEST(VmathDeterminism, TwoCallsGiveTheSameBits) {
@@ -302,9 +351,9 @@ TEST(VmathDeterminism, TwoCallsGiveTheSameBits) {
   for (double& v : x) v = normal(rng);
   const std::vector<float> xf(x.begin(), x.end());
   for_each_backend([&](const std::string&) {
-    for (Fn f : {Fn::tanh, Fn::exp, Fn::sigmoid}) {
-      EXPECT_EQ(run(f, x), run(f, x)) << name(f);
-      EXPECT_EQ(run(f, xf), run(f, xf)) << name(f);
+    for (Fn f : {Fn::tanh, Fn::exp, Fn::sigmoid, Fn::log1p}) {  // log1p: NaN below -1
+      EXPECT_EQ(all_bits(run(f, x)), all_bits(run(f, x))) << name(f);
+      EXPECT_EQ(all_bits(run(f, xf)), all_bits(run(f, xf))) << name(f);
     }
   });
 }
@@ -314,6 +363,8 @@ TEST(VmathBackend, NamesTheChoiceAndCanBeForced) {
   EXPECT_NE(std::find(std::begin(all_backends), std::end(all_backends), automatic),
             std::end(all_backends))
       << automatic;
+  // The automatic choice is one of deepnet's own kernel sets (the small-net path needs one).
+  EXPECT_TRUE(automatic == "avx512" || automatic == "avx2" || automatic == "portable") << automatic;
   EXPECT_FALSE(vmath_set_backend("libmvec sse5"));
   EXPECT_EQ(vmath_backend(), automatic);
   ASSERT_TRUE(vmath_set_backend("scalar"));
@@ -322,6 +373,8 @@ TEST(VmathBackend, NamesTheChoiceAndCanBeForced) {
   double y = 0;
   vtanh(&x, &y, 1);
   EXPECT_EQ(y, std::tanh(x));  // the scalar backend is std:: itself
+  ASSERT_TRUE(vmath_set_backend("portable"));  // runs on every CPU
+  EXPECT_EQ(std::string(vmath_backend()), "portable");
   ASSERT_TRUE(vmath_set_backend("auto"));
   EXPECT_EQ(vmath_backend(), automatic);
 }
@@ -331,6 +384,7 @@ TEST(VmathBackend, EmptyInputTouchesNothing) {
     vtanh(static_cast<const double*>(nullptr), nullptr, 0);
     vexp(static_cast<const float*>(nullptr), nullptr, 0);
     vsigmoid(static_cast<const double*>(nullptr), nullptr, 0);
+    vlog1p(static_cast<const float*>(nullptr), nullptr, 0);
   });
 }
 

@@ -22,9 +22,13 @@ struct Planar {
   Matrix<double> labels = encode_labels<double>(infer_target_encoding(data.targets), data.targets);
 };
 
-void expect_the_courses_shallow_run() {
+// small: whether the 2-4-1 net takes the small-net path (its default) or the
+// general one.
+void expect_the_courses_shallow_run(bool small) {
   Planar p;
   Network<double> net(Architecture{{2, 4, 1}, {Activation::tanh}, Output::sigmoid});
+  net.set_small_net_path(small);
+  ASSERT_EQ(net.small_net_path(), small);
   Rng rng(2, RngKind::numpy);
   initialize(net, InitScheme::small, rng, 0.01);
   GradientDescentOptions options;
@@ -43,11 +47,17 @@ void expect_the_courses_shallow_run() {
   EXPECT_LT(acc, 0.91);
 }
 
-TEST(PlanarFlower, ShallowNetReproducesTheCoursesCostsAndAccuracy) { expect_the_courses_shallow_run(); }
+// Both paths of Network: the 2-4-1 net takes the small-net path by default.
+class PlanarFlowerPaths : public ::testing::TestWithParam<bool> {};
 
-// The same with each double-product kernel this CPU runs forced in turn
-// (deepnet's AVX-512 and AVX2 kernels, Eigen's portable one): the fallbacks of
-// a CPU without AVX-512 reproduce the course too.
+TEST_P(PlanarFlowerPaths, ShallowNetReproducesTheCoursesCostsAndAccuracy) { expect_the_courses_shallow_run(GetParam()); }
+
+INSTANTIATE_TEST_SUITE_P(PlanarFlower, PlanarFlowerPaths, ::testing::Values(true, false),
+                         [](const auto& info) { return info.param ? "SmallNetPath" : "GeneralPath"; });
+
+// The general path with each double-product kernel this CPU runs forced in
+// turn (deepnet's AVX-512 and AVX2 kernels, Eigen's portable one): the
+// fallbacks of a CPU without AVX-512 reproduce the course too.
 TEST(PlanarFlower, EveryDoubleProductKernelReproducesTheCourse) {
   struct Restore {
     ~Restore() { gemm_set_double_kernel("auto"); }
@@ -56,7 +66,7 @@ TEST(PlanarFlower, EveryDoubleProductKernelReproducesTheCourse) {
   for (const char* kernel : {"avx512", "avx2", "eigen"}) {
     if (!gemm_set_double_kernel(kernel)) continue;  // not built in or not run by this CPU
     SCOPED_TRACE(std::string("double kernel ") + kernel);
-    expect_the_courses_shallow_run();
+    expect_the_courses_shallow_run(false);
     ++ran;
   }
   EXPECT_GE(ran, 1) << "the portable kernel runs everywhere";

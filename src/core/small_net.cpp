@@ -1,0 +1,259 @@
+// The small-net path of Network: nets whose layers are all at most
+// small_net_max_width wide (docs/performance.md, "Small nets").
+//
+// A general pass is one matrix product per layer plus element-wise sweeps; for
+// a 2-4-1 net those products are 4x2x400 and the call, packing and blocking
+// around them cost more than the arithmetic. Here the examples are the vector
+// lanes: buffers are unit-major (row i = unit i of every example), one loop
+// over the examples per layer computes W A_prev + b, the activation and the
+// dropout mask in registers (kernels.hpp, small_net_kernels.inc), and the
+// backward loop gives dZ[l-1] and the gradient sums of layer l. What this file
+// does: the buffers, X^T in, A[L] out, the dropout draws (in the general
+// path's order, so the same Rng gives the same masks), the chunks and their
+// sums in a fixed order, L2, and the column-major caches on demand.
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "core/kernels.hpp"
+#include "deepnet/gemm.hpp"
+#include "deepnet/network.hpp"
+
+namespace deepnet {
+
+namespace {
+
+constexpr std::size_t chunk = detail::small_net_chunk;
+
+std::size_t chunk_count(std::size_t ld) { return (ld + chunk - 1) / chunk; }
+
+template <typename T>
+const detail::SmallNetKernels<T>& kernels_for(const detail::KernelSet& set) {
+  if constexpr (sizeof(T) == sizeof(float)) return set.small_float;
+  else return set.small_double;
+}
+
+// Multiply-adds of one pass over m examples (to decide whether threads pay).
+double pass_work(const std::vector<int>& sizes, std::size_t m) {
+  double weights = 0;
+  for (std::size_t l = 1; l < sizes.size(); ++l) weights += double(sizes[l]) * double(sizes[l - 1]);
+  return weights * double(m);
+}
+
+// Runs f(c) for every chunk c: shared among threads when the work is worth
+// it. Which thread runs a chunk never changes what it computes.
+template <typename F>
+void for_each_chunk(std::size_t chunks, double multiply_adds, F&& f) {
+  if (chunks > 1 && threads() > 1 && multiply_adds >= double(1 << 20)) {
+    parallel_blocks(static_cast<Eigen::Index>(chunks), [&](Eigen::Index c) { f(static_cast<std::size_t>(c)); });
+  } else {
+    for (std::size_t c = 0; c < chunks; ++c) f(c);
+  }
+}
+
+}  // namespace
+
+template <typename T>
+void Network<T>::set_small_net_path(bool allowed) {
+  small_allowed_ = allowed;
+}
+
+template <typename T>
+bool Network<T>::small_net_path() const {
+  if (!small_allowed_ || !detail::active_kernels()) return false;
+  for (int n : arch_.sizes)
+    if (n > small_net_max_width) return false;
+  return true;
+}
+
+// Unit-major buffers for the workspace's m: A[0] = X^T, and Z, A, dZ (and a
+// dropout mask for hidden layers) per layer, each n[l] rows of ld values;
+// the padding columns m..ld-1 start at 0. Plus one set of gradient sums per chunk.
+template <typename T>
+void Network<T>::allocate_small(Workspace& w) const {
+  const int L = layers();
+  const std::size_t m = static_cast<std::size_t>(w.m);
+  const std::size_t ld = (m + detail::small_net_columns - 1) / detail::small_net_columns * detail::small_net_columns;
+  const std::size_t slots = static_cast<std::size_t>(L) + 1;
+  w.Z_at.assign(slots, 0);
+  w.A_at.assign(slots, 0);
+  w.dZ_at.assign(slots, 0);
+  w.mask_at.assign(slots, detail::no_mask);
+  w.mask_used.assign(slots, detail::no_mask);
+  std::size_t at = 0;
+  auto take = [&](int rows) {
+    const std::size_t start = at;
+    at += static_cast<std::size_t>(rows) * ld;
+    return start;
+  };
+  w.A_at[0] = take(units(0));
+  for (int l = 1; l <= L; ++l) {
+    w.Z_at[l] = take(units(l));
+    w.A_at[l] = take(units(l));
+    w.dZ_at[l] = take(units(l));
+    if (l < L) w.mask_at[l] = take(units(l));
+  }
+  w.E_at = arch_.output == Output::sigmoid ? take(units(L)) : detail::no_mask;
+  constexpr std::size_t align = 64 / sizeof(T);
+  w.small.assign(at + align, T(0));
+  const auto address = reinterpret_cast<std::uintptr_t>(w.small.data());
+  w.small_base = ((64 - address % 64) % 64) / sizeof(T);
+  w.sums.assign(chunk_count(ld) * params_.size(), T(0));
+  w.A[L].resize(units(L), w.m);
+  w.laid_out.assign(2 * slots, 0);
+  w.x_copy.assign(static_cast<std::size_t>(units(0)) * m, T(0));
+  w.x_current = false;
+  w.ld = ld;
+}
+
+// The kernels' view of the active workspace.
+#define DEEPNET_SMALL_PASS(w, work)                                                                    \
+  detail::SmallNetPass<T> {                                                                            \
+    layers(), arch_.sizes.data(), kernel_activation_.data(), static_cast<T>(arch_.leaky_slope),        \
+        params_.data(), offsets_.data(), (work), (w).Z_at.data(), (w).A_at.data(), (w).dZ_at.data(),    \
+        (w).mask_used.data(), (w).E_at, (w).ld, static_cast<std::size_t>(m_)                            \
+  }
+
+template <typename T>
+void Network<T>::forward_small(const Matrix<T>& X) {
+  const Eigen::Index m = X.cols();
+  ensure_workspace(m, true);
+  Workspace& w = ws();
+  X_ = &X;
+  small_pass_ = true;
+  small_kernels_ = detail::active_kernels();
+  std::fill(w.laid_out.begin(), w.laid_out.end(), char(0));
+  T* work = w.small.data() + w.small_base;
+  const std::size_t ld = w.ld;
+
+  // A[0] = X^T: row k holds feature k of every example. Full-batch training
+  // passes the same X every iteration: when its bytes equal those of the last
+  // pass's X, A[0] is still right (comparing costs less than transposing).
+  const int n0 = units(0);
+  const std::size_t count = static_cast<std::size_t>(n0) * static_cast<std::size_t>(m);
+  if (!(w.x_current && std::memcmp(w.x_copy.data(), X.data(), count * sizeof(T)) == 0)) {
+    std::memcpy(w.x_copy.data(), X.data(), count * sizeof(T));
+    T* a0 = work + w.A_at[0];
+    for (int k = 0; k < n0; ++k) {
+      T* row = a0 + static_cast<std::size_t>(k) * ld;
+      const T* x = X.data() + k;
+      for (Eigen::Index j = 0; j < m; ++j) row[j] = x[j * n0];
+    }
+    w.x_current = true;
+  }
+
+  // Inverted dropout: the same draws, in the same order, as the general path
+  // (layer by layer, column-major within a layer).
+  masked_ = false;
+  for (int l = 1; l < layers(); ++l) {
+    const double p = dropout_rng_ ? dropout(l) : 0.0;
+    w.mask_used[l] = detail::no_mask;
+    if (p <= 0) continue;
+    const T keep_scale = static_cast<T>(1.0 / (1.0 - p));
+    T* mask = work + w.mask_at[l];
+    const int n = units(l);
+    for (Eigen::Index j = 0; j < m; ++j)
+      for (int i = 0; i < n; ++i)
+        mask[static_cast<std::size_t>(i) * ld + static_cast<std::size_t>(j)] = dropout_rng_->uniform() < p ? T(0) : keep_scale;
+    w.mask_used[l] = w.mask_at[l];
+    masked_ = true;
+  }
+
+  const detail::SmallNetPass<T> pass = DEEPNET_SMALL_PASS(w, work);
+  const auto& kernels = kernels_for<T>(*small_kernels_);
+  for_each_chunk(chunk_count(ld), pass_work(arch_.sizes, ld), [&](std::size_t c) {
+    kernels.forward(pass, c * chunk, std::min(ld, (c + 1) * chunk));
+  });
+
+  // forward() returns A[L] column-major.
+  const int L = layers();
+  const int nL = units(L);
+  Matrix<T>& AL = w.A[L];
+  const T* a = work + w.A_at[L];
+  if (nL == 1) {
+    std::memcpy(AL.data(), a, static_cast<std::size_t>(m) * sizeof(T));
+  } else {
+    for (Eigen::Index j = 0; j < m; ++j)
+      for (int i = 0; i < nL; ++i) AL(i, j) = a[static_cast<std::size_t>(i) * ld + static_cast<std::size_t>(j)];
+  }
+  w.laid_out[2 * static_cast<std::size_t>(L) + 1] = 1;
+}
+
+template <typename T>
+double Network<T>::loss_sum_small(MatrixCRef<T> Y, const T* example_weights) const {
+  const Workspace& w = ws();
+  // The kernels only read through the pass; the buffer is the workspace's own.
+  T* work = const_cast<T*>(w.small.data()) + w.small_base;
+  const detail::SmallNetPass<T> pass = DEEPNET_SMALL_PASS(w, work);
+  const auto& kernels = kernels_for<T>(*small_kernels_);
+  const int output = static_cast<int>(arch_.output);
+  double total = 0;  // chunk by chunk, in order
+  for (std::size_t c = 0, chunks = chunk_count(w.ld); c < chunks; ++c)
+    total += kernels.loss_sum(pass, output, Y.data(), static_cast<std::size_t>(Y.outerStride()), example_weights,
+                              c * chunk, std::min(w.ld, (c + 1) * chunk));
+  return total;
+}
+
+template <typename T>
+void Network<T>::backward_small(MatrixCRef<T> Y, Matrix<T>* input_gradient, const T* example_weights) {
+  Workspace& w = ws();
+  T* work = w.small.data() + w.small_base;
+  const detail::SmallNetPass<T> pass = DEEPNET_SMALL_PASS(w, work);
+  const auto& kernels = kernels_for<T>(*small_kernels_);
+  const std::size_t ld = w.ld, chunks = chunk_count(ld), P = params_.size();
+  if (input_gradient && w.input_gradient.size() != static_cast<std::size_t>(units(0)) * ld)
+    w.input_gradient.assign(static_cast<std::size_t>(units(0)) * ld, T(0));
+  T* dA0 = input_gradient ? w.input_gradient.data() : nullptr;
+  for_each_chunk(chunks, 2 * pass_work(arch_.sizes, ld), [&](std::size_t c) {
+    kernels.backward(pass, Y.data(), static_cast<std::size_t>(Y.outerStride()), example_weights, w.sums.data() + c * P,
+                     dA0, c * chunk, std::min(ld, (c + 1) * chunk));
+  });
+  // dW += (1/m) sum_j dZ A_prev^T, db += (1/m) sum_j dZ: each chunk's sums, in chunk order.
+  const T inv_m = T(1) / static_cast<T>(m_);
+  const T* sums = w.sums.data();
+  for (std::size_t q = 0; q < P; ++q) {
+    T total = sums[q];
+    for (std::size_t c = 1; c < chunks; ++c) total += sums[c * P + q];
+    grads_[q] += inv_m * total;
+  }
+  if (l2_ > 0)
+    for (int l = 1; l <= layers(); ++l) dW(l) += static_cast<T>(l2_ / static_cast<double>(m_)) * W(l);
+  if (input_gradient) {
+    input_gradient->resize(units(0), m_);
+    for (Eigen::Index j = 0; j < m_; ++j)
+      for (int k = 0; k < units(0); ++k)
+        (*input_gradient)(k, j) = dA0[static_cast<std::size_t>(k) * ld + static_cast<std::size_t>(j)];
+  }
+}
+
+// Z[l] (z true) or A[l] of the last small-net pass, column-major, into the
+// general caches, once per pass.
+template <typename T>
+void Network<T>::lay_out_small(int l, bool z) const {
+  const Workspace& w = ws();
+  char& done = w.laid_out[2 * static_cast<std::size_t>(l) + (z ? 0 : 1)];
+  if (done) return;
+  Matrix<T>& out = z ? w.Z[l] : w.A[l];
+  out.resize(units(l), m_);
+  const T* from = w.small.data() + w.small_base + (z ? w.Z_at[l] : w.A_at[l]);
+  for (Eigen::Index j = 0; j < m_; ++j)
+    for (int i = 0; i < units(l); ++i) out(i, j) = from[static_cast<std::size_t>(i) * w.ld + static_cast<std::size_t>(j)];
+  done = 1;
+}
+
+#undef DEEPNET_SMALL_PASS
+
+// The members defined here (network.cpp instantiates the rest).
+#define DEEPNET_INSTANTIATE(T)                                                                 \
+  template void Network<T>::set_small_net_path(bool);                                         \
+  template bool Network<T>::small_net_path() const;                                           \
+  template void Network<T>::allocate_small(Workspace&) const;                                 \
+  template void Network<T>::forward_small(const Matrix<T>&);                                  \
+  template double Network<T>::loss_sum_small(MatrixCRef<T>, const T*) const;                  \
+  template void Network<T>::backward_small(MatrixCRef<T>, Matrix<T>*, const T*);              \
+  template void Network<T>::lay_out_small(int, bool) const;
+DEEPNET_INSTANTIATE(float)
+DEEPNET_INSTANTIATE(double)
+#undef DEEPNET_INSTANTIATE
+
+}  // namespace deepnet
