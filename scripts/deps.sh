@@ -20,6 +20,8 @@ deepnet_packages=(
   pybind11-dev               # the Python module's binding (headers and CMake config)
   python3-pybind11           # pybind11 for that interpreter
   python3-sklearn            # the module's estimators are scikit-learn's (check_estimator runs in scripts/test)
+  openmpi-bin                # data-parallel training: mpirun (scripts/test builds with MPI when it is there)
+  libopenmpi-dev             # MPI headers and library (CMake option DEEPNET_WITH_MPI)
 )
 
 deepnet_install_missing() {
@@ -43,6 +45,6 @@ deepnet_install_missing() {
 # Configures and builds a preset (default: release) into build/PRESET.
 deepnet_build() {
   local preset=${1:-release}
-  cmake --preset "$preset" >/dev/null
+  cmake --preset "$preset" >/dev/null  # (keeps options set before, such as scripts/test's DEEPNET_WITH_MPI)
   cmake --build --preset "$preset" -j "$(nproc)"
 }

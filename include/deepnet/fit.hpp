@@ -18,6 +18,7 @@
 #include "deepnet/checkpoint.hpp"
 #include "deepnet/dataset.hpp"
 #include "deepnet/error.hpp"
+#include "deepnet/distributed.hpp"
 #include "deepnet/gemm.hpp"
 #include "deepnet/init.hpp"
 #include "deepnet/model.hpp"
@@ -122,6 +123,16 @@ struct FitSettings {
   int patience = 0;                   // early stopping on the validation cost (needs validation data)
   double min_delta = 0;               // >= 0
   int checkpoint_every = 0;           // epochs between checkpoints (0: none)
+
+  // ---- data-parallel training (deepnet/distributed.hpp; mini-batch only)
+  // The ranks of `communicator` share every batch: each rank calls fit with
+  // the same data and settings and gets the same model. The batch's gradient
+  // is the fixed-order sum of `gradient_blocks` blocks; runs with the same
+  // number give the same bits alone or on any number of ranks up to it.
+  // 0 (auto): 1 alone (one pass over the batch); under a communicator 8, or
+  // its size when that is larger.
+  int gradient_blocks = 0;
+  Communicator* communicator = nullptr;
 };
 
 // What a fit decided from the data before training (fit_plan): printed by
@@ -138,6 +149,8 @@ struct FitPlan {
   long long batch_size = 0;          // mini-batch: the batch size in use (0: the whole set)
   bool batch_size_auto = false;      // chosen from the number of examples
   bool full_batch_gd = false;
+  int gradient_blocks = 1;           // mini-batch: the blocks each batch's gradient is summed over
+  bool gradient_blocks_auto = false; // chosen (FitSettings::gradient_blocks was 0)
 };
 
 struct FitCallbacks {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "deepnet/distributed.hpp"
 #include "deepnet/network.hpp"
 #include "deepnet/optimizer.hpp"
 #include "deepnet/trainer_state.hpp"
@@ -67,6 +68,12 @@ struct MiniBatchOptions {
   double tolerance = 0;
   int n_iter_no_change = 0;
   std::uint64_t seed = 1;              // shuffling and dropout
+  // Data-parallel training (deepnet/distributed.hpp): the batch's gradient is
+  // the fixed-order sum of this many blocks (1: one pass over the batch).
+  // Runs with the same gradient_blocks give the same bits whether one process
+  // or the ranks of `communicator` compute the blocks (blocks >= ranks).
+  int gradient_blocks = 1;
+  Communicator* communicator = nullptr;  // null: this process alone
   std::function<void(const EpochRecord&)> on_epoch;
   std::function<void(long long done, long long total)> on_step;  // steps over the whole run
   int checkpoint_every = 0;                                      // epochs; 0 = never

@@ -29,6 +29,27 @@ struct CliError : std::runtime_error {
   ExitCode code;
 };
 
+// An error every rank of an MPI job found (or learned of) at the same point
+// (cli/mpi_support.cpp agree()): each rank exits with it, rank 0 prints it.
+struct AgreedError : CliError {
+  using CliError::CliError;
+};
+
+// ---- MPI (cli/mpi_support.cpp)
+// The MPI world when this process was started by an MPI launcher (null
+// otherwise). Ranks other than 0 print nothing from then on (their stdout and
+// stderr go to /dev/null; fatal errors of their own still reach the terminal).
+// CliError (usage) when started by mpirun with several ranks but built
+// without MPI.
+Communicator* cli_communicator();
+// Runs `phase` on every rank, then shares the outcome: when any rank failed,
+// every rank throws AgreedError with the message and exit code of the lowest
+// failing rank. Without MPI (comm null or 1 rank) it just runs phase.
+void agree(Communicator* comm, const std::function<void()>& phase);
+// main()'s last word on an error: under MPI with several ranks, an error not
+// agreed by all ranks ends the whole job (MPI_Abort) so that none waits forever.
+void end_job_after_error(int code, bool agreed, const std::string& message);
+
 // Runs f; turns a deepnet::Error into a CliError with `code`.
 template <typename F>
 auto with_exit_code(ExitCode code, F&& f) -> decltype(f()) {

@@ -301,7 +301,7 @@ std::string flag_for_setting(const std::string& setting) {
       {"hidden_activations", "--hidden-activation"}, {"init_scale", "--init-scale"}, {"leaky_slope", "--leaky-slope"},
       {"record_every", "--print-every"}, {"max_epochs", "--max-epochs"}, {"tolerance", "--tol"},
       {"n_iter_no_change", "--n-iter-no-change"}, {"batch_size", "--batch-size"}, {"drop_last", "--drop-last"},
-      {"clip_norm", "--clip-norm"}, {"min_delta", "--min-delta"}, {"checkpoint_every", "--checkpoint-every"},
+      {"clip_norm", "--clip-norm"}, {"min_delta", "--min-delta"}, {"checkpoint_every", "--checkpoint-every"}, {"gradient_blocks", "--gradient-blocks"},
       {"class_weights", "--class-weight"}, {"weight_decay", "--weight-decay"}, {"validation_fraction", "--val-split"},
       {"normalization", "--normalize"}, {"data_fingerprint", "--data"}, {"mode", "--iterations/--epochs"},
       {"hidden_activation", "--hidden-activation"}, {"dtype", "--dtype"}, {"float_products", "--precision"}};

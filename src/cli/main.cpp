@@ -63,16 +63,22 @@ int main(int argc, char** argv) {
     std::cerr << "deepnet: error: no subcommand given (see 'deepnet --help')\n";
     return exit_usage;
   } catch (const CliError& e) {
-    std::cerr << "deepnet: error: " << with_flag_names(e.what()) << '\n';
+    const std::string message = with_flag_names(e.what());
+    std::cerr << "deepnet: error: " << message << '\n';
+    end_job_after_error(e.code, dynamic_cast<const AgreedError*>(&e) != nullptr, message);
     return e.code;
   } catch (const deepnet::Error& e) {
-    std::cerr << "deepnet: error: " << with_flag_names(e.what()) << '\n';
+    const std::string message = with_flag_names(e.what());
+    std::cerr << "deepnet: error: " << message << '\n';
+    end_job_after_error(exit_other, false, message);
     return exit_other;
   } catch (const std::bad_alloc&) {
     std::cerr << "deepnet: error: out of memory\n";
+    end_job_after_error(exit_other, false, "out of memory");
     return exit_other;
   } catch (const std::exception& e) {
     std::cerr << "deepnet: error: " << e.what() << '\n';
+    end_job_after_error(exit_other, false, e.what());
     return exit_other;
   }
 }

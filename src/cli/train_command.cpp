@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -67,8 +68,9 @@ struct TrainSettings {
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   bool json = false;
   bool quiet = false;
+  int gradient_blocks = 0;  // 0: auto (1 alone, 8 under MPI)
   // Which flags were given (set by the runner from CLI11's counts).
-  bool iterations_given = false, print_every_given = false, batch_size_given = false;
+  bool iterations_given = false, print_every_given = false, batch_size_given = false, threads_given = false;
 };
 
 std::string format_number(double value) {
@@ -299,10 +301,40 @@ void report(const TrainSettings& s, const FitResult& r, const std::vector<PartSc
   if (!s.out.empty() && !s.quiet) std::printf("model saved to %s\n", s.out.c_str());
 }
 
-int run_train(const TrainSettings& s) {
+int run_train(const TrainSettings& given) {
+  // Under an MPI launcher every rank runs this same command; rank 0 alone
+  // prints and writes files (the others' output goes to /dev/null), and each
+  // phase ends with every rank agreeing on its outcome (cli/mpi_support.cpp).
+  Communicator* comm = cli_communicator();
+  const bool distributed = comm && comm->size() > 1;
+  const bool writer = !comm || comm->rank() == 0;
+  TrainSettings s = given;
+  if (!writer) {
+    s.out.clear();
+    s.history.clear();
+    s.checkpoint.clear();
+    s.test.clear();
+  }
+  if (distributed && !s.threads_given) {
+    // The ranks on this machine share its cores.
+    int local = comm->size();
+    for (const char* name : {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS"})
+      if (const char* v = std::getenv(name)) local = std::max(1, std::atoi(v));
+    s.threads = std::max(1, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) / local);
+  }
+  FitSettings f;
+  std::vector<std::string> notes;
+  Dataset train, validation, test;
+  bool has_validation = false, has_test = false;
+  Checkpoint resume;
+  agree(comm, [&] {
   // Settings first (usage errors, exit 2), then the output places, then data (exit 3).
   if (s.threads < 1) throw CliError(exit_usage, "--threads: expected at least 1, got " + std::to_string(s.threads));
-  const FitSettings f = fit_settings(s);
+  if (s.gradient_blocks < 0)
+    throw CliError(exit_usage, "--gradient-blocks: expected 0 (auto) or at least 1, got " + std::to_string(s.gradient_blocks));
+  f = fit_settings(s);
+  f.gradient_blocks = s.gradient_blocks;
+  f.communicator = comm;
   if (!s.test.empty() && !s.validation.empty() && s.test == s.validation)
     throw CliError(exit_usage, "--test and --validation name the same file; the test data must stay out of training");
   if (!s.validation.empty() && s.val_split > 0)
@@ -312,8 +344,7 @@ int run_train(const TrainSettings& s) {
     if (!path->empty()) with_exit_code(exit_model, [&] { return io::check_writable(*path), 0; });
   set_threads(s.threads);
 
-  std::vector<std::string> notes;
-  Dataset train = [&] {
+  train = [&] {
     if (s.sample_weight_column.empty()) return load_data(s.data, s.data.data);
     CsvOptions options = csv_options(s.data);
     options.weight_column = s.sample_weight_column;
@@ -325,9 +356,9 @@ int run_train(const TrainSettings& s) {
       return d;
     });
   }();
-  Dataset validation, test;
-  const bool has_validation = !s.validation.empty(), has_test = !s.test.empty() ||
-      (is_builtin_dataset(s.data.data) && s.data.data.find(':') == std::string::npos &&
+  has_validation = !s.validation.empty();
+  has_test = !s.test.empty() ||
+      (writer && is_builtin_dataset(s.data.data) && s.data.data.find(':') == std::string::npos &&
        std::ranges::any_of(builtin_datasets(), [&](const BuiltinDataset& d) { return d.name == s.data.data && d.has_test_part; }));
   // Validation and test files: their label column found by the training label's
   // name, their features matched to the training data's by name.
@@ -341,6 +372,8 @@ int run_train(const TrainSettings& s) {
                      reference, true);
   else if (has_test)
     test = load_data(s.data, s.data.data + ":test");
+  if (!s.resume.empty()) resume = with_exit_code(exit_model, [&] { return load_checkpoint(s.resume); });
+  });
   FILE* progress = s.json ? stderr : stdout;
   for (const std::string& note : notes) std::fprintf(stderr, "deepnet: note: %s\n", note.c_str());
 
@@ -350,6 +383,14 @@ int run_train(const TrainSettings& s) {
     for (const std::string& w : plan.task.warnings) std::fprintf(stderr, "deepnet: warning: %s\n", w.c_str());
     if (s.quiet) return;
     print_plan(progress, s, f, plan, t, v);
+    if (comm)
+      std::fprintf(progress,
+                   "data-parallel: %s x %d thread%s; each batch's gradient is the fixed-order sum of %d blocks%s: the "
+                   "same bits on any number of ranks up to %d, and in one process with --gradient-blocks %d\n",
+                   comm->describe().c_str(), s.threads, s.threads == 1 ? "" : "s", plan.gradient_blocks,
+                   plan.gradient_blocks_auto ? " (auto; --gradient-blocks overrides)" : "", plan.gradient_blocks,
+                   plan.gradient_blocks);
+    std::fflush(progress);
     if (::isatty(STDERR_FILENO))
       bar = plan.full_batch_gd ? std::make_unique<ProgressBar>(f.iterations, t.examples(), "iteration")
                                : std::make_unique<ProgressBar>(0, plan.batch_size == 0 ? t.examples() : plan.batch_size, "step");
@@ -387,16 +428,21 @@ int run_train(const TrainSettings& s) {
       // The last checkpoint of a run: write --out first (the model the run ends
       // with), so that a kill between the two writes leaves a checkpoint that
       // resumes and writes the model again, never a finished checkpoint without its model.
+      // (Under MPI only rank 0 writes; a failure here ends the whole job.)
       if (last && !s.out.empty())
         with_exit_code(exit_model, [&] { return save_model(s.out, final_model), 0; });
       with_exit_code(exit_model, [&] { return save_checkpoint(s.checkpoint, c), 0; });
     };
-  Checkpoint resume;
-  if (!s.resume.empty()) resume = with_exit_code(exit_model, [&] { return load_checkpoint(s.resume); });
 
-  const FitResult result = with_fit_errors(exit_data, [&] {
-    return fit(train, has_validation ? &validation : nullptr, f, callbacks, s.resume.empty() ? nullptr : &resume);
+  // Errors inside fit are found by every rank alike (the same data, the same
+  // combined gradients), except a failed checkpoint write on rank 0, which ends the job.
+  FitResult result;
+  agree(comm, [&] {
+    result = with_fit_errors(exit_data, [&] {
+      return fit(train, has_validation ? &validation : nullptr, f, callbacks, s.resume.empty() ? nullptr : &resume);
+    });
   });
+  if (!writer) return exit_ok;
   if (bar) bar->clear();
   for (std::size_t k = result.plan.task.warnings.size(); k < result.warnings.size(); ++k)
     std::fprintf(stderr, "deepnet: warning: %s\n", result.warnings[k].c_str());
@@ -514,10 +560,17 @@ Runner add_train_command(CLI::App& app) {
                   "Regression: train on standardised targets (stored in the model; predictions come back in the "
                   "data's units): yes, no, or auto (yes in mini-batch training, no with --iterations)")
       ->capture_default_str();
-  cmd->add_option("--threads", s->threads, "Threads for the matrix products and element-wise passes (default: all cores; the result has the same bits with any count)")->capture_default_str();
+  CLI::Option* threads = cmd->add_option("--threads", s->threads, "Threads for the matrix products and element-wise passes (default: all cores, shared among the MPI ranks on a machine; the result has the same bits with any count)")->capture_default_str();
+  cmd->add_option("--gradient-blocks", s->gradient_blocks,
+                  "Data-parallel training (mpirun -np N deepnet train ...): each batch's gradient is the fixed-order "
+                  "sum of K blocks of the batch, shared among the ranks; runs with the same K give the same bits on "
+                  "any number of ranks up to K and in one process. 0 = auto: 8 under MPI (or the rank count, when "
+                  "larger), 1 (one pass over the batch) in one process; see docs/scaling.md")
+      ->capture_default_str();
   cmd->add_flag("--json", s->json, "Print the final metrics as one JSON object on stdout (progress goes to stderr)");
   cmd->add_flag("--quiet", s->quiet, "Print only the final result");
-  return [s, iterations, print_every, batch_size] {
+  return [s, iterations, print_every, batch_size, threads] {
+    s->threads_given = threads->count() > 0;
     s->iterations_given = iterations->count() > 0;
     s->print_every_given = print_every->count() > 0;
     s->batch_size_given = batch_size->count() > 0;

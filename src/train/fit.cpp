@@ -133,7 +133,15 @@ void check_settings(const FitSettings& s) {
   } catch (const Error& e) {
     throw SettingError("seed", e.what());
   }
+  if (s.gradient_blocks < 0) throw SettingError("gradient_blocks", "expected 0 (auto) or at least 1, got " + std::to_string(s.gradient_blocks));
+  if (s.communicator && s.gradient_blocks > 0 && s.gradient_blocks < s.communicator->size())
+    throw SettingError("gradient_blocks", std::to_string(s.gradient_blocks) + " blocks cannot be shared by " +
+                                              std::to_string(s.communicator->size()) + " ranks; give at least as many blocks as ranks");
   if (s.full_batch_gd) {
+    if (s.communicator && s.communicator->size() > 1)
+      throw SettingError("full_batch_gd", "data-parallel training shares mini-batches; the course's full-batch loop runs in one process");
+    if (s.gradient_blocks > 1)
+      throw SettingError("gradient_blocks", "belongs to mini-batch training, not to the course's full-batch loop");
     if (s.iterations < 1) throw SettingError("iterations", "expected at least 1, got " + std::to_string(s.iterations));
     if (s.record_every < 1) throw SettingError("record_every", "expected at least 1, got " + std::to_string(s.record_every));
     if (s.optimizer.kind != OptimizerKind::sgd)
@@ -367,6 +375,8 @@ FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSe
     options.patience = s.patience;
     options.min_delta = s.min_delta;
     options.seed = s.seed;
+    options.gradient_blocks = plan.gradient_blocks;
+    options.communicator = s.communicator;
     options.on_epoch = callbacks.on_epoch;
     options.on_step = callbacks.on_step;
     if (s.patience > 0 && !validation)
@@ -604,6 +614,11 @@ FitPlan plan_fit(const Dataset& train, const FitSettings& s) {
   plan.learning_rate = s.learning_rate != 0 ? s.learning_rate : default_learning_rate(s);
   plan.scale_target = plan.encoding.output == Output::linear && s.scale_target.value_or(!s.full_batch_gd);
   plan.batch_size = auto_batch_size(s, train.examples(), plan.batch_size_auto);
+  plan.gradient_blocks_auto = s.gradient_blocks == 0 && !s.full_batch_gd;
+  plan.gradient_blocks = s.full_batch_gd             ? 1
+                         : s.gradient_blocks > 0     ? s.gradient_blocks
+                         : s.communicator            ? std::max(8, s.communicator->size())
+                                                     : 1;
   if (!s.class_weights.empty() && plan.encoding.output != Output::linear &&
       s.class_weights.size() != plan.encoding.classes.size())
     throw SettingError("class_weights", std::to_string(s.class_weights.size()) + " weights for " +
@@ -824,6 +839,7 @@ std::vector<std::pair<std::string, std::string>> describe_settings(const FitSett
   }
   add("batch_size", plan.batch_size == 0 ? std::string("full") : std::to_string(plan.batch_size));
   if (s.drop_last) add("drop_last", "yes");
+  if (plan.gradient_blocks > 1) add("gradient_blocks", std::to_string(plan.gradient_blocks));
   if (s.epochs > 0) {
     add("epochs", std::to_string(s.epochs));
   } else {

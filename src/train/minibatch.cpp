@@ -5,11 +5,13 @@
 #include <limits>
 #include <cmath>
 #include <numeric>
+#include <optional>
 #include <string>
 
 #include "deepnet/error.hpp"
 #include "deepnet/gemm.hpp"
 #include "deepnet/train.hpp"
+#include "train/data_parallel.hpp"
 
 namespace deepnet {
 
@@ -98,13 +100,19 @@ TrainerState train_minibatch(Network<T>& network, const Matrix<T>& X, const Matr
     shuffle_rng = Rng::restore(state.shuffle_rng);
     dropout_rng = Rng::restore(state.dropout_rng);
   }
-  network.set_l2(options.l2);
+  // Data-parallel (or blocked) steps: the gradient is a fixed-order sum of blocks
+  // (train/data_parallel.hpp); the blocks add the L2 term once per batch.
+  const bool blocked = options.gradient_blocks > 1 || (options.communicator && options.communicator->size() > 1);
+  std::optional<detail::BlockedStep<T>> blocked_step;
+  if (blocked) blocked_step.emplace(network, options.gradient_blocks, options.communicator, options.dropout);
+  network.set_l2(blocked ? 0.0 : options.l2);
   network.set_dropout(options.dropout, &dropout_rng);
 
   // Workspace for batches, allocated once (and once more for a smaller last batch).
-  Matrix<T> Xb(X.rows(), batch), Yb(Y.rows(), batch), X_last, Y_last;
-  std::vector<T> wb(static_cast<std::size_t>(batch)), w_last;
-  if (remainder > 0 && !options.drop_last) {
+  // (Blocked steps gather their own blocks.)
+  Matrix<T> Xb(X.rows(), blocked ? 0 : batch), Yb(Y.rows(), blocked ? 0 : batch), X_last, Y_last;
+  std::vector<T> wb(static_cast<std::size_t>(blocked ? 0 : batch)), w_last;
+  if (remainder > 0 && !options.drop_last && !blocked) {
     X_last.resize(X.rows(), remainder);
     Y_last.resize(Y.rows(), remainder);
     w_last.resize(static_cast<std::size_t>(remainder));
@@ -138,23 +146,33 @@ TrainerState train_minibatch(Network<T>& network, const Matrix<T>& X, const Matr
       Matrix<T>& yb = last ? Y_last : Yb;
       std::vector<T>& w = last ? w_last : wb;
       const std::size_t begin = static_cast<std::size_t>(s * batch);
-      copy_columns(X, order, begin, xb);
-      copy_columns(Y, order, begin, yb);
       const T* weights = nullptr;
-      if (!options.example_weights.empty()) {
+      if (!blocked && !options.example_weights.empty()) {
         for (std::size_t j = 0; j < w.size(); ++j) w[j] = static_cast<T>(options.example_weights[static_cast<std::size_t>(order[begin + j])]);
         weights = w.data();
       }
-      network.forward(xb);
-      const double cost = network.cost(yb, weights);
+      const long long mb = last ? remainder : batch;
+      double cost = 0;
+      if (blocked) {
+        // One draw per step seeds every block's dropout masks.
+        const std::uint64_t dropout_seed = options.dropout.empty() ? 0 : dropout_rng.below(~std::uint64_t{0});
+        cost = blocked_step->gradient(X, Y, order, begin, mb, options.example_weights, options.l2, dropout_seed);
+      } else {
+        copy_columns(X, order, begin, xb);
+        copy_columns(Y, order, begin, yb);
+        network.forward(xb);
+        cost = network.cost(yb, weights);
+      }
       if (!std::isfinite(cost))
         throw TrainingDiverged("epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(s + 1) + ": the cost became " +
                     std::to_string(cost) + " at " + first_non_finite_layer(network) +
                     "; training stopped (try a smaller learning rate)");
-      cost_sum += cost * static_cast<double>(xb.cols());
-      seen += xb.cols();
-      network.zero_grad();
-      network.backward(yb, nullptr, weights);
+      cost_sum += cost * static_cast<double>(mb);
+      seen += mb;
+      if (!blocked) {
+        network.zero_grad();
+        network.backward(yb, nullptr, weights);
+      }
       if (options.clip_norm > 0) {
         double squares = 0;
         for (T g : network.gradients()) squares += static_cast<double>(g) * static_cast<double>(g);

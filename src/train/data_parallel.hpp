@@ -1,0 +1,57 @@
+// A mini-batch step whose gradient is the fixed-order sum of K block
+// gradients, shared among the ranks of a Communicator (deepnet/distributed.hpp).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "deepnet/distributed.hpp"
+#include "deepnet/network.hpp"
+#include "deepnet/rng.hpp"
+
+namespace deepnet::detail {
+
+template <typename T>
+class BlockedStep {
+ public:
+  // communicator: null for a single process. Throws Error when blocks < 1 or
+  // fewer blocks than ranks.
+  BlockedStep(Network<T>& network, int blocks, Communicator* communicator, std::vector<double> dropout);
+
+  // One step's gradient over the batch order[begin, begin + m) of X, Y:
+  // leaves it (with the L2 term lambda/m W) in network.gradients() on every
+  // rank and returns the batch's cost (with the L2 term). The network's own
+  // l2 must be 0 (this adds it once, for the whole batch).
+  double gradient(const Matrix<T>& X, const Matrix<T>& Y, const std::vector<Eigen::Index>& order, std::size_t begin,
+                  long long m, const std::vector<double>& example_weights, double l2, std::uint64_t dropout_seed);
+
+ private:
+  struct Value {
+    const T* data = nullptr;
+    double cost = 0;
+  };
+  // The canonical tree's node [a, a + size) (clipped at the last block) into
+  // out, its cost into *cost: false when every block in it is empty.
+  bool evaluate(int a, int size, T* out, double* cost, int depth);
+  const Value* known(int a, int e) const;
+
+  Network<T>& net_;
+  int blocks_;
+  Communicator* comm_;
+  std::vector<double> dropout_;
+  Rng block_rng_;
+  GradientBlocks batch_;
+  BlockRange mine_;
+  std::size_t size_;                      // parameters
+  std::vector<Matrix<T>> xb_, yb_;        // the own blocks' columns
+  std::vector<T> wb_;
+  std::vector<std::vector<T>> leaves_;    // own blocks' weighted gradients
+  std::vector<double> leaf_costs_;
+  std::vector<std::vector<T>> scratch_;   // one per tree depth
+  std::vector<unsigned char> send_, received_;
+  std::vector<std::size_t> counts_;
+  // Node values available to evaluate(): own leaves, then after the exchange every rank's cover.
+  std::vector<std::pair<TreeNode, Value>> known_;
+};
+
+}  // namespace deepnet::detail
