@@ -5,9 +5,11 @@ usage: bench/scaling_model.py [--rate GFLOPS] [--latency-us US]
 
 Per step with N nodes and a global batch of B examples:
   compute   t_c = 6 P (B / N) / R          (forward 2P, backward 4P flops per example; R per node)
-  exchange  t_x = (N - 1) (P s / W + a)    (deepnet's exchange: every rank's partial sum, gathered
-                                           by all: (N-1) P s bytes received per rank, one message each)
-  ring      t_r = 2 (N - 1) / N P s / W + 2 (N - 1) a   (a ring all-reduce, for comparison)
+  exchange  t_x = 2 (N - 1) / N P s / W + 2 (N - 1) a
+            (deepnet's fixed-order reduce-scatter, an alltoall of slices, then an allgather of
+            the finished slices: the bytes of a ring all-reduce, 2 (N - 1) messages)
+  gather    t_g = (N - 1) (P s / W + a)   (gathering every rank's whole partial sum, for comparison:
+                                           deepnet's first exchange)
   speed-up  S = t_c(1) / (t_c(N) + t_x),  efficiency E = S / N
 P parameters of s = 4 bytes (float32), W the link's bytes per second, a the
 latency of one message. The smallest B with E >= 80 %: t_c(N) >= 4 t_x.
@@ -33,20 +35,20 @@ def main():
             W = gbits * 1e9 / 8
             print("\n%s, P = %d (%.2f MB float32), %d Gb/s, R = %.0f GFLOP/s per node, latency %.0f us"
                   % (name, P, P * s / 1e6, gbits, args.rate, args.latency_us))
-            print("| nodes | " + " | ".join("B=%d" % B for B in (128, 512, 2048, 8192)) + " | B for E>=80% | ring: B for E>=80% |")
+            print("| nodes | " + " | ".join("B=%d" % B for B in (128, 512, 2048, 8192)) + " | B for E>=80% | whole-sum gather: B for E>=80% |")
             print("| ---: | " + " | ".join("---:" for _ in range(4)) + " | ---: | ---: |")
             for N in (2, 4, 8, 16, 32, 64):
                 cells = []
                 for B in (128, 512, 2048, 8192):
                     tc1 = 6 * P * B / R
                     tc = tc1 / N
-                    tx = (N - 1) * (P * s / W + a)
+                    tx = 2 * (N - 1) / N * P * s / W + 2 * (N - 1) * a
                     S = tc1 / (tc + tx)
                     cells.append("%.2fx (%d%%)" % (S, round(100 * S / N)))
-                tx = (N - 1) * (P * s / W + a)
-                tr = 2 * (N - 1) / N * P * s / W + 2 * (N - 1) * a
+                tx = 2 * (N - 1) / N * P * s / W + 2 * (N - 1) * a
+                tg = (N - 1) * (P * s / W + a)
                 need = 4 * tx * N * R / (6 * P)
-                need_ring = 4 * tr * N * R / (6 * P)
+                need_ring = 4 * tg * N * R / (6 * P)
                 print("| %d | %s | %d | %d |" % (N, " | ".join(cells), round(need), round(need_ring)))
 
 

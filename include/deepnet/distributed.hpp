@@ -11,10 +11,13 @@
 // process with that K.
 //
 // A Communicator is the group of processes: rank r of N computes the blocks
-// [floor(r K / N), floor((r+1) K / N)), adds what it can of the tree locally
-// (the largest whole subtrees inside its range) and exchanges those partial
-// sums with every other rank (one allgather per step), after which every rank
-// finishes the same tree and takes the same optimizer step. Dropout masks of
+// [floor(r K / N), floor((r+1) K / N)) and adds what it can of the tree
+// locally (the largest whole subtrees inside its range). Then a reduce-scatter
+// in the same fixed order: the parameters are cut into N slices, rank q
+// receives slice q of every rank's subtree sums (alltoall) and finishes the
+// tree on it, and every rank gathers the finished slices (allgather): 2 (N-1)/N
+// of the gradient in and out per rank, as a ring all-reduce moves. Every rank
+// ends with the same gradient and takes the same optimizer step. Dropout masks of
 // block b come from a generator seeded by one draw per step of the trainer's
 // dropout generator and b, so they too do not depend on N.
 //
@@ -40,6 +43,12 @@ class Communicator {
   // deepnet::Error when a rank has gone or the transport fails.
   virtual void allgather(const std::vector<unsigned char>& mine, const std::vector<std::size_t>& counts,
                          std::vector<unsigned char>& all) = 0;
+  // Each rank sends send_counts[q] bytes of `send` (in rank order) to rank q
+  // and receives recv_counts[r] bytes from rank r, in rank order, into `recv`.
+  // The default goes through allgather (every rank sends its counts first);
+  // MPI's world overrides it with MPI_Alltoallv.
+  virtual void alltoall(const std::vector<unsigned char>& send, const std::vector<std::size_t>& send_counts,
+                        std::vector<unsigned char>& recv, const std::vector<std::size_t>& recv_counts);
   // A one-line description, e.g. "MPI, 4 ranks".
   virtual std::string describe() const = 0;
 };

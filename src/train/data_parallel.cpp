@@ -3,6 +3,7 @@
 #include "train/data_parallel.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -42,6 +43,40 @@ std::vector<TreeNode> cover_of_range(int blocks, BlockRange range) {
   return nodes;
 }
 
+void Communicator::alltoall(const std::vector<unsigned char>& send, const std::vector<std::size_t>& send_counts,
+                            std::vector<unsigned char>& recv, const std::vector<std::size_t>& recv_counts) {
+  // Through allgather: every rank's whole send buffer, then each takes its part of each.
+  const auto ranks = static_cast<std::size_t>(size()), me = static_cast<std::size_t>(rank());
+  std::vector<unsigned char> mine(8 * ranks), all;
+  for (std::size_t q = 0; q < ranks; ++q) {
+    const std::uint64_t c = send_counts[q];
+    std::memcpy(mine.data() + 8 * q, &c, 8);
+  }
+  all.resize(8 * ranks * ranks);
+  allgather(mine, std::vector<std::size_t>(ranks, 8 * ranks), all);
+  std::vector<std::size_t> totals(ranks, 0);
+  std::vector<std::vector<std::size_t>> counts(ranks, std::vector<std::size_t>(ranks));
+  for (std::size_t r = 0; r < ranks; ++r)
+    for (std::size_t q = 0; q < ranks; ++q) {
+      std::uint64_t c = 0;
+      std::memcpy(&c, all.data() + 8 * (r * ranks + q), 8);
+      counts[r][q] = c;
+      totals[r] += c;
+    }
+  for (std::size_t r = 0; r < ranks; ++r)
+    if (counts[r][me] != recv_counts[r]) throw Error("alltoall: the counts do not match (internal error)");
+  allgather(send, totals, all);
+  recv.clear();
+  std::size_t base = 0;
+  for (std::size_t r = 0; r < ranks; ++r) {
+    std::size_t at = base;
+    for (std::size_t q = 0; q < me; ++q) at += counts[r][q];
+    recv.insert(recv.end(), all.begin() + static_cast<std::ptrdiff_t>(at),
+                all.begin() + static_cast<std::ptrdiff_t>(at + counts[r][me]));
+    base += totals[r];
+  }
+}
+
 namespace detail {
 
 template <typename T>
@@ -78,7 +113,7 @@ bool BlockedStep<T>::evaluate(int a, int size, T* out, double* cost, int depth) 
   for (int b = a; b < e && !any; ++b) any = batch_.end(b) > batch_.begin(b);
   if (!any) return false;
   if (const Value* v = known(a, e)) {
-    if (v->data != out) std::copy(v->data, v->data + size_, out);
+    if (v->data != out) std::copy(v->data, v->data + count_, out);
     *cost = v->cost;
     return true;
   }
@@ -89,10 +124,10 @@ bool BlockedStep<T>::evaluate(int a, int size, T* out, double* cost, int depth) 
   const bool left_present = evaluate(a, half, out, cost, depth + 1);
   const bool right_present = evaluate(a + half, half, right, &right_cost, depth + 1);
   if (left_present && right_present) {
-    for (std::size_t k = 0; k < size_; ++k) out[k] += right[k];
+    for (std::size_t k = 0; k < count_; ++k) out[k] += right[k];
     *cost += right_cost;
   } else if (right_present) {
-    std::copy(right, right + size_, out);
+    std::copy(right, right + count_, out);
     *cost = right_cost;
   }
   return true;
@@ -143,45 +178,74 @@ double BlockedStep<T>::gradient(const Matrix<T>& X, const Matrix<T>& Y, const st
 
   T* total = net_.gradients().data();
   double cost = 0;
+  count_ = size_;  // evaluate() works on whole gradients ...
   const int ranks = comm_ ? comm_->size() : 1;
-  if (ranks > 1) {
-    // Each rank's largest whole subtrees, summed where they were computed, then gathered by all.
-    const std::size_t record = sizeof(double) + size_ * sizeof(T);
+  if (ranks == 1) {
+    if (!evaluate(0, tree_span(blocks_), total, &cost, 0)) throw Error("data-parallel step: an empty batch");
+  } else {
+    // 1. Each rank's largest whole subtrees, summed where their blocks were computed.
     auto present = [&](const TreeNode& n) {
       for (int b = n.begin; b < n.end; ++b)
         if (batch_.end(b) > batch_.begin(b)) return true;
       return false;
     };
-    counts_.assign(static_cast<std::size_t>(ranks), 0);
-    std::vector<std::vector<TreeNode>> covers(static_cast<std::size_t>(ranks));
+    covers_.resize(static_cast<std::size_t>(ranks));
     for (int r = 0; r < ranks; ++r) {
+      covers_[static_cast<std::size_t>(r)].clear();
       for (const TreeNode& n : cover_of_range(blocks_, blocks_of_rank(blocks_, r, ranks)))
-        if (present(n)) covers[static_cast<std::size_t>(r)].push_back(n);
-      counts_[static_cast<std::size_t>(r)] = covers[static_cast<std::size_t>(r)].size() * record;
+        if (present(n)) covers_[static_cast<std::size_t>(r)].push_back(n);
     }
-    const auto& own = covers[static_cast<std::size_t>(comm_->rank())];
-    send_.resize(own.size() * record);
-    for (std::size_t k = 0; k < own.size(); ++k) {
-      unsigned char* at = send_.data() + k * record;
-      double node_cost = 0;
+    const int me = comm_->rank();
+    const auto& own = covers_[static_cast<std::size_t>(me)];
+    if (own_values_.size() < own.size()) own_values_.resize(own.size(), std::vector<T>(size_));
+    own_costs_.assign(own.size(), 0.0);
+    for (std::size_t k = 0; k < own.size(); ++k)
       // A node clipped at the last block evaluates as the smallest whole subtree holding its blocks.
-      evaluate(own[k].begin, tree_span(own[k].end - own[k].begin), total, &node_cost, 0);
-      std::memcpy(at, &node_cost, sizeof(double));
-      std::memcpy(at + sizeof(double), total, size_ * sizeof(T));
+      evaluate(own[k].begin, tree_span(own[k].end - own[k].begin), own_values_[k].data(), &own_costs_[k], 0);
+
+    // 2. Reduce-scatter in the tree's order: rank q gets slice q of every subtree sum and finishes the tree there.
+    auto slice_first = [&](int q) { return size_ * static_cast<std::size_t>(q) / static_cast<std::size_t>(ranks); };
+    auto slice_count = [&](int q) { return slice_first(q + 1) - slice_first(q); };
+    send_counts_.assign(static_cast<std::size_t>(ranks), 0);
+    recv_counts_.assign(static_cast<std::size_t>(ranks), 0);
+    std::size_t send_total = 0;
+    for (int q = 0; q < ranks; ++q) {
+      send_counts_[static_cast<std::size_t>(q)] = own.size() * (sizeof(double) + slice_count(q) * sizeof(T));
+      recv_counts_[static_cast<std::size_t>(q)] =
+          covers_[static_cast<std::size_t>(q)].size() * (sizeof(double) + slice_count(me) * sizeof(T));
+      send_total += send_counts_[static_cast<std::size_t>(q)];
     }
-    comm_->allgather(send_, counts_, received_);
+    send_.resize(send_total);
+    unsigned char* at = send_.data();
+    for (int q = 0; q < ranks; ++q)
+      for (std::size_t k = 0; k < own.size(); ++k) {
+        std::memcpy(at, &own_costs_[k], sizeof(double));
+        std::memcpy(at + sizeof(double), own_values_[k].data() + slice_first(q), slice_count(q) * sizeof(T));
+        at += sizeof(double) + slice_count(q) * sizeof(T);
+      }
+    comm_->alltoall(send_, send_counts_, received_, recv_counts_);
     known_.clear();
     std::size_t offset = 0;
+    const std::size_t record = sizeof(double) + slice_count(me) * sizeof(T);
     for (int r = 0; r < ranks; ++r)
-      for (const TreeNode& n : covers[static_cast<std::size_t>(r)]) {
+      for (const TreeNode& n : covers_[static_cast<std::size_t>(r)]) {
         Value v;
         std::memcpy(&v.cost, received_.data() + offset, sizeof(double));
         v.data = reinterpret_cast<const T*>(received_.data() + offset + sizeof(double));
         known_.push_back({n, v});
         offset += record;
       }
+    count_ = slice_count(me);  // ... and here on this rank's slice
+    if (!evaluate(0, tree_span(blocks_), total + slice_first(me), &cost, 0))
+      throw Error("data-parallel step: an empty batch");
+
+    // 3. Every rank gathers the finished slices.
+    send_.resize(slice_count(me) * sizeof(T));
+    std::memcpy(send_.data(), total + slice_first(me), send_.size());
+    for (int q = 0; q < ranks; ++q) send_counts_[static_cast<std::size_t>(q)] = slice_count(q) * sizeof(T);
+    comm_->allgather(send_, send_counts_, received_);
+    std::memcpy(total, received_.data(), size_ * sizeof(T));
   }
-  if (!evaluate(0, tree_span(blocks_), total, &cost, 0)) throw Error("data-parallel step: an empty batch");
   known_.clear();
 
   const double mm = static_cast<double>(m);

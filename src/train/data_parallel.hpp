@@ -48,8 +48,12 @@ class BlockedStep {
   std::vector<std::vector<T>> leaves_;    // own blocks' weighted gradients
   std::vector<double> leaf_costs_;
   std::vector<std::vector<T>> scratch_;   // one per tree depth
+  std::size_t count_ = 0;                 // evaluate(): the parameters [0, count_) of each value
+  std::vector<std::vector<TreeNode>> covers_;  // every rank's subtrees (with a non-empty block)
+  std::vector<std::vector<T>> own_values_;
+  std::vector<double> own_costs_;
   std::vector<unsigned char> send_, received_;
-  std::vector<std::size_t> counts_;
+  std::vector<std::size_t> send_counts_, recv_counts_;
   // Node values available to evaluate(): own leaves, then after the exchange every rank's cover.
   std::vector<std::pair<TreeNode, Value>> known_;
 };

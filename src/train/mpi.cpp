@@ -65,26 +65,45 @@ class MpiWorld final : public Communicator {
                  std::vector<unsigned char>& all) override {
     if (counts.size() != static_cast<std::size_t>(size_) || counts[static_cast<std::size_t>(rank_)] != mine.size())
       throw Error("MPI allgather: counts do not match the ranks (internal error)");
-    counts_.resize(counts.size());
-    offsets_.resize(counts.size());
-    std::size_t total = 0;
-    for (std::size_t r = 0; r < counts.size(); ++r) {
-      if (counts[r] > INT_MAX || total > INT_MAX)
-        throw Error("MPI allgather: " + std::to_string(total + counts[r]) +
-                    " bytes per step exceed what one MPI call carries (2 GiB); use fewer gradient blocks");
-      counts_[r] = static_cast<int>(counts[r]);
-      offsets_[r] = static_cast<int>(total);
-      total += counts[r];
-    }
+    const std::size_t total = to_ints(counts, counts_, offsets_, "allgather");
     all.resize(total);
     const int code = MPI_Allgatherv(mine.data(), counts_[static_cast<std::size_t>(rank_)], MPI_BYTE, all.data(),
                                     counts_.data(), offsets_.data(), MPI_BYTE, MPI_COMM_WORLD);
     if (code != MPI_SUCCESS) throw Error("MPI: exchanging gradients failed: " + mpi_message(code));
   }
 
+  void alltoall(const std::vector<unsigned char>& send, const std::vector<std::size_t>& send_counts,
+                std::vector<unsigned char>& recv, const std::vector<std::size_t>& recv_counts) override {
+    if (send_counts.size() != static_cast<std::size_t>(size_) || recv_counts.size() != send_counts.size())
+      throw Error("MPI alltoall: counts do not match the ranks (internal error)");
+    to_ints(send_counts, send_ints_, send_offsets_, "alltoall");
+    const std::size_t total = to_ints(recv_counts, counts_, offsets_, "alltoall");
+    recv.resize(total);
+    const int code = MPI_Alltoallv(send.data(), send_ints_.data(), send_offsets_.data(), MPI_BYTE, recv.data(),
+                                   counts_.data(), offsets_.data(), MPI_BYTE, MPI_COMM_WORLD);
+    if (code != MPI_SUCCESS) throw Error("MPI: exchanging gradients failed: " + mpi_message(code));
+  }
+
  private:
+  // Byte counts and their offsets as MPI's ints; returns the total.
+  static std::size_t to_ints(const std::vector<std::size_t>& counts, std::vector<int>& ints, std::vector<int>& offsets,
+                             const char* what) {
+    ints.resize(counts.size());
+    offsets.resize(counts.size());
+    std::size_t total = 0;
+    for (std::size_t r = 0; r < counts.size(); ++r) {
+      if (counts[r] > INT_MAX || total > INT_MAX)
+        throw Error(std::string("MPI ") + what + ": " + std::to_string(total + counts[r]) +
+                    " bytes per step exceed what one MPI call carries (2 GiB); use fewer gradient blocks");
+      ints[r] = static_cast<int>(counts[r]);
+      offsets[r] = static_cast<int>(total);
+      total += counts[r];
+    }
+    return total;
+  }
+
   int rank_ = 0, size_ = 1;
-  std::vector<int> counts_, offsets_;
+  std::vector<int> counts_, offsets_, send_ints_, send_offsets_;
 };
 
 }  // namespace
