@@ -9,7 +9,9 @@ auto block count gives the same bits on 1, 2 and 4 ranks), killed-rank (a rank
 killed by SIGKILL ends the job with a message within 10 s; the last checkpoint
 resumes under another rank count and finishes with the uninterrupted run's
 bits), bad-input (an error every rank finds is printed once, with its exit
-code). All traffic stays on this machine (loopback, shared memory).
+code), search (deepnet search on 2 and 3 ranks gives one process's result,
+grid and halving, and --resume continues a log under another rank count).
+All traffic stays on this machine (loopback, shared memory).
 """
 import os
 import signal
@@ -20,7 +22,7 @@ import time
 import numpy as np
 
 DEEPNET, MPIRUN, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
-CASES = sys.argv[4:] or ["same-bits", "default-blocks", "killed-rank", "bad-input"]
+CASES = sys.argv[4:] or ["same-bits", "default-blocks", "killed-rank", "bad-input", "search"]
 os.makedirs(WORK, exist_ok=True)
 
 ENV = dict(os.environ)
@@ -44,13 +46,13 @@ def check(condition, message):
         print("FAIL: " + message, flush=True)
 
 
-def run(ranks, args, timeout=300):
-    """deepnet train ARGS on `ranks` MPI ranks (0: without mpirun)."""
+def run(ranks, args, timeout=300, command_name="train"):
+    """deepnet train (or another command) ARGS on `ranks` MPI ranks (0: without mpirun)."""
     if ranks == 0:
-        command = [DEEPNET, "train"] + args
+        command = [DEEPNET, command_name] + args
         env = PLAIN_ENV
     else:
-        command = [MPIRUN, "-np", str(ranks), "--oversubscribe", "--bind-to", "none", DEEPNET, "train"] + args
+        command = [MPIRUN, "-np", str(ranks), "--oversubscribe", "--bind-to", "none", DEEPNET, command_name] + args
         env = ENV
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
 
@@ -187,10 +189,58 @@ def case_bad_input():
           "too few blocks: exit %d:\n%s" % (out.returncode, out.stderr))
 
 
+def without_timing(value):
+    """A search's JSON result without what depends on time or on the log's name."""
+    if isinstance(value, dict):
+        return {k: without_timing(v) for k, v in value.items() if k not in ("seconds", "log")}
+    if isinstance(value, list):
+        return [without_timing(v) for v in value]
+    return value
+
+
+def case_search():
+    import json
+    grid = ["--data", "iris", "--normalize", "standard", "--layers", "4|8", "--lr", "0.01|0.03", "--epochs", "10",
+            "--folds", "3", "--json"]
+    halving = ["--data", "breast-cancer", "--layers", "4|8|16", "--lr", "1e-3..1e-1", "--strategy", "halving",
+               "--trials", "6", "--epochs", "9", "--batch-size", "32", "--folds", "2", "--json", "--seed", "4"]
+    for tag, args in [("grid", grid), ("halving", halving)]:
+        results = {}
+        for ranks in [0, 2, 3]:
+            log = os.path.join(WORK, "%s-np%d.jsonl" % (tag, ranks))
+            out = run(ranks, args + ["--log", log], command_name="search")
+            check(out.returncode == 0, "search %s -np %d: exit %d: %s" % (tag, ranks, out.returncode, out.stderr[-2000:]))
+            if out.returncode == 0:
+                results[ranks] = without_timing(json.loads(out.stdout))
+                with open(log) as f:
+                    lines = f.read().splitlines()
+                check(len(lines) == results[ranks].get("trials", -1),
+                      "search %s -np %d: %d log lines for %s trials" % (tag, ranks, len(lines), results[ranks].get("trials")))
+        for ranks in [2, 3]:
+            if 0 in results and ranks in results:
+                check(results[0] == results[ranks], "search %s: -np %d's result differs from one process:\n%s\n%s"
+                      % (tag, ranks, results[0], results[ranks]))
+    # --resume under another rank count: the first two trials from a one-process log, the rest on 3 ranks.
+    full = os.path.join(WORK, "grid-np0.jsonl")
+    part = os.path.join(WORK, "grid-resumed.jsonl")
+    if os.path.exists(full):
+        with open(full) as f:
+            first = f.read().splitlines()[:2]
+        with open(part, "w") as f:
+            f.write("\n".join(first) + "\n")
+        out = run(3, grid + ["--log", part, "--resume"], command_name="search")
+        check(out.returncode == 0, "search --resume -np 3: exit %d: %s" % (out.returncode, out.stderr[-2000:]))
+        if out.returncode == 0:
+            check("2 of 4 trials taken from" in out.stderr, "search --resume -np 3: no note of the logged trials:\n" + out.stderr)
+            ref = run(0, grid, command_name="search")
+            check(without_timing(json.loads(out.stdout)) == without_timing(json.loads(ref.stdout)),
+                  "search --resume -np 3: the result differs from one process")
+
+
 for case in CASES:
     print("case " + case, flush=True)
     {"same-bits": case_same_bits, "default-blocks": case_default_blocks, "killed-rank": case_killed_rank,
-     "bad-input": case_bad_input}[case]()
+     "bad-input": case_bad_input, "search": case_search}[case]()
 
 if failures:
     print("%d failure(s)" % len(failures))

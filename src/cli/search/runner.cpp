@@ -7,6 +7,8 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <cstdio>
 #include <exception>
 #include <thread>
@@ -77,13 +79,24 @@ void TrialRunner::run(std::vector<Trial*>& batch) {
     p.seconds.assign(parts_.size(), 0.0);
     p.remaining = static_cast<int>(parts_.size());
   }
+  // Under MPI rank r trains the tasks k with k % N == r and the trials are
+  // finished after all results are gathered; alone each trial is finished as
+  // soon as its last part is done.
+  const int ranks = comm_ ? comm_->size() : 1, me = comm_ ? comm_->rank() : 0;
+  const bool distributed = ranks > 1;
+  std::vector<std::size_t> mine;
+  for (std::size_t k = 0; k < tasks.size(); ++k)
+    if (static_cast<int>(k % static_cast<std::size_t>(ranks)) == me) mine.push_back(k);
+  std::vector<double> task_score(tasks.size(), std::nan("")), task_seconds(tasks.size(), 0.0);
+  std::vector<std::string> task_error(tasks.size());
   std::atomic<std::size_t> next{0};
   std::atomic<bool> stop{false};
   std::exception_ptr failure;
   auto work = [&] {
     for (;;) {
-      const std::size_t k = next.fetch_add(1);
-      if (k >= tasks.size() || stop.load()) return;
+      const std::size_t i = next.fetch_add(1);
+      if (i >= mine.size() || stop.load()) return;
+      const std::size_t k = mine[i];
       const Task& task = tasks[k];
       const Part& part = parts_[task.part];
       double score = std::nan("");
@@ -96,6 +109,12 @@ void TrialRunner::run(std::vector<Trial*>& batch) {
         error = e.what();
       }
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (distributed) {  // (each task's own slots: no lock needed)
+        task_score[k] = score;
+        task_error[k] = error;
+        task_seconds[k] = seconds;
+        continue;
+      }
       const std::lock_guard lock(mutex_);
       Pending& p = pending[task.trial];
       p.scores[task.part] = score;
@@ -110,12 +129,58 @@ void TrialRunner::run(std::vector<Trial*>& batch) {
       }
     }
   };
-  const int workers = std::max(1, std::min<int>(jobs_, static_cast<int>(tasks.size())));
+  const int workers = std::max(1, std::min<int>(jobs_, static_cast<int>(mine.size())));
   std::vector<std::thread> threads;
   for (int w = 1; w < workers; ++w) threads.emplace_back(work);
   work();
   for (std::thread& t : threads) t.join();
   if (failure) std::rethrow_exception(failure);
+  if (!distributed) return;
+
+  // Every rank's results to every rank: per task [u64 k][f64 score][f64 seconds][u64 length][error].
+  std::vector<unsigned char> bytes, all;
+  auto put = [&bytes](const void* p, std::size_t n) {
+    const auto* c = static_cast<const unsigned char*>(p);
+    bytes.insert(bytes.end(), c, c + n);
+  };
+  for (std::size_t k : mine) {
+    const std::uint64_t index = k, length = task_error[k].size();
+    put(&index, 8);
+    put(&task_score[k], 8);
+    put(&task_seconds[k], 8);
+    put(&length, 8);
+    put(task_error[k].data(), task_error[k].size());
+  }
+  std::vector<unsigned char> size_of_mine(8);
+  const std::uint64_t n = bytes.size();
+  std::memcpy(size_of_mine.data(), &n, 8);
+  comm_->allgather(size_of_mine, std::vector<std::size_t>(static_cast<std::size_t>(ranks), 8), all);
+  std::vector<std::size_t> counts(static_cast<std::size_t>(ranks));
+  for (std::size_t r = 0; r < counts.size(); ++r) {
+    std::uint64_t c = 0;
+    std::memcpy(&c, all.data() + 8 * r, 8);
+    counts[r] = c;
+  }
+  comm_->allgather(bytes, counts, all);
+  for (std::size_t at = 0; at + 32 <= all.size();) {
+    std::uint64_t k = 0, length = 0;
+    std::memcpy(&k, all.data() + at, 8);
+    std::memcpy(&length, all.data() + at + 24, 8);
+    if (k >= tasks.size() || at + 32 + length > all.size()) throw Error("search: the ranks' results do not fit (internal error)");
+    std::memcpy(&task_score[k], all.data() + at + 8, 8);
+    std::memcpy(&task_seconds[k], all.data() + at + 16, 8);
+    task_error[k].assign(reinterpret_cast<const char*>(all.data()) + at + 32, length);
+    at += 32 + length;
+  }
+  // The trials in the batch's order, on every rank alike.
+  lock.lock();
+  for (std::size_t k = 0; k < tasks.size(); ++k) {
+    Pending& p = pending[tasks[k].trial];
+    p.scores[tasks[k].part] = task_score[k];
+    p.errors[tasks[k].part] = task_error[k];
+    p.seconds[tasks[k].part] = task_seconds[k];
+    if (--p.remaining == 0) finish(*tasks[k].trial, p.scores, p.errors, p.seconds);
+  }
 }
 
 void TrialRunner::finish(Trial& t, const std::vector<double>& scores, const std::vector<std::string>& errors,

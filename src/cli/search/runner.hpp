@@ -11,6 +11,7 @@
 #include "cli/search/search_log.hpp"
 #include "cli/search/settings.hpp"
 #include "deepnet/data.hpp"
+#include "deepnet/distributed.hpp"
 
 namespace deepnet::cli::search {
 
@@ -31,10 +32,14 @@ class TrialRunner {
   // jobs: threads; quiet: no progress lines; context and metric go into each
   // record; logged: the records of the log (--resume) by key; log: where
   // finished trials are appended (none without --log).
+  // comm: the ranks of an MPI job (null alone): each rank trains every N-th
+  // task (trial and part) of a batch, then all gather the results and finish
+  // the trials in the batch's order, so every rank holds every record; only
+  // the rank given a log writes it.
   TrialRunner(int jobs, bool quiet, const std::vector<Part>& parts, json context, std::string metric,
-              std::map<std::string, SearchRecord> logged, LogWriter* log)
+              std::map<std::string, SearchRecord> logged, LogWriter* log, Communicator* comm = nullptr)
       : jobs_(jobs), quiet_(quiet), parts_(parts), context_(std::move(context)), metric_(std::move(metric)),
-        logged_(std::move(logged)), log_(log) {}
+        logged_(std::move(logged)), log_(log), comm_(comm) {}
 
   // Runs the trials (those the log already holds are taken from it), on up to --jobs threads.
   void run(std::vector<Trial*>& batch);
@@ -59,6 +64,7 @@ class TrialRunner {
   std::string metric_;
   std::map<std::string, SearchRecord> logged_;
   LogWriter* log_;
+  Communicator* comm_;
   std::mutex mutex_;
   int from_log_ = 0;
   int done_ = 0;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
@@ -67,6 +68,7 @@ struct SearchSettings {
   bool json = false;
   std::string plot;
   bool quiet = false;
+  bool jobs_given = false;
 };
 
 // Ends an interrupted search (called off the signal handler, with the log
@@ -89,7 +91,21 @@ struct SearchSettings {
   ::_exit(128 + signo);
 }
 
-int run_search(SearchSettings& s) {
+int run_search_here(SearchSettings& s, Communicator* comm) {
+  // Under MPI rank 0 alone prints and writes (the log, the model, the pictures);
+  // every rank reads a log it resumes and ends with every trial's record.
+  const bool writer = !comm || comm->rank() == 0;
+  if (!writer) {
+    s.out.clear();
+    s.plot.clear();
+    s.quiet = true;
+  }
+  if (comm && comm->size() > 1 && !s.jobs_given) {
+    int local = comm->size();  // the ranks on this machine share its cores
+    for (const char* name : {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS"})
+      if (const char* v = std::getenv(name)) local = std::max(1, std::atoi(v));
+    s.jobs = std::max(1, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) / local);
+  }
   // ---- settings first (usage errors, exit 2), then the data (exit 3)
   std::vector<Dimension> dims;
   std::set<std::string> given;
@@ -237,7 +253,7 @@ int run_search(SearchSettings& s) {
       if (!s.quiet && previous.torn)
         std::fprintf(stderr, "%s: skipped a half-written last line (a search stopped while writing it)\n", s.log.c_str());
     }
-    log = std::make_unique<LogWriter>(s.log, s.resume, keep);
+    if (writer) log = std::make_unique<LogWriter>(s.log, s.resume, keep);
   }
 
   // ---- the trials, each single-threaded (the bits do not depend on the thread count)
@@ -249,7 +265,11 @@ int run_search(SearchSettings& s) {
                  data_plan.task.reason.c_str(), data_settings.task == Task::automatic ? " (--task classify|regress overrides)" : "");
     for (const std::string& w : data_plan.task.warnings) std::fprintf(stderr, "deepnet: warning: %s\n", w.c_str());
   }
-  TrialRunner runner(s.jobs, s.quiet, parts, context, metric, std::move(logged), log.get());
+  if (!s.quiet && comm && comm->size() > 1)
+    std::fprintf(stderr, "search: %s x %d job%s; the trials (and their folds) are dealt out to the ranks in turn, "
+                 "rank 0 writes the log; the results are those of one process\n",
+                 comm->describe().c_str(), s.jobs, s.jobs == 1 ? "" : "s");
+  TrialRunner runner(s.jobs, s.quiet, parts, context, metric, std::move(logged), log.get(), comm);
   // Ctrl-C or SIGTERM during the trials: one line on how to go on, exit 128 + the signal.
   std::optional<InterruptWatch> interrupts;
   interrupts.emplace([&](int signo) { interrupted(signo, runner.stop_logging(), s.log); });
@@ -410,6 +430,17 @@ int run_search(SearchSettings& s) {
   return exit_ok;
 }
 
+// Under MPI the whole search is one agreed phase: an error every rank meets
+// (a bad flag, bad data) is printed once; one only rank 0 meets (writing the
+// model) ends every rank with its message.
+int run_search(SearchSettings& s) {
+  Communicator* comm = cli_communicator();
+  if (!comm || comm->size() == 1) return run_search_here(s, comm);
+  int code = exit_ok;
+  agree(comm, [&] { code = run_search_here(s, comm); });
+  return code;
+}
+
 }  // namespace
 
 Runner add_search_command(CLI::App& app) {
@@ -440,8 +471,9 @@ Runner add_search_command(CLI::App& app) {
   cmd->add_option("--val-split", s->val_split,
                   "Score on one held-out fraction instead (stratified by class, seeded by --seed)");
   cmd->add_flag("--train-score", s->train_score, "Score each setting on the data it was trained on");
-  cmd->add_option("--jobs", s->jobs, "Trials (folds) run in parallel, each single-threaded (default: all cores); "
-                                     "the results are the same with any count");
+  CLI::Option* jobs = cmd->add_option("--jobs", s->jobs, "Trials (folds) run in parallel, each single-threaded (default: all cores, "
+                                     "shared among the MPI ranks on a machine); the results are the same with any count; "
+                                     "under mpirun -np N the trials are also shared among the N ranks (docs/scaling.md)");
   cmd->add_option("--log", s->log,
                   "Append one JSON line per finished trial here (setting, fold scores, mean, std, seconds); "
                   "a new search starts the file afresh");
@@ -459,8 +491,9 @@ Runner add_search_command(CLI::App& app) {
   cmd->add_option("--output", s->output, "Output layer: sigmoid, softmax or linear (default: inferred)");
   cmd->add_option("--task", s->task, "classify, regress or auto (as train's --task)")->capture_default_str();
   cmd->add_flag("--quiet", s->quiet, "No progress lines on stderr");
-  return [s, folds] {
+  return [s, folds, jobs] {
     s->folds_given = folds->count() > 0;
+    s->jobs_given = jobs->count() > 0;
     return run_search(*s);
   };
 }
