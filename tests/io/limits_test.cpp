@@ -2,6 +2,7 @@
 // claims an enormous array is refused at once, before anything is allocated,
 // and a real file larger than a small limit is refused naming the limit.
 #include "deepnet/limits.hpp"
+#include "deepnet/files.hpp"
 
 #include <gtest/gtest.h>
 #include <hdf5.h>
@@ -426,6 +427,39 @@ TEST(MemoryLimit, BuiltinDigitsAndModelFilesRespectTheLimit) {
   }
   const Limit limit(size);
   EXPECT_EQ(load_model(path).parameters.size(), 3u);
+}
+
+// io::gunzip takes one member whose trailer states its size in one go
+// (libdeflate, when built with it) and everything else through zlib: both give
+// the same bytes, and the odd cases still work or fail with their message.
+TEST(Gunzip, OneMemberSeveralMembersAndDamagedData) {
+  std::string text;
+  for (int k = 0; k < 20000; ++k) text += std::to_string(k * 7919 % 10007) + (k % 13 ? "," : "\n");
+  const std::string one = gzip(text);
+  EXPECT_EQ(io::gunzip(one, "one.gz"), text);
+  // Two members, as `cat a.gz b.gz` makes them.
+  EXPECT_EQ(io::gunzip(one + gzip("tail\n"), "two.gz"), text + "tail\n");
+  // A wrong size in the trailer is not trusted: zlib reads the data, whose own end decides.
+  std::string wrong_size = one;
+  wrong_size[wrong_size.size() - 4] = static_cast<char>(wrong_size[wrong_size.size() - 4] ^ 0x01);
+  try {
+    (void)io::gunzip(wrong_size, "wrong.gz");
+    FAIL() << "a member whose trailer disagrees with its data was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("wrong.gz: gzip data is corrupt"), std::string::npos) << e.what();
+  }
+  // Damaged data and a cut-off file.
+  std::string damaged = one;
+  damaged[damaged.size() / 2] = static_cast<char>(damaged[damaged.size() / 2] ^ 0x5a);
+  EXPECT_THROW((void)io::gunzip(damaged, "damaged.gz"), Error);
+  try {
+    (void)io::gunzip(one.substr(0, one.size() / 2), "cut.gz");
+    FAIL() << "a cut-off member was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cut.gz"), std::string::npos) << e.what();
+  }
+  // The caller's byte limit holds on both paths.
+  EXPECT_THROW((void)io::gunzip(one, "limited.gz", text.size() - 1), Error);
 }
 
 }  // namespace
