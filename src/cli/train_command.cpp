@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cli/cli.hpp"
+#include "cli/flag_names.hpp"
 #include "cli/json_out.hpp"
 #include "cli/progress.hpp"
 #include "deepnet/error.hpp"
@@ -428,10 +429,19 @@ int run_train(const TrainSettings& given) {
       // The last checkpoint of a run: write --out first (the model the run ends
       // with), so that a kill between the two writes leaves a checkpoint that
       // resumes and writes the model again, never a finished checkpoint without its model.
-      // (Under MPI only rank 0 writes; a failure here ends the whole job.)
-      if (last && !s.out.empty())
-        with_exit_code(exit_model, [&] { return save_model(s.out, final_model), 0; });
-      with_exit_code(exit_model, [&] { return save_checkpoint(s.checkpoint, c), 0; });
+      // (Under MPI only rank 0 writes, while the others go on to the next
+      // step's exchange: a failure here ends the whole job at once.)
+      try {
+        if (last && !s.out.empty())
+          with_exit_code(exit_model, [&] { return save_model(s.out, final_model), 0; });
+        with_exit_code(exit_model, [&] { return save_checkpoint(s.checkpoint, c), 0; });
+      } catch (const CliError& e) {
+        if (!distributed) throw;
+        std::fprintf(stderr, "deepnet: error: %s\n", with_flag_names(e.what()).c_str());
+        std::fflush(stderr);
+        end_job_after_error(e.code, false, e.what());
+        throw;
+      }
     };
 
   // Errors inside fit are found by every rank alike (the same data, the same

@@ -201,7 +201,19 @@ void TrialRunner::finish(Trial& t, const std::vector<double>& scores, const std:
     r.mean = ms.mean;
     r.std = ms.std;
   }
-  if (log_) log_->append(dump_json(r.to_json()));
+  if (log_) {
+    try {
+      log_->append(dump_json(r.to_json()));
+    } catch (const std::exception& e) {
+      // Under MPI the other ranks are already on their way to the next round's
+      // exchange: a log that cannot be written ends the whole job at once.
+      if (!comm_ || comm_->size() == 1) throw;
+      std::fprintf(stderr, "deepnet: error: %s\n", e.what());
+      std::fflush(stderr);
+      end_job_after_error(exit_model, false, e.what());
+      throw;
+    }
+  }
   progress(t);
 }
 
