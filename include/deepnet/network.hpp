@@ -83,6 +83,10 @@ class Network {
   std::span<const T> parameters() const { return params_; }
   std::span<T> gradients() { return grads_; }
   std::span<const T> gradients() const { return grads_; }
+  // Exchanges the gradient buffer with `other` (of the same size; Error
+  // otherwise) without copying: data-parallel steps keep each block's
+  // gradient this way.
+  void swap_gradients(std::vector<T>& other);
   // Offset of W[l] in the flat buffer; b[l] follows it.
   std::size_t weight_offset(int l) const;
   std::size_t bias_offset(int l) const;

@@ -259,6 +259,14 @@ double Network<T>::cost(MatrixCRef<T> Y, const T* example_weights) const {
 }
 
 template <typename T>
+void Network<T>::swap_gradients(std::vector<T>& other) {
+  if (other.size() != grads_.size())
+    throw Error("swap_gradients: a buffer of " + std::to_string(other.size()) + " values for " +
+                std::to_string(grads_.size()) + " gradients");
+  grads_.swap(other);
+}
+
+template <typename T>
 void Network<T>::zero_grad() {
   std::fill(grads_.begin(), grads_.end(), T(0));
 }

@@ -153,27 +153,24 @@ double BlockedStep<T>::gradient(const Matrix<T>& X, const Matrix<T>& Y, const st
       xb.col(j - b0) = X.col(from);
       yb.col(j - b0) = Y.col(from);
     }
-    const T* weights = nullptr;
-    if (!example_weights.empty()) {
-      wb_.resize(static_cast<std::size_t>(b1 - b0));
-      for (long long j = b0; j < b1; ++j)
-        wb_[static_cast<std::size_t>(j - b0)] =
-            static_cast<T>(example_weights[static_cast<std::size_t>(order[begin + static_cast<std::size_t>(j)])]);
-      weights = wb_.data();
-    }
+    // Each example weighted by the block's share m_b / m of the batch (times its
+    // own weight): the block's cost and gradient come out already weighted.
+    const double share = static_cast<double>(b1 - b0) / static_cast<double>(m);
+    wb_.resize(static_cast<std::size_t>(b1 - b0));
+    for (long long j = b0; j < b1; ++j)
+      wb_[static_cast<std::size_t>(j - b0)] = static_cast<T>(
+          example_weights.empty() ? share
+                                  : share * example_weights[static_cast<std::size_t>(order[begin + static_cast<std::size_t>(j)])]);
+    const T* weights = wb_.data();
     // Block b's dropout masks: their own generator, the same on whichever rank.
     block_rng_ = Rng(dropout_seed ^ (0x9E3779B97F4A7C15ull * static_cast<std::uint64_t>(b + 1)));
     net_.set_dropout(dropout_, dropout_.empty() ? nullptr : &block_rng_);
     net_.forward(xb);
-    const double share = static_cast<double>(b1 - b0) / static_cast<double>(m);
-    leaf_costs_[i] = net_.cost(yb, weights) * share;
+    leaf_costs_[i] = net_.cost(yb, weights);
     net_.zero_grad();
     net_.backward(yb, nullptr, weights);
-    const T w = static_cast<T>(share);
-    const T* g = net_.gradients().data();
-    T* leaf = leaves_[i].data();
-    for (std::size_t k = 0; k < size_; ++k) leaf[k] = g[k] * w;
-    known_.push_back({TreeNode{b, b + 1}, Value{leaf, leaf_costs_[i]}});
+    net_.swap_gradients(leaves_[i]);  // the block's gradient, kept without a copy
+    known_.push_back({TreeNode{b, b + 1}, Value{leaves_[i].data(), leaf_costs_[i]}});
   }
 
   T* total = net_.gradients().data();
