@@ -107,30 +107,42 @@ const typename BlockedStep<T>::Value* BlockedStep<T>::known(int a, int e) const 
 
 template <typename T>
 bool BlockedStep<T>::evaluate(int a, int size, T* out, double* cost, int depth) {
-  if (a >= blocks_) return false;
+  const T* value = node(a, size, out, cost, depth);
+  if (!value) return false;
+  if (value != out) std::copy(value, value + count_, out);
+  return true;
+}
+
+// The node's value: a known value as it is (no copy), or computed into `out`;
+// null when every block in it is empty. Never a scratch buffer: the caller's
+// next sibling reuses those.
+template <typename T>
+const T* BlockedStep<T>::node(int a, int size, T* out, double* cost, int depth) {
+  if (a >= blocks_) return nullptr;
   const int e = std::min(a + size, blocks_);
   bool any = false;
   for (int b = a; b < e && !any; ++b) any = batch_.end(b) > batch_.begin(b);
-  if (!any) return false;
+  if (!any) return nullptr;
   if (const Value* v = known(a, e)) {
-    if (v->data != out) std::copy(v->data, v->data + count_, out);
     *cost = v->cost;
-    return true;
+    return v->data;
   }
   if (size == 1) throw Error("data-parallel step: block " + std::to_string(a) + " has no value (internal error)");
   const int half = size / 2;
-  T* right = scratch_[static_cast<std::size_t>(depth)].data();
+  T* scratch = scratch_[static_cast<std::size_t>(depth)].data();
   double right_cost = 0;
-  const bool left_present = evaluate(a, half, out, cost, depth + 1);
-  const bool right_present = evaluate(a + half, half, right, &right_cost, depth + 1);
-  if (left_present && right_present) {
-    for (std::size_t k = 0; k < count_; ++k) out[k] += right[k];
+  const T* left = node(a, half, out, cost, depth + 1);
+  const T* right = node(a + half, half, scratch, &right_cost, depth + 1);
+  if (left && right) {
+    for (std::size_t k = 0; k < count_; ++k) out[k] = left[k] + right[k];
     *cost += right_cost;
-  } else if (right_present) {
-    std::copy(right, right + count_, out);
-    *cost = right_cost;
+    return out;
   }
-  return true;
+  if (left) return left;
+  *cost = right_cost;
+  if (right != scratch) return right;
+  std::copy(right, right + count_, out);
+  return out;
 }
 
 template <typename T>

@@ -33,6 +33,7 @@ class BlockedStep {
   // The canonical tree's node [a, a + size) (clipped at the last block) into
   // out, its cost into *cost: false when every block in it is empty.
   bool evaluate(int a, int size, T* out, double* cost, int depth);
+  const T* node(int a, int size, T* out, double* cost, int depth);
   const Value* known(int a, int e) const;
 
   Network<T>& net_;
