@@ -20,6 +20,14 @@ import common as c
 SYSTEM = "deepnet (Python)"
 
 
+def module_path(deepnet):
+    """Where the module came from, relative to the repository (no machine path in the results)."""
+    import os
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    path = os.path.abspath(deepnet.__file__)
+    return os.path.relpath(path, root) if path.startswith(root + os.sep) else os.path.basename(os.path.dirname(path))
+
+
 def fmnist_mlp(args, deepnet):
     X, y = c.fashion_mnist("train")
     Xtest, ytest = c.fashion_mnist("test")
@@ -46,7 +54,7 @@ def fmnist_mlp(args, deepnet):
            % (clf.n_iter_, m, deepnet.threads()),
            "float32", args.threads, sec, m * clf.n_iter_, 6 * c.weights_of(sizes) * m * clf.n_iter_,
            "test_accuracy", acc, epochs=int(clf.n_iter_), init="he",
-           deepnet_version=deepnet.__version__, deepnet_module=deepnet.__file__, **seeds)
+           deepnet_version=deepnet.__version__, deepnet_module=module_path(deepnet), **seeds)
 
 
 def main():
