@@ -46,6 +46,10 @@ Communicator* cli_communicator();
 // every rank throws AgreedError with the message and exit code of the lowest
 // failing rank. Without MPI (comm null or 1 rank) it just runs phase.
 void agree(Communicator* comm, const std::function<void()>& phase);
+// The machine's cores shared among the ranks of `comm` on this machine (the
+// launcher's local rank count; all ranks when it does not say): the default
+// threads (train) or jobs (search) of one rank.
+int cores_per_local_rank(const Communicator& comm);
 // main()'s last word on an error: under MPI with several ranks, an error not
 // agreed by all ranks ends the whole job (MPI_Abort) so that none waits forever.
 void end_job_after_error(int code, bool agreed, const std::string& message);

@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <thread>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -52,6 +54,13 @@ Communicator* cli_communicator() {
     }
   }
   return world;
+}
+
+int cores_per_local_rank(const Communicator& comm) {
+  int local = comm.size();
+  for (const char* name : {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS"})
+    if (const char* v = std::getenv(name)) local = std::max(1, std::atoi(v));
+  return std::max(1, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) / local);
 }
 
 void agree(Communicator* comm, const std::function<void()>& phase) {

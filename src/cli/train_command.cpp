@@ -316,13 +316,7 @@ int run_train(const TrainSettings& given) {
     s.checkpoint.clear();
     s.test.clear();
   }
-  if (distributed && !s.threads_given) {
-    // The ranks on this machine share its cores.
-    int local = comm->size();
-    for (const char* name : {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS"})
-      if (const char* v = std::getenv(name)) local = std::max(1, std::atoi(v));
-    s.threads = std::max(1, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) / local);
-  }
+  if (distributed && !s.threads_given) s.threads = cores_per_local_rank(*comm);
   FitSettings f;
   std::vector<std::string> notes;
   Dataset train, validation, test;

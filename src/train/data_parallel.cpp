@@ -198,11 +198,16 @@ double BlockedStep<T>::gradient(const Matrix<T>& X, const Matrix<T>& Y, const st
         if (batch_.end(b) > batch_.begin(b)) return true;
       return false;
     };
-    covers_.resize(static_cast<std::size_t>(ranks));
-    for (int r = 0; r < ranks; ++r) {
-      covers_[static_cast<std::size_t>(r)].clear();
-      for (const TreeNode& n : cover_of_range(blocks_, blocks_of_rank(blocks_, r, ranks)))
-        if (present(n)) covers_[static_cast<std::size_t>(r)].push_back(n);
+    // Which subtrees each rank sends depends only on the batch size (empty
+    // blocks), so they are worked out again only when it changes (the last batch).
+    if (covers_m_ != m) {
+      covers_.resize(static_cast<std::size_t>(ranks));
+      for (int r = 0; r < ranks; ++r) {
+        covers_[static_cast<std::size_t>(r)].clear();
+        for (const TreeNode& n : cover_of_range(blocks_, blocks_of_rank(blocks_, r, ranks)))
+          if (present(n)) covers_[static_cast<std::size_t>(r)].push_back(n);
+      }
+      covers_m_ = m;
     }
     const int me = comm_->rank();
     const auto& own = covers_[static_cast<std::size_t>(me)];

@@ -51,6 +51,7 @@ class BlockedStep {
   std::vector<std::vector<T>> scratch_;   // one per tree depth
   std::size_t count_ = 0;                 // evaluate(): the parameters [0, count_) of each value
   std::vector<std::vector<TreeNode>> covers_;  // every rank's subtrees (with a non-empty block)
+  long long covers_m_ = -1;               // the batch size covers_ was worked out for
   std::vector<std::vector<T>> own_values_;
   std::vector<double> own_costs_;
   std::vector<unsigned char> send_, received_;

@@ -100,12 +100,7 @@ int run_search_here(SearchSettings& s, Communicator* comm) {
     s.plot.clear();
     s.quiet = true;
   }
-  if (comm && comm->size() > 1 && !s.jobs_given) {
-    int local = comm->size();  // the ranks on this machine share its cores
-    for (const char* name : {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS"})
-      if (const char* v = std::getenv(name)) local = std::max(1, std::atoi(v));
-    s.jobs = std::max(1, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) / local);
-  }
+  if (comm && comm->size() > 1 && !s.jobs_given) s.jobs = cores_per_local_rank(*comm);
   // ---- settings first (usage errors, exit 2), then the data (exit 3)
   std::vector<Dimension> dims;
   std::set<std::string> given;
