@@ -3,6 +3,8 @@
 //   small:  W[l] = randn(n[l], n[l-1]) * scale          (course shallow net, scale 0.01)
 //   xavier: W[l] = randn(n[l], n[l-1]) / sqrt(n[l-1])   (course deep net; a division, as there)
 //   he:     W[l] = randn(n[l], n[l-1]) * sqrt(2 / n[l-1])
+//   glorot: W[l] = uniform(-r, r), r = sqrt(6 / (n[l-1] + n[l]))  (Glorot & Bengio 2010,
+//           "Xavier uniform"; drawn as numpy's uniform(-r, r, (n[l], n[l-1])))
 //   zeros:  W[l] = 0 (shows the symmetry problem: hidden units stay identical)
 // Draws fill W[1], then W[2], ..., each row by row (numpy's C order), so the
 // numpy RNG mode reproduces np.random.seed(s) + randn(...) exactly.
@@ -13,9 +15,9 @@
 
 namespace deepnet {
 
-enum class InitScheme { small, xavier, he, zeros };
+enum class InitScheme { small, xavier, he, zeros, glorot };
 
-// Names: small, xavier, he, zeros. Throws Error otherwise.
+// Names: small, xavier, he, zeros, glorot. Throws Error otherwise.
 InitScheme parse_init_scheme(std::string_view name);
 std::string_view to_string(InitScheme scheme);
 

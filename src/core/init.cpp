@@ -13,7 +13,8 @@ InitScheme parse_init_scheme(std::string_view name) {
   if (name == "xavier") return InitScheme::xavier;
   if (name == "he") return InitScheme::he;
   if (name == "zeros") return InitScheme::zeros;
-  throw Error("init: expected one of small, xavier, he, zeros; got '" + std::string(name) + "'");
+  if (name == "glorot") return InitScheme::glorot;
+  throw Error("init: expected one of small, xavier, he, zeros, glorot; got '" + std::string(name) + "'");
 }
 
 std::string_view to_string(InitScheme scheme) {
@@ -22,6 +23,7 @@ std::string_view to_string(InitScheme scheme) {
     case InitScheme::xavier: return "xavier";
     case InitScheme::he: return "he";
     case InitScheme::zeros: return "zeros";
+    case InitScheme::glorot: return "glorot";
   }
   return "?";
 }
@@ -38,15 +40,23 @@ void initialize(Network<T>& network, InitScheme scheme, Rng& rng, double scale) 
       continue;
     }
     const double fan_in = network.units(l - 1);
+    // numpy's uniform(low, high) is low + (high - low) * random_sample(); the same here.
+    const double glorot_limit = std::sqrt(6.0 / (fan_in + network.units(l)));
     for (Eigen::Index i = 0; i < W.rows(); ++i)
       for (Eigen::Index j = 0; j < W.cols(); ++j) {  // row by row, as numpy's randn(n[l], n[l-1])
-        const double draw = rng.normal();
         double value = 0.0;
+        if (scheme == InitScheme::glorot) {
+          value = -glorot_limit + (2.0 * glorot_limit) * rng.uniform();
+          W(i, j) = static_cast<T>(value);
+          continue;
+        }
+        const double draw = rng.normal();
         switch (scheme) {
           case InitScheme::small: value = draw * scale; break;
           case InitScheme::xavier: value = draw / std::sqrt(fan_in); break;
           case InitScheme::he: value = draw * std::sqrt(2.0 / fan_in); break;
-          case InitScheme::zeros: break;
+          case InitScheme::zeros:
+          case InitScheme::glorot: break;
         }
         W(i, j) = static_cast<T>(value);
       }

@@ -72,6 +72,36 @@ TEST(NumpyRng, InitFillsEachWeightMatrixRowByRowLikeRandn) {
     for (int j = 0; j < 3; ++j) EXPECT_EQ(net.W(1)(i, j), expected[i][j]);
 }
 
+TEST(NumpyRng, GlorotDrawsLikeNumpyUniform) {
+  // np.random.seed(3); r = sqrt(6 / (2 + 3)); np.random.uniform(-r, r, (3, 2)); then
+  // r2 = sqrt(6 / (3 + 1)); np.random.uniform(-r2, r2, (1, 3))   (numpy 1.24.2)
+  Network<double> net(Architecture{{2, 3, 1}, {Activation::tanh}, Output::sigmoid});
+  Rng rng(3, RngKind::numpy);
+  initialize(net, InitScheme::glorot, rng);
+  const double w1[3][2] = {{0.11129262845617904, 0.4560290309740802},
+                           {-0.4581047646592502, 0.023722094442080843},
+                           {0.8609036431966526, 0.8682346567689796}};
+  const double w2[3] = {-0.9171249415661811, -0.7171055671272364, -1.0986764848164696};
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 2; ++j) EXPECT_DOUBLE_EQ(net.W(1)(i, j), w1[i][j]) << i << "," << j;
+  for (int j = 0; j < 3; ++j) EXPECT_DOUBLE_EQ(net.W(2)(0, j), w2[j]) << j;
+  EXPECT_EQ(net.b(1).cwiseAbs().maxCoeff(), 0.0);
+  EXPECT_EQ(parse_init_scheme("glorot"), InitScheme::glorot);
+  EXPECT_EQ(to_string(InitScheme::glorot), "glorot");
+}
+
+TEST(PortableRng, GlorotStaysWithinItsLimitAndFillsIt) {
+  Network<float> net(Architecture{{300, 100, 10}, {Activation::relu}, Output::softmax});
+  Rng rng(11);
+  initialize(net, InitScheme::glorot, rng);
+  const float r = std::sqrt(6.0f / 400.0f);
+  EXPECT_LE(net.W(1).cwiseAbs().maxCoeff(), r);
+  EXPECT_GT(net.W(1).cwiseAbs().maxCoeff(), 0.99f * r);
+  // Variance of uniform(-r, r) is r^2 / 3 = 2 / (fan_in + fan_out).
+  const double var = net.W(1).cast<double>().array().square().mean();
+  EXPECT_NEAR(var, 2.0 / 400.0, 0.03 * 2.0 / 400.0);
+}
+
 TEST(NumpyRng, RejectsSeedsOutsideNumpyRange) {
   EXPECT_NO_THROW(Rng(4294967295ull, RngKind::numpy));
   EXPECT_THROW(Rng(4294967296ull, RngKind::numpy), Error);

@@ -33,7 +33,7 @@ const Param table[] = {
      "halving); excludes the mini-batch parameters"},
     {"l2", Kind::real, true, "L2 lambda: '0|1e-3' or '1e-5..1e-1' (log-uniform)"},
     {"dropout", Kind::real, false, "Dropout probability: '0|0.2|0.5' or '0..0.5' (one per hidden layer with commas)"},
-    {"init", Kind::text, false, "small, xavier, he, zeros, auto"},
+    {"init", Kind::text, false, "small, xavier, he, glorot, zeros, auto"},
     {"init-scale", Kind::real, true, "Scale of --init small"},
     {"normalize", Kind::text, false, "auto, none, standard, minmax, div255 (fitted on each fold's training part)"},
     {"schedule", Kind::text, false, "constant, step, exponential, inverse-time, cosine"},
@@ -149,7 +149,7 @@ json checked_value(const Param& p, const std::string& text, const std::string& w
     } catch (const Error&) {
       const char* expected = name == "hidden-activation" ? "sigmoid, tanh, relu, leaky_relu or linear (one per hidden layer with commas)"
                              : name == "optimizer"        ? "gd, sgd, momentum, nesterov, rmsprop, adam or adamw"
-                             : name == "init"             ? "small, xavier, he, zeros or auto"
+                             : name == "init"             ? "small, xavier, he, glorot, zeros or auto"
                              : name == "normalize"        ? "auto, none, standard, minmax or div255"
                              : name == "schedule"         ? "constant, step, exponential, inverse-time or cosine"
                                                           : "float32 or float64";
