@@ -416,6 +416,7 @@ std::string serialize_onnx(const Model& model) {
   const bool classifier = arch.output != Output::linear;
   const int units = n[L];
   std::string probabilities = classifier ? "probabilities" : "predictions";
+  bool leaky_constants = false;
   for (int l = 1; l <= L; ++l) {
     const auto rows = static_cast<std::size_t>(n[l]), cols = static_cast<std::size_t>(n[l - 1]);
     std::vector<double> W(rows * cols);
@@ -431,9 +432,21 @@ std::string serialize_onnx(const Model& model) {
     g.node("Gemm", "layer" + ls, {x, "W" + ls, "b" + ls}, {Z}, {{"transB", false, 1}});
     if (l < L) {
       const Activation a = arch.activation(l);
+      x = "A" + ls;
+      if (a == Activation::leaky_relu && float64) {
+        // onnxruntime has no double LeakyRelu: Where(Z > 0, Z, Z * slope), the same function, the slope exact.
+        if (!leaky_constants) {
+          g.numbers("zero", {1}, {0.0});
+          g.numbers("leaky_slope", {1}, {arch.leaky_slope});
+          leaky_constants = true;
+        }
+        g.node("Greater", "activation" + ls + "_positive", {Z, "zero"}, {Z + "_positive"});
+        g.node("Mul", "activation" + ls + "_negative", {Z, "leaky_slope"}, {Z + "_negative"});
+        g.node("Where", "activation" + ls, {Z + "_positive", Z, Z + "_negative"}, {x});
+        continue;
+      }
       std::vector<GraphWriter::Attr> attrs;
       if (a == Activation::leaky_relu) attrs.push_back({"alpha", true, arch.leaky_slope});
-      x = "A" + ls;
       g.node(activation_op(a), "activation" + ls, {Z}, {x}, attrs);
       continue;
     }
@@ -607,7 +620,7 @@ class Parser {
 
   ModelProto model() {
     ModelProto m;
-    Reader r(bytes_, 0, name_);
+    Reader r(bytes_, 0, name_, "ModelProto (the file)");
     Field f;
     while (r.next(f)) {
       switch (f.number) {
@@ -615,7 +628,7 @@ class Parser {
         case model_f::opset_import: {
           std::string domain;
           std::optional<std::int64_t> version;
-          Reader o = sub(r, f, "ModelProto.opset_import");
+          Reader o = sub(r, f, "ModelProto.opset_import", "OperatorSetIdProto");
           Field g;
           while (o.next(g)) {
             if (g.number == opset_f::domain) domain = text(o, g, "OperatorSetIdProto.domain");
@@ -628,12 +641,12 @@ class Parser {
         }
         case model_f::graph:
           if (m.graph) r.fail(f.offset, "a second ModelProto.graph");
-          m.graph = graph(sub(r, f, "ModelProto.graph"));
+          m.graph = graph(sub(r, f, "ModelProto.graph", "GraphProto"));
           m.graph_offset = f.offset;
           break;
         case model_f::metadata_props: {
           std::string key, value;
-          Reader e = sub(r, f, "ModelProto.metadata_props");
+          Reader e = sub(r, f, "ModelProto.metadata_props", "StringStringEntryProto");
           Field g;
           while (e.next(g)) {
             if (g.number == entry_f::key) key = text(e, g, "StringStringEntryProto.key");
@@ -649,10 +662,11 @@ class Parser {
   }
 
  private:
-  Reader sub(const Reader& r, const Field& f, const char* what) {
+  // The message in field f; `what` names the field ("ModelProto.graph", "GraphProto"), `type` its message type.
+  Reader sub(const Reader& r, const Field& f, const char* what, const char* type = "the message") {
     if (f.wire != io::pb::length_delimited)
       r.fail(f.offset, std::string(what) + " has wire type " + std::to_string(f.wire) + "; expected a message (length-delimited)");
-    return Reader(f.bytes, f.data_offset, name_);
+    return Reader(f.bytes, f.data_offset, name_, type);
   }
   std::string text(const Reader& r, const Field& f, const char* what) {
     if (f.wire != io::pb::length_delimited)
@@ -778,7 +792,7 @@ class Parser {
           a.f = static_cast<double>(std::bit_cast<float>(static_cast<std::uint32_t>(f.value)));
           break;
         case attr_f::i: a.i = int_value(r, f, "AttributeProto.i"); break;
-        case attr_f::t: a.t = tensor(sub(r, f, "AttributeProto.t"), f.data_offset); break;
+        case attr_f::t: a.t = tensor(sub(r, f, "AttributeProto.t", "TensorProto"), f.data_offset); break;
         case attr_f::s: case attr_f::g: case attr_f::floats: case attr_f::ints: case attr_f::strings:
         case attr_f::tensors: case attr_f::graphs: case attr_f::sparse_tensor: case attr_f::sparse_tensors:
         case attr_f::ref_attr_name:
@@ -800,7 +814,7 @@ class Parser {
         case node_f::name: n.name = text(r, f, "NodeProto.name"); break;
         case node_f::op_type: n.op = text(r, f, "NodeProto.op_type"); break;
         case node_f::domain: n.domain = text(r, f, "NodeProto.domain"); break;
-        case node_f::attribute: n.attributes.push_back(attribute(sub(r, f, "NodeProto.attribute"))); break;
+        case node_f::attribute: n.attributes.push_back(attribute(sub(r, f, "NodeProto.attribute", "AttributeProto"))); break;
         default: break;
       }
     }
@@ -813,23 +827,23 @@ class Parser {
     while (r.next(f)) {
       if (f.number == value_f::name) v.name = text(r, f, "ValueInfoProto.name");
       if (f.number != value_f::type) continue;
-      Reader type = sub(r, f, "ValueInfoProto.type");
+      Reader type = sub(r, f, "ValueInfoProto.type", "TypeProto");
       Field g;
       while (type.next(g)) {
         if (g.number != type_f::tensor_type) continue;
         v.tensor = true;
-        Reader tt = sub(type, g, "TypeProto.tensor_type");
+        Reader tt = sub(type, g, "TypeProto.tensor_type", "TypeProto.Tensor");
         Field h;
         while (tt.next(h)) {
           if (h.number == tensor_type_f::elem_type) v.elem = static_cast<int>(int_value(tt, h, "TypeProto.Tensor.elem_type"));
           if (h.number != tensor_type_f::shape) continue;
           v.has_shape = true;
-          Reader shape = sub(tt, h, "TypeProto.Tensor.shape");
+          Reader shape = sub(tt, h, "TypeProto.Tensor.shape", "TensorShapeProto");
           Field d;
           while (shape.next(d)) {
             if (d.number != shape_f::dim) continue;
             std::optional<std::int64_t> size;
-            Reader dim = sub(shape, d, "TensorShapeProto.dim");
+            Reader dim = sub(shape, d, "TensorShapeProto.dim", "TensorShapeProto.Dimension");
             Field e;
             while (dim.next(e))
               if (e.number == dim_f::dim_value) size = int_value(dim, e, "TensorShapeProto.Dimension.dim_value");
@@ -846,11 +860,11 @@ class Parser {
     Field f;
     while (r.next(f)) {
       switch (f.number) {
-        case graph_f::node: g.nodes.push_back(node(sub(r, f, "GraphProto.node"))); break;
-        case graph_f::initializer: g.initializers.push_back(tensor(sub(r, f, "GraphProto.initializer"), f.data_offset)); break;
+        case graph_f::node: g.nodes.push_back(node(sub(r, f, "GraphProto.node", "NodeProto"))); break;
+        case graph_f::initializer: g.initializers.push_back(tensor(sub(r, f, "GraphProto.initializer", "TensorProto"), f.data_offset)); break;
         case graph_f::sparse_initializer: g.sparse = true; break;
-        case graph_f::input: g.inputs.push_back(value_info(sub(r, f, "GraphProto.input"))); break;
-        case graph_f::output: g.outputs.push_back(value_info(sub(r, f, "GraphProto.output"))); break;
+        case graph_f::input: g.inputs.push_back(value_info(sub(r, f, "GraphProto.input", "ValueInfoProto"))); break;
+        case graph_f::output: g.outputs.push_back(value_info(sub(r, f, "GraphProto.output", "ValueInfoProto"))); break;
         default: break;
       }
     }
@@ -1141,7 +1155,7 @@ class Importer {
       layers_.push_back(std::move(layer));
     }
     if (layers_.empty()) {
-      if (has(k)) fail_node(k, std::string("unsupported here: ") + supported);
+      if (has(k)) fail_node(k, "unsupported here; " + std::string(supported));
       fail("the graph has no layer (no Gemm or MatMul node); " + std::string(supported));
     }
   }
@@ -1176,7 +1190,35 @@ class Importer {
 
   double round(double v) const { return float64_ ? v : static_cast<double>(static_cast<float>(v)); }
 
+  // LeakyRelu as deepnet writes it for double (onnxruntime has no double
+  // LeakyRelu): Greater(Z, 0), Mul(Z, slope), Where(Z > 0, Z, Z * slope).
+  bool where_leaky_relu(std::size_t& k, Layer& layer) {
+    if (k + 2 >= g_.nodes.size()) return false;
+    const Node &greater = at(k), &mul = at(k + 1), &where = at(k + 2);
+    if (greater.op != "Greater" || mul.op != "Mul" || where.op != "Where") return false;
+    if (greater.inputs.size() != 2 || greater.inputs[0] != current_ || !constant(k, 1)) return false;
+    expect_input(k, 0, 2);
+    only_attributes(k, {});
+    const std::vector<double> zero = row(k, *constant(k, 1), 1, "the constant");
+    if (zero[0] != 0) fail_node(k, "compares with " + number_text(zero[0]) + "; expected Z > 0 (LeakyRelu as Where)");
+    expect_input(k + 1, 0, 2);
+    only_attributes(k + 1, {});
+    if (!constant(k + 1, 1)) fail_node(k + 1, "expected Z times the constant slope (LeakyRelu as Where)");
+    const std::vector<double> slope = row(k + 1, *constant(k + 1, 1), 1, "the slope");
+    only_attributes(k + 2, {});
+    if (where.inputs.size() != 3 || where.inputs[0] != greater.outputs[0] || where.inputs[1] != current_ ||
+        where.inputs[2] != mul.outputs[0] || where.outputs.size() != 1)
+      fail_node(k + 2, "expected Where(Z > 0, Z, Z * slope) (LeakyRelu as Where)");
+    layer.activation = Activation::leaky_relu;
+    layer.slope = slope[0];
+    activation_node_ = k + 2;
+    current_ = where.outputs[0];
+    k += 3;
+    return true;
+  }
+
   void activation(std::size_t& k, Layer& layer) {
+    if (where_leaky_relu(k, layer)) return;
     const Node& n = at(k);
     if (n.inputs.size() != 1 || n.inputs[0] != current_) return;
     std::optional<Activation> g;
@@ -1269,9 +1311,7 @@ class Importer {
         continue;
       }
       (void)before;
-      fail_node(k, std::string("unsupported here: ") + supported +
-                       ", then for a one-unit sigmoid Sub(1, p) and Concat, for a linear output Mul and Add, and "
-                       "ArgMax and Gather for the label");
+      fail_node(k, "unsupported here; " + std::string(supported));
     }
   }
 
@@ -1338,7 +1378,7 @@ class Importer {
       case Activation::softmax: arch.output = Output::softmax; break;
       case Activation::linear: arch.output = Output::linear; break;
       default:
-        fail_node(activation_node_, "the output layer's activation; deepnet's output layer is Sigmoid, Softmax or none (linear)");
+        fail_node(activation_node_, "as the output layer's activation; deepnet's output layer is Sigmoid, Softmax or none (linear)");
     }
     if (slope) arch.leaky_slope = exact("leaky_slope", *slope);
     for (const Layer& layer : layers_) {
@@ -1425,7 +1465,11 @@ class Importer {
 
 Model parse_onnx(const std::string& bytes, const std::string& name) {
   if (bytes.empty()) throw Error(name + ": the file is empty; expected an ONNX model");
+  if (bytes.rfind("DEEPNETM", 0) == 0 || bytes.rfind("DEEPNETC", 0) == 0)
+    throw Error(name + ": byte 0: a deepnet model or checkpoint file, not an ONNX model");
   const ModelProto proto = Parser(bytes, name).model();
+  if (!proto.ir_version)
+    throw Error(name + ": not an ONNX model: no ir_version (ModelProto field 1); expected an ONNX file (ModelProto)");
   if (!proto.graph) throw Error(name + ": no graph (ModelProto field 7); expected an ONNX model with its graph");
   return Importer(proto, name).run();
 }

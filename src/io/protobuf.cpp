@@ -30,7 +30,7 @@ std::uint64_t Reader::read_varint(const char* what) {
   std::uint64_t value = 0;
   for (int k = 0; k < 10; ++k) {
     if (pos_ >= data_.size())
-      fail(base_ + start, std::string("the ") + what + " (a varint) is cut off by the end of its message (truncated?)");
+      fail(base_ + start, std::string(message_) + ": the " + what + " (a varint) is cut off by the end of the message (truncated?)");
     const auto byte = static_cast<unsigned char>(data_[pos_++]);
     if (k == 9 && byte > 1) fail(base_ + start, std::string("the ") + what + " is a varint longer than 64 bits");
     value |= static_cast<std::uint64_t>(byte & 0x7f) << (7 * k);
@@ -45,7 +45,7 @@ bool Reader::next(Field& field) {
   field.offset = base_ + pos_;
   const std::uint64_t key = read_varint("field key");
   const std::uint64_t number = key >> 3;
-  if (number == 0 || number > 0x1fffffff) fail(field.offset, "field number " + std::to_string(number) + " is not a valid protobuf field number");
+  if (number == 0 || number > 0x1fffffff) fail(field.offset, std::string(message_) + ": field number " + std::to_string(number) + " is not a valid protobuf field number");
   field.number = static_cast<int>(number);
   const auto wire = static_cast<int>(key & 7);
   switch (wire) {
@@ -57,7 +57,7 @@ bool Reader::next(Field& field) {
     case fixed32: {
       const std::size_t width = wire == fixed64 ? 8 : 4;
       if (data_.size() - pos_ < width)
-        fail(field.offset, "field " + std::to_string(number) + " needs " + std::to_string(width) + " bytes, but its message has " +
+        fail(field.offset, std::string(message_) + " field " + std::to_string(number) + " needs " + std::to_string(width) + " bytes, but its message has " +
                                std::to_string(data_.size() - pos_) + " left (truncated?)");
       for (std::size_t k = width; k-- > 0;) field.value = field.value << 8 | static_cast<unsigned char>(data_[pos_ + k]);
       pos_ += width;
@@ -67,8 +67,8 @@ bool Reader::next(Field& field) {
     case length_delimited: {
       const std::uint64_t length = read_varint("field length");
       if (length > data_.size() - pos_)
-        fail(field.offset, "field " + std::to_string(number) + " claims " + std::to_string(length) +
-                               " bytes, but its message has " + std::to_string(data_.size() - pos_) + " left (truncated?)");
+        fail(field.offset, std::string(message_) + " field " + std::to_string(number) + " claims " + std::to_string(length) +
+                               " bytes, but the message has " + std::to_string(data_.size() - pos_) + " left (truncated?)");
       field.wire = length_delimited;
       field.data_offset = base_ + pos_;
       field.bytes = data_.substr(pos_, static_cast<std::size_t>(length));
@@ -76,7 +76,7 @@ bool Reader::next(Field& field) {
       return true;
     }
     default:
-      fail(field.offset, "field " + std::to_string(number) + " has wire type " + std::to_string(wire) +
+      fail(field.offset, std::string(message_) + " field " + std::to_string(number) + " has wire type " + std::to_string(wire) +
                              ", which is not varint (0), fixed64 (1), length-delimited (2) or fixed32 (5)");
   }
 }

@@ -54,8 +54,9 @@ struct Field {
 // ("model.onnx: byte 12: ...").
 class Reader {
  public:
-  Reader(std::string_view message, std::size_t base, const std::string& name)
-      : data_(message), base_(base), name_(&name) {}
+  // `message` names the message type in errors ("GraphProto").
+  Reader(std::string_view bytes, std::size_t base, const std::string& name, const char* message = "the message")
+      : data_(bytes), base_(base), name_(&name), message_(message) {}
   // The next field, or false at the end of the message. Throws Error for a
   // malformed field: a truncated varint or length, a length past the end, a
   // group or an unknown wire type, field number 0.
@@ -70,6 +71,7 @@ class Reader {
   std::size_t pos_ = 0;
   std::size_t base_;
   const std::string* name_;
+  const char* message_;
 };
 
 // A varint field's value as a signed 64-bit integer (int32/int64 fields).

@@ -24,7 +24,7 @@ async function main() {
       const flat = job.rows.flat();
       const data = job.float64 ? Float64Array.from(flat) : Float32Array.from(flat);
       const input = new ort.Tensor(job.float64 ? 'float64' : 'float32', data, [job.rows.length, job.columns]);
-      const out = await session.run({ input });
+      const out = await session.run({ [session.inputNames[0]]: input });
       const outputs = {};
       for (const name of session.outputNames) {
         const t = out[name];
