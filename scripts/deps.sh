@@ -14,6 +14,7 @@ deepnet_packages=(
   nlohmann-json3-dev         # --json output; tests read the course reference cases
   dataset-fashion-mnist      # the built-in fashion-mnist set (IDX files)
   python3-numpy              # tests: numpy reads the NPZ that 'deepnet export' writes
+  python3-onnx               # tests: onnx.checker checks the graphs of 'deepnet export --onnx' (tests/onnx)
   librsvg2-dev               # deepnet plot -o NAME.png: librsvg renders the SVG in-process (cairo, pkg-config)
   pkg-config                 # finds librsvg and cairo for CMake; the Package.PkgConfig* tests build with it
   librsvg2-bin               # tests: rsvg-convert renders the SVG pictures of deepnet plot
@@ -24,12 +25,23 @@ deepnet_packages=(
   openmpi-bin                # data-parallel training: mpirun (scripts/test builds with MPI when it is there)
   libopenmpi-dev             # MPI headers and library (CMake option DEEPNET_WITH_MPI)
 )
+# Commands whose Debian package is installed only when the command is missing:
+# another node (e.g. a newer one with its own npm, which conflicts with
+# Debian's npm package) serves as well. node and npm install onnxruntime-node
+# (scripts/onnx-runtime) and run the exported graphs in it (tests/onnx).
+deepnet_commands=(
+  node:nodejs
+  npm:npm
+)
 
 deepnet_install_missing() {
   [ "${DEEPNET_SKIP_INSTALL:-0}" = 1 ] && return 0
   local missing=()
   for pkg in "${deepnet_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  for pair in "${deepnet_commands[@]}"; do
+    command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "deepnet: installing missing Debian packages: ${missing[*]}"

@@ -1,4 +1,5 @@
-// `deepnet export` and `deepnet import`: a model to and from NPZ with the
+// `deepnet export` and `deepnet import`: a model to and from an ONNX graph
+// (deepnet/onnx.hpp; docs/model-format.md, "ONNX export"), or to and from NPZ with the
 // course's names W1, b1, W2, b2, ... in the course's shapes (W[l]: (n[l], n[l-1]),
 // b[l]: (n[l], 1)), so weights move between numpy and deepnet; beside them the
 // rest of the model (normaliser, classes, feature names, activations), so that
@@ -14,17 +15,18 @@
 #include "cli/cli.hpp"
 #include "deepnet/array.hpp"
 #include "deepnet/model_file.hpp"
+#include "deepnet/onnx.hpp"
 
 namespace deepnet::cli {
 
 namespace {
 
 struct ExportSettings {
-  std::string model, npz;
+  std::string model, npz, onnx;
 };
 
 struct ImportSettings {
-  std::string npz, out;
+  std::string npz, onnx, out;
   std::string hidden_activation, output, dtype, classes;
   double leaky_slope = 0.01;
   // Options that mean nothing on import; given, they are refused.
@@ -74,7 +76,29 @@ StringArray text(const std::string& value) {
   return a;
 }
 
+// The graph of docs/model-format.md, "ONNX export": normalisation as Sub/Div (not folded into the first Gemm).
+int run_export_onnx(const ExportSettings& s) {
+  const Model model = with_exit_code(exit_model, [&] { return load_model(s.model); });
+  with_exit_code(exit_model, [&] {
+    save_onnx(s.onnx, model);
+    return 0;
+  });
+  const Architecture& arch = model.architecture;
+  const bool classifier = arch.output != Output::linear;
+  const bool label = arch.output == Output::softmax || (arch.output == Output::sigmoid && arch.sizes.back() == 1);
+  std::printf("exported %s (%s, %s) to %s: ONNX opset %d, IR %d; input 'input' (batch, %d), normalisation %s as "
+              "Sub/Div (not folded), %d Gemm layers, outputs '%s'%s\n",
+              s.model.c_str(), arch.describe().c_str(), model.float64 ? "float64" : "float32", s.onnx.c_str(),
+              onnx_opset, onnx_ir_version, arch.sizes[0], std::string(to_string(model.normalizer.kind)).c_str(),
+              arch.layers(), classifier ? "probabilities" : "predictions", label ? " and 'label'" : "");
+  return exit_ok;
+}
+
 int run_export(const ExportSettings& s) {
+  if (s.npz.empty() == s.onnx.empty())
+    throw CliError(exit_usage, s.npz.empty() ? "export: give --onnx FILE or --npz FILE (one of them)"
+                                             : "export: --npz and --onnx go one at a time; export twice for both");
+  if (!s.onnx.empty()) return run_export_onnx(s);
   const Model model = with_exit_code(exit_model, [&] { return load_model(s.model); });
   std::vector<std::pair<std::string, NpzArray>> arrays;
   const Architecture& arch = model.architecture;
@@ -347,12 +371,42 @@ std::string joined(const std::vector<std::string>& names) {
   return text;
 }
 
+// An ONNX graph (deepnet's, or one of the same shape): it fixes everything the flags could say.
+int run_import_onnx(const ImportSettings& s) {
+  for (const auto& [flag, option] :
+       {std::pair{"--hidden-activation", s.hidden_activation_option}, std::pair{"--output", s.output_option},
+        std::pair{"--leaky-slope", s.leaky_slope_option}, std::pair{"--dtype", s.dtype_option},
+        std::pair{"--classes", s.classes_option}})
+    if (option->count())
+      throw CliError(exit_usage, std::string(flag) +
+                                     " is for --npz: with --onnx the graph gives the activations, the output, the "
+                                     "element type and the classes; leave it out");
+  const Model model = with_exit_code(exit_data, [&] { return load_onnx(s.onnx); });
+  with_exit_code(exit_model, [&] {
+    save_model(s.out, model);
+    return 0;
+  });
+  if (model.normalizer.kind == Normalization::none)
+    std::fprintf(stderr,
+                 "deepnet: warning: %s has no normalisation (no Sub/Div before the first layer): the model takes "
+                 "its inputs as they are\n",
+                 s.onnx.c_str());
+  std::printf("imported %s as %s (%s, normalisation %s) into %s\n", s.onnx.c_str(),
+              model.architecture.describe().c_str(), model.float64 ? "float64" : "float32",
+              std::string(to_string(model.normalizer.kind)).c_str(), s.out.c_str());
+  return exit_ok;
+}
+
 int run_import(const ImportSettings& s) {
   for (const auto& [flag, option] : s.refused)
     if (option->count())
       throw CliError(exit_usage, std::string(flag) +
-                                     " means nothing on import: the NPZ's arrays fix the layers and every "
+                                     " means nothing on import: the file's arrays fix the layers and every "
                                      "parameter (nothing is initialised or drawn at random); leave it out");
+  if (s.npz.empty() == s.onnx.empty())
+    throw CliError(exit_usage, s.npz.empty() ? "import: give --onnx FILE or --npz FILE (one of them)"
+                                             : "import: --npz and --onnx go one at a time");
+  if (!s.onnx.empty()) return run_import_onnx(s);
   Model model;
   Architecture& arch = model.architecture;
   bool normalized = false;
@@ -491,11 +545,15 @@ Runner add_export_command(CLI::App& app) {
   auto s = std::make_shared<ExportSettings>();
   CLI::App* cmd = app.add_subcommand(
       "export",
-      "Write a model to NPZ: W1 (n[1], n[0]), b1 (n[1], 1), ... in the course's names and shapes, and beside "
-      "them the normaliser (mu/sigma, min/max/scale or scale, as (n[0], 1) float64 columns), classes, "
-      "feature_names, hidden_activations, output and leaky_slope (docs/model-format.md)");
+      "Write a model as an ONNX graph (--onnx: input 'input' (batch, n[0]); the normaliser as Sub/Div; a Gemm and "
+      "its activation per layer; outputs 'probabilities' and 'label' (classifiers) or 'predictions' (regression), "
+      "as predict --proba computes them; class and feature names as metadata; opset 13, IR 8) or to NPZ (--npz: W1 "
+      "(n[1], n[0]), b1 (n[1], 1), ... in the course's names and shapes, and beside them the normaliser (mu/sigma, "
+      "min/max/scale or scale, as (n[0], 1) float64 columns), classes, feature_names, hidden_activations, output "
+      "and leaky_slope). docs/model-format.md");
   cmd->add_option("--model", s->model, "Model file")->required();
-  cmd->add_option("--npz", s->npz, "NPZ file to write (atomically)")->required();
+  cmd->add_option("--onnx", s->onnx, "ONNX file to write (atomically); one of --onnx and --npz");
+  cmd->add_option("--npz", s->npz, "NPZ file to write (atomically); one of --onnx and --npz");
   return [s] { return run_export(*s); };
 }
 
@@ -503,26 +561,29 @@ Runner add_import_command(CLI::App& app) {
   auto s = std::make_shared<ImportSettings>();
   CLI::App* cmd = app.add_subcommand(
       "import",
-      "Make a model file from an NPZ of W1, b1, W2, b2, ... in the course's shapes (e.g. from numpy, or "
-      "written by export, whose normaliser, classes and activations come back with it). The layers come "
-      "from the arrays, so --layers, --init, --init-scale, --rng and --seed are refused here.");
-  cmd->add_option("--npz", s->npz, "NPZ file with W1, b1, ...")->required();
+      "Make a model file from an ONNX graph (--onnx: as export writes it, or the same network with MatMul + Add; "
+      "anything else is refused naming the first unsupported node) or from an NPZ of W1, b1, W2, b2, ... in the "
+      "course's shapes (--npz: e.g. from numpy, or written by export, whose normaliser, classes and activations "
+      "come back with it). The layers come from the file, so --layers, --init, --init-scale, --rng and --seed "
+      "are refused here.");
+  cmd->add_option("--onnx", s->onnx, "ONNX file to read; one of --onnx and --npz");
+  cmd->add_option("--npz", s->npz, "NPZ file with W1, b1, ...; one of --onnx and --npz");
   cmd->add_option("--out", s->out, "Model file to write")->required();
   s->hidden_activation_option = cmd->add_option(
       "--hidden-activation", s->hidden_activation,
-      "Hidden activation: sigmoid, tanh, relu, leaky_relu or linear; one for all hidden layers or one per "
+      "--npz only. Hidden activation: sigmoid, tanh, relu, leaky_relu or linear; one for all hidden layers or one per "
       "layer, comma-separated (default: the NPZ's hidden_activations, else relu)");
   s->hidden_activation = "relu";
   s->output_option = cmd->add_option("--output", s->output,
-                                     "Output layer: sigmoid, softmax or linear (default: the NPZ's output, else "
+                                     "--npz only. Output layer: sigmoid, softmax or linear (default: the NPZ's output, else "
                                      "one unit -> sigmoid, several -> softmax)");
   s->leaky_slope_option =
-      cmd->add_option("--leaky-slope", s->leaky_slope, "Slope of leaky_relu for z <= 0 (default: the NPZ's leaky_slope, else 0.01)");
+      cmd->add_option("--leaky-slope", s->leaky_slope, "--npz only. Slope of leaky_relu for z <= 0 (default: the NPZ's leaky_slope, else 0.01)");
   s->dtype_option = cmd->add_option("--dtype", s->dtype,
-                                    "Element type: float32 or float64 (default: as export wrote the arrays, "
+                                    "--npz only. Element type: float32 or float64 (default: as export wrote the arrays, "
                                     "float32 for an NPZ without deepnet's members)");
   s->classes_option = cmd->add_option("--classes", s->classes,
-                                      "Class names, comma-separated (default: the NPZ's classes, else 0, 1, ...)");
+                                      "--npz only. Class names, comma-separated (default: the NPZ's classes, else 0, 1, ...)");
   // Accepted by the parser only to be refused with a reason (not listed in --help).
   for (const auto& [flag, target] : {std::pair{"--layers", &s->layers}, std::pair{"--init", &s->init},
                                      std::pair{"--init-scale", &s->init_scale}, std::pair{"--rng", &s->rng},
