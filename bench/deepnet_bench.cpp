@@ -298,7 +298,7 @@ void fmnist_mlp(const Settings& s) {
   const OverSeeds runs = over_seeds(s.seeds, [&](int seed) {
     Network<float> net(Architecture{sizes, {Activation::relu}, Output::softmax});
     Rng rng(static_cast<std::uint64_t>(seed));
-    initialize(net, InitScheme::he, rng);
+    initialize(net, InitScheme::glorot, rng);
     options.seed = static_cast<std::uint64_t>(seed);
     const auto t0 = Clock::now();
     const TrainerState state = train_minibatch(net, X, Y, ValidationSet{}, options);
@@ -312,14 +312,14 @@ void fmnist_mlp(const Settings& s) {
   r.dtype = "float32";
   r.threads = s.threads;
   r.config = "784-256-128-10 relu/softmax, float32, SGD lr 0.1, batch 128, " + std::to_string(options.epochs) +
-             " ep on " + std::to_string(m) + ", he init, " + std::to_string(s.threads) + " thr";
+             " ep on " + std::to_string(m) + ", glorot init, " + std::to_string(s.threads) + " thr";
   r.seconds = runs.seconds;
   r.examples = double(m) * options.epochs;
   r.flops = 6 * weights_of(sizes) * r.examples;
   r.metric = "test_accuracy";
   r.value = runs.value;
   char extra[128];
-  std::snprintf(extra, sizeof extra, "\"epochs\":%d,\"final_cost\":%.6g,\"init\":\"he\",", options.epochs, runs.final_cost);
+  std::snprintf(extra, sizeof extra, "\"epochs\":%d,\"final_cost\":%.6g,\"init\":\"glorot\",", options.epochs, runs.final_cost);
   r.extra = extra + runs.extra;
   emit(r);
 }

@@ -199,6 +199,19 @@ def he_init_torch(model):
     return model
 
 
+def glorot_init_torch(model):
+    """Glorot's uniform initialisation in PyTorch, as deepnet's glorot: W ~ uniform(-r, r) with
+    r = sqrt(6 / (n[l-1] + n[l])) (torch.nn.init.xavier_uniform_, gain 1), b = 0. scikit-learn's
+    MLPClassifier draws its weights the same way (its biases too). The draws differ between systems."""
+    import torch
+    with torch.no_grad():
+        for layer in model:
+            if isinstance(layer, torch.nn.Linear):
+                torch.nn.init.xavier_uniform_(layer.weight)
+                layer.bias.zero_()
+    return model
+
+
 def weights_of(sizes):
     return sum(sizes[l] * sizes[l - 1] for l in range(1, len(sizes)))
 

@@ -12,7 +12,7 @@ The commands (--threads T added; --seed S where seeds repeat):
   deep-fullbatch  deepnet train --data X.npy --labels y.npy --layers 20,7,5 --hidden-activation relu
                   --output sigmoid --iterations 2500 --lr 0.0075 --init xavier --rng numpy --seed 1 --dtype D
   fmnist-mlp      deepnet train --data fashion-mnist --layers 256,128 --optimizer sgd --lr 0.1
-                  --batch-size 128 --epochs 10 --init he --seed S   (the test part is scored at the end)
+                  --batch-size 128 --epochs 10 --init glorot --seed S   (the test part is scored at the end)
   wide-mlp        deepnet train --data X.npy --labels y.npy --layers 2048,2048 --optimizer sgd --lr 0.01
                   --batch-size 512 --epochs 2 --init he --normalize none --seed S
 each with --json --quiet (and --print-every ITERATIONS in full batch: the cost is
@@ -165,10 +165,10 @@ def main():
             data = ["--data", "fashion-mnist"]
         measure(args, "fmnist-mlp", "float32",
                 train + data + ["--layers", "256,128", "--optimizer", "sgd", "--lr", "0.1", "--batch-size", "128",
-                                "--epochs", str(epochs), "--init", "he", "--dtype", "float32"] + common,
+                                "--epochs", str(epochs), "--init", "glorot", "--dtype", "float32"] + common,
                 seeds, "test_accuracy", m * epochs, 6 * c.weights_of(sizes) * m * epochs,
-                "deepnet train, 784-256-128-10 relu/softmax, float32, SGD lr 0.1, batch 128, %d ep on %d, he init, %d thr"
-                % (epochs, m, args.threads), epochs=epochs, init="he")
+                "deepnet train, 784-256-128-10 relu/softmax, float32, SGD lr 0.1, batch 128, %d ep on %d, glorot init, %d thr"
+                % (epochs, m, args.threads), epochs=epochs, init="glorot")
 
     elif args.workload == "wide-mlp":
         m = 1024 if args.quick else 8192

@@ -6,7 +6,7 @@ sklearn_mlp.py, so that its row sits beside MLPClassifier's.
 
 fmnist-mlp: 784-256-128-10 relu/softmax, float32, plain SGD (no momentum, no
 L2), learning rate 0.1, batches of 128, exactly 10 epochs (1 on 2000 examples
-with --quick), shuffled every epoch, he init (deepnet's default for relu),
+with --quick), shuffled every epoch, glorot init (the scheme scikit-learn's MLPClassifier uses),
 inputs divided by 255 here (normalize='none': the estimator scales nothing
 more). The timed part is `fit` itself, including what the Python layer does
 (validation, the copy of X to float64 for the library). Threads: deepnet's
@@ -37,7 +37,7 @@ def fmnist_mlp(args, deepnet):
     fitted = {}
 
     def train_one(seed):
-        clf = deepnet.DeepNetClassifier(layers=(256, 128), hidden_activation="relu", output="softmax", init="he",
+        clf = deepnet.DeepNetClassifier(layers=(256, 128), hidden_activation="relu", output="softmax", init="glorot",
                                         dtype="float32", optimizer="sgd", learning_rate=0.1, batch_size=128,
                                         epochs=epochs, l2=0.0, normalize="none", seed=seed)
         t0 = c.now()
@@ -50,10 +50,10 @@ def fmnist_mlp(args, deepnet):
     clf = fitted["clf"]
     sizes = [784, 256, 128, 10]
     c.emit("fmnist-mlp", "float32", SYSTEM,
-           "DeepNetClassifier sgd lr 0.1, float32, batch 128, %d ep on %d, he init, l2 0, %d thr"
+           "DeepNetClassifier sgd lr 0.1, float32, batch 128, %d ep on %d, glorot init, l2 0, %d thr"
            % (clf.n_iter_, m, deepnet.threads()),
            "float32", args.threads, sec, m * clf.n_iter_, 6 * c.weights_of(sizes) * m * clf.n_iter_,
-           "test_accuracy", acc, epochs=int(clf.n_iter_), init="he",
+           "test_accuracy", acc, epochs=int(clf.n_iter_), init="glorot",
            deepnet_version=deepnet.__version__, deepnet_module=module_path(deepnet), **seeds)
 
 

@@ -2,8 +2,8 @@
 """scikit-learn peer: MLPClassifier on Fashion-MNIST (workload fmnist-mlp) with
 the same settings as deepnet: 784-256-128-10 relu/softmax, plain SGD (no
 momentum, no L2), learning rate 0.1, batches of 128, 10 epochs, shuffled, no
-early stop. Initialisation: Glorot, the only one MLPClassifier has (deepnet and
-PyTorch use He). Seeds 1..--seeds (random_state): median time, mean accuracy.
+early stop. Initialisation: Glorot uniform, the only one MLPClassifier has
+(deepnet and PyTorch use the same scheme here: deepnet's glorot, xavier_uniform_). Seeds 1..--seeds (random_state): median time, mean accuracy.
 Threads: the BLAS library's (threadpoolctl). One JSON line (see common.py).
 """
 import warnings
