@@ -11,7 +11,7 @@ python=/usr/bin/python3
 out=fuzz/corpus
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for t in csv idx npy npz hdf5 model checkpoint; do rm -rf "${out:?}/$t"; mkdir -p "$out/$t"; done
+for t in csv idx npy npz hdf5 model checkpoint onnx; do rm -rf "${out:?}/$t"; mkdir -p "$out/$t"; done
 
 # ---- CSV: small valid files in the shapes the reader handles, and broken ones
 c=$out/csv
@@ -73,6 +73,11 @@ train --data "$work/iris.csv" --layers 4,3 --hidden-activation relu,leaky_relu -
 train --data "$work/reg.csv" --layers 2 --hidden-activation sigmoid --normalize minmax --iterations 5 \
       --out "$out/model/regression-linear.model"
 "$deepnet" export --model "$out/model/iris-deep-f64-standard.model" --npz "$out/npz/exported.npz" >/dev/null
+# ---- ONNX: the models above exported by deepnet (every output kind, float32 and float64, normalisers)
+for m in logreg-softmax-f32 planar-sigmoid-f32 iris-deep-f64-standard regression-linear; do
+  "$deepnet" export --model "$out/model/$m.model" --onnx "$out/onnx/$m.onnx" >/dev/null
+done
+head -c 300 "$out/onnx/planar-sigmoid-f32.onnx" > "$out/onnx/bad-truncated.onnx"
 head -c 200 "$out/model/planar-sigmoid-f32.model" > "$out/model/bad-truncated.model"
 train --data "$work/iris.csv" --layers 2 --epochs 2 --batch-size 8 --optimizer adam --val-split 0.3 --patience 3 \
       --checkpoint "$out/checkpoint/adam-early-stopping.ckpt" --out "$work/a.model"

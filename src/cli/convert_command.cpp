@@ -86,11 +86,16 @@ int run_export_onnx(const ExportSettings& s) {
   const Architecture& arch = model.architecture;
   const bool classifier = arch.output != Output::linear;
   const bool label = arch.output == Output::softmax || (arch.output == Output::sigmoid && arch.sizes.back() == 1);
-  std::printf("exported %s (%s, %s) to %s: ONNX opset %d, IR %d; input 'input' (batch, %d), normalisation %s as "
-              "Sub/Div (not folded), %d Gemm layers, outputs '%s'%s\n",
+  const std::string normalisation =
+      model.normalizer.kind == Normalization::none
+          ? "no normalisation"
+          : "normalisation " + std::string(to_string(model.normalizer.kind)) +
+                (model.normalizer.kind == Normalization::div255 ? " as Div" : " as Sub/Div") + " (not folded)";
+  std::printf("exported %s (%s, %s) to %s: ONNX opset %d, IR %d; input 'input' (batch, %d), %s, %d Gemm layers, "
+              "outputs '%s'%s\n",
               s.model.c_str(), arch.describe().c_str(), model.float64 ? "float64" : "float32", s.onnx.c_str(),
-              onnx_opset, onnx_ir_version, arch.sizes[0], std::string(to_string(model.normalizer.kind)).c_str(),
-              arch.layers(), classifier ? "probabilities" : "predictions", label ? " and 'label'" : "");
+              onnx_opset, onnx_ir_version, arch.sizes[0], normalisation.c_str(), arch.layers(),
+              classifier ? "probabilities" : "predictions", label ? " and 'label'" : "");
   return exit_ok;
 }
 
