@@ -89,14 +89,14 @@ Eigen::Map<const deepnet::Matrix<double>> as_matrix(const InputArray& X, const c
   return {X.data(), static_cast<Eigen::Index>(X.shape(1)), static_cast<Eigen::Index>(X.shape(0))};
 }
 
-// X into the Dataset's (n, m) double matrix with one copy: a C-ordered
-// float32 array is widened as it is read; anything else goes through float64.
+// X into the Dataset with one copy: a C-ordered float32 array as float32
+// (Dataset::singles: half the memory of doubles, the same values); anything
+// else into the (n, m) double matrix through float64.
 void fill_features(Dataset& data, const py::array& X_any) {
   if (py::isinstance<py::array_t<float>>(X_any) && (X_any.flags() & py::array::c_style) != 0) {
     const auto X = X_any.cast<py::array_t<float, py::array::c_style>>();
-    data.X = Eigen::Map<const deepnet::Matrix<float>>(X.data(), static_cast<Eigen::Index>(X.shape(1)),
-                                                        static_cast<Eigen::Index>(X.shape(0)))
-                 .cast<double>();
+    data.singles = Eigen::Map<const deepnet::Matrix<float>>(X.data(), static_cast<Eigen::Index>(X.shape(1)),
+                                                            static_cast<Eigen::Index>(X.shape(0)));
     return;
   }
   const InputArray X = InputArray::ensure(X_any);

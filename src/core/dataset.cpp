@@ -6,9 +6,19 @@
 namespace deepnet {
 
 void Dataset::expand_pixels() {
-  if (!has_pixels()) return;
-  X = pixels.cast<double>();
-  pixels.resize(0, 0);
+  if (has_pixels()) {
+    X = pixels.cast<double>();
+    pixels.resize(0, 0);
+  } else if (has_singles()) {
+    X = singles.cast<double>();
+    singles.resize(0, 0);
+  }
+}
+
+Matrix<double> Dataset::feature_row(Eigen::Index i) const {
+  if (has_pixels()) return pixels.row(i).cast<double>();
+  if (has_singles()) return singles.row(i).cast<double>();
+  return X.row(i);
 }
 
 std::string Dataset::place_of(std::size_t example) const {

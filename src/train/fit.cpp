@@ -874,22 +874,27 @@ std::vector<std::pair<std::string, std::string>> describe_settings(const FitSett
 namespace {
 
 // Calls f(values, count) over the features of `data` in storage order, as
-// doubles: X directly, pixels widened 4096 at a time (a multiple of 4, so a
-// word hash sees the same words in the same lanes either way).
+// doubles: X directly, pixels or singles widened 4096 at a time (a multiple of
+// 4, so a word hash sees the same words in the same lanes either way).
 template <typename F>
 void for_feature_doubles(const Dataset& data, F f) {
-  if (!data.has_pixels()) {
+  if (!data.has_pixels() && !data.has_singles()) {
     f(data.X.data(), static_cast<std::size_t>(data.X.size()));
     return;
   }
   constexpr std::size_t chunk = 4096;
   double buffer[chunk];
-  const std::size_t total = static_cast<std::size_t>(data.pixels.size());
-  for (std::size_t first = 0; first < total; first += chunk) {
-    const std::size_t count = std::min(chunk, total - first);
-    for (std::size_t k = 0; k < count; ++k) buffer[k] = static_cast<double>(data.pixels.data()[first + k]);
-    f(buffer, count);
-  }
+  auto widen = [&](const auto* values, std::size_t total) {
+    for (std::size_t first = 0; first < total; first += chunk) {
+      const std::size_t count = std::min(chunk, total - first);
+      for (std::size_t k = 0; k < count; ++k) buffer[k] = static_cast<double>(values[first + k]);
+      f(buffer, count);
+    }
+  };
+  if (data.has_pixels())
+    widen(data.pixels.data(), static_cast<std::size_t>(data.pixels.size()));
+  else
+    widen(data.singles.data(), static_cast<std::size_t>(data.singles.size()));
 }
 
 // Format 1 of the fingerprint (deepnet before 0.1.0's Python module): FNV-1a

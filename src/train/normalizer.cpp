@@ -69,10 +69,10 @@ Normalizer Normalizer::fit(Normalization kind, const Matrix<double>& X) {
 }
 
 Normalizer Normalizer::fit(Normalization kind, const Dataset& data) {
-  if (!data.has_pixels()) return fit(kind, data.X);
+  if (!data.has_pixels() && !data.has_singles()) return fit(kind, data.X);
   if (kind == Normalization::none || kind == Normalization::div255) return fit(kind, Matrix<double>(data.features(), 0));
-  // standard and minmax: the statistics of each feature row, from a double copy of
-  // that row only, by the same code as for X (so the same bits).
+  // standard and minmax on pixels or singles: the statistics of each feature row,
+  // from a double copy of that row only, by the same code as for X (so the same bits).
   Normalizer result;
   const Eigen::Index n = data.features();
   result.kind = kind;
@@ -80,7 +80,7 @@ Normalizer Normalizer::fit(Normalization kind, const Dataset& data) {
   result.scale.resize(static_cast<std::size_t>(n));
   Matrix<double> row(1, data.examples());
   for (Eigen::Index i = 0; i < n; ++i) {
-    row = data.pixels.row(i).cast<double>();
+    row = data.feature_row(i);
     const Normalizer one = fit(kind, row);
     result.offset[static_cast<std::size_t>(i)] = one.offset[0];
     result.scale[static_cast<std::size_t>(i)] = one.scale[0];
@@ -150,6 +150,9 @@ Matrix<T> Normalizer::features(const Dataset& data, Eigen::Index first, Eigen::I
   for (Eigen::Index j = 0; j < count; ++j) {
     if (data.has_pixels()) {  // no normalisation, or a value beyond float32's range somewhere: value by value
       const std::uint8_t* column = data.pixels.data() + (first + j) * n;
+      for (Eigen::Index i = 0; i < n; ++i) store(i, j, static_cast<double>(column[i]));
+    } else if (data.has_singles()) {
+      const float* column = data.singles.data() + (first + j) * n;
       for (Eigen::Index i = 0; i < n; ++i) store(i, j, static_cast<double>(column[i]));
     } else {
       const double* column = data.X.data() + (first + j) * n;

@@ -18,6 +18,8 @@ Dataset subset(const Dataset& data, const std::vector<Eigen::Index>& columns) {
   const auto count = static_cast<Eigen::Index>(columns.size());
   if (data.has_pixels())
     part.pixels.resize(data.features(), count);
+  else if (data.has_singles())
+    part.singles.resize(data.features(), count);
   else
     part.X.resize(data.features(), count);
   part.targets.reserve(columns.size());
@@ -27,6 +29,8 @@ Dataset subset(const Dataset& data, const std::vector<Eigen::Index>& columns) {
       throw Error("subset: example " + std::to_string(j) + " outside 0.." + std::to_string(data.examples() - 1));
     if (data.has_pixels())
       part.pixels.col(static_cast<Eigen::Index>(k)) = data.pixels.col(j);
+    else if (data.has_singles())
+      part.singles.col(static_cast<Eigen::Index>(k)) = data.singles.col(j);
     else
       part.X.col(static_cast<Eigen::Index>(k)) = data.X.col(j);
     part.targets.push_back(data.targets[static_cast<std::size_t>(j)]);

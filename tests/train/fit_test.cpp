@@ -201,6 +201,62 @@ TEST(Pixels, SubsetsAndSplitsKeepBytesAndFeatureNames) {
   EXPECT_TRUE(train.named_features);  // a model trained on a split keeps matching columns by name
 }
 
+// ---------------------------------------------------------------- float32 features kept as float32
+
+// Features held as float32 (Dataset::singles, as the Python module hands over a
+// float32 array) and the same values as doubles in X; not byte-valued, with
+// fractions, negatives and a wide range, so that the standardiser's sums differ
+// from any integer path.
+std::pair<Dataset, Dataset> singles_and_doubles(Eigen::Index n, Eigen::Index m) {
+  Dataset singles;
+  singles.singles.resize(n, m);
+  for (Eigen::Index j = 0; j < m; ++j)
+    for (Eigen::Index i = 0; i < n; ++i)
+      singles.singles(i, j) = static_cast<float>(((j * 37 + i * 11) % 101) / 7.0 - 3.3 + (i == 2 ? 1e4 * (j % 5) : 0.0));
+  for (Eigen::Index j = 0; j < m; ++j) singles.targets.push_back(static_cast<double>((j * 7 + (j % 11 > 4)) % 3));
+  singles.source = "singles";
+  Dataset doubles = singles;
+  doubles.expand_pixels();
+  EXPECT_FALSE(doubles.has_singles());
+  EXPECT_EQ(doubles.X.rows(), n);
+  EXPECT_EQ(doubles.X(2, 3), double(singles.singles(2, 3)));
+  return {singles, doubles};
+}
+
+TEST(Singles, NormalisedFeaturesFingerprintAndTrainingAreThoseOfTheDoubles) {
+  const auto [singles, doubles] = singles_and_doubles(6, 703);  // 4218 values: not a multiple of the 4096 chunk
+  EXPECT_EQ(singles.features(), 6);
+  EXPECT_EQ(singles.examples(), 703);
+  EXPECT_EQ(singles.value(2, 3), doubles.X(2, 3));
+  EXPECT_EQ(singles.values(), doubles.X);
+  for (Normalization kind : {Normalization::none, Normalization::standard, Normalization::minmax}) {
+    const Normalizer from_singles = Normalizer::fit(kind, singles);
+    const Normalizer from_doubles = Normalizer::fit(kind, doubles.X);
+    EXPECT_EQ(from_singles.offset, from_doubles.offset);
+    EXPECT_EQ(from_singles.scale, from_doubles.scale);
+    EXPECT_EQ(from_singles.features<float>(singles), from_doubles.features<float>(doubles)) << to_string(kind);
+    EXPECT_EQ(from_singles.features<double>(singles, 7, 5), from_doubles.features<double>(doubles, 7, 5));
+  }
+  EXPECT_EQ(data_fingerprint(singles), data_fingerprint(doubles));
+  FitSettings s;
+  s.hidden_layers = {8};
+  s.epochs = 3;
+  s.normalization = Normalization::standard;
+  s.validation_fraction = 0.2;
+  for (bool float64 : {false, true}) {
+    s.float64 = float64;
+    const FitResult a = fit(singles, nullptr, s);
+    const FitResult b = fit(doubles, nullptr, s);
+    EXPECT_EQ(a.model.parameters, b.model.parameters);
+    ASSERT_EQ(a.scores.size(), 2u);
+    for (std::size_t k = 0; k < a.scores.size(); ++k) EXPECT_EQ(a.scores[k].cost, b.scores[k].cost);
+    EXPECT_EQ(predict(a.model, singles).outputs, predict(a.model, doubles).outputs);
+  }
+  const Dataset part = subset(singles, {3, 1, 700});
+  ASSERT_TRUE(part.has_singles());
+  EXPECT_EQ(part.singles.col(2), singles.singles.col(700));
+}
+
 TEST(FitBf16, TrainsWithBf16ProductsAndScoresInFloat32OrRefusesSayingWhy) {
   const Dataset iris = load_builtin("iris");
   FitSettings s;
