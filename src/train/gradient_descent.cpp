@@ -9,6 +9,23 @@
 
 namespace deepnet {
 
+namespace {
+
+// The first non-finite value of iteration i, in the order it was computed:
+// the parameters the update of iteration i-1 made (its gradients were
+// checked and finite), then the forward pass, then the backward pass.
+template <typename T>
+std::string non_finite_place(const Network<T>& net, int i, bool backward_done) {
+  if (const std::string p = detail::first_non_finite_parameter(net); !p.empty())
+    return p + ", made by the update of iteration " + std::to_string(i - 1) + " (its gradients were finite)";
+  if (const std::string f = detail::first_non_finite_forward(net); !f.empty()) return f + " of the forward pass";
+  if (backward_done)
+    if (const std::string b = detail::first_non_finite_backward(net); !b.empty()) return b + " of the backward pass";
+  return "the cost (the layer values are finite)";
+}
+
+}  // namespace
+
 template <typename T>
 void check_finite(MatrixCRef<T> M, const char* what) {
   if (M.allFinite()) return;  // vectorised; the loop below only finds the place
@@ -46,13 +63,10 @@ std::vector<CostRecord> train_gradient_descent(Network<T>& network, const Matrix
     const bool record = i % options.record_every == 0 || i == options.iterations - 1;
     if (record) {
       const double cost = network.cost(Y);
-      if (!std::isfinite(cost)) {
-        const std::string where = detail::first_non_finite_forward(network);
+      if (!std::isfinite(cost))
         throw TrainingDiverged("iteration " + std::to_string(i) + ": the cost is " + std::to_string(cost) +
-                               (where.empty() ? std::string() : "; the first non-finite value is in " + where +
-                                                                    " of the forward pass") +
+                               "; the first non-finite value is in " + non_finite_place(network, i, false) +
                                "; training diverged (try a smaller learning rate)");
-      }
       history.push_back({i, cost});
       if (options.on_record) options.on_record(history.back());
       health.cost(i, cost, "iteration");
@@ -65,10 +79,8 @@ std::vector<CostRecord> train_gradient_descent(Network<T>& network, const Matrix
     if (!Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(network.gradients().data(),
                                                               static_cast<Eigen::Index>(parameter_count))
              .allFinite()) {
-      std::string where = detail::first_non_finite_forward(network);
-      where = where.empty() ? detail::first_non_finite_backward(network) + " of the backward pass"
-                            : where + " of the forward pass";
-      throw TrainingDiverged("iteration " + std::to_string(i) + ": the first non-finite value is in " + where +
+      throw TrainingDiverged("iteration " + std::to_string(i) + ": the first non-finite value is in " +
+                             non_finite_place(network, i, true) +
                              "; training diverged (try a smaller learning rate)");
     }
     if (record) health.before_update(network);
