@@ -148,7 +148,9 @@ TEST(Diagnostics, HealthyRunWarnsOfNothingAndGatheringKeepsTheBits) {
   for (std::size_t r = 0; r < health.records(); ++r)
     for (int l = 1; l <= 3; ++l) {
       const LayerHealth& h = health.of(r, l);
-      if (l < 3) EXPECT_TRUE(h.dead >= 0 && h.dead <= 0.5) << r << " " << l << " " << h.dead;
+      if (l < 3) {
+        EXPECT_TRUE(h.dead >= 0 && h.dead <= 0.5) << r << " " << l << " " << h.dead;
+      }
       EXPECT_GE(h.a_std, 0);
       EXPECT_GT(h.w_norm, 0);
       EXPECT_GT(h.dw_norm, 0);
