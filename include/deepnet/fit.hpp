@@ -17,6 +17,7 @@
 
 #include "deepnet/checkpoint.hpp"
 #include "deepnet/dataset.hpp"
+#include "deepnet/diagnostics.hpp"
 #include "deepnet/error.hpp"
 #include "deepnet/distributed.hpp"
 #include "deepnet/gemm.hpp"
@@ -133,6 +134,15 @@ struct FitSettings {
   // its size when that is larger.
   int gradient_blocks = 0;
   Communicator* communicator = nullptr;
+
+  // ---- training-health diagnostics (deepnet/diagnostics.hpp, docs/training.md)
+  // Gather per-layer statistics every epoch (full-batch: every record_every
+  // iterations) into FitResult::health, and check the rules that need them.
+  // Not with blocked (data-parallel) steps. The trained model is the same bits either way.
+  bool diagnose = false;
+  // The cheap rules (symmetric hidden units at the start, a rising training
+  // cost) run in every fit; false turns every rule off.
+  bool health_warnings = true;
 };
 
 // What a fit decided from the data before training (fit_plan): printed by
@@ -162,6 +172,8 @@ struct FitCallbacks {
   // A checkpoint (every checkpoint_every epochs); `last` for the last one of
   // the run, whose model is the one fit returns (the best epoch's with patience).
   std::function<void(const Checkpoint&, const Model& final_model, bool last)> on_checkpoint;
+  // A training-health rule fired (once per rule and run, when it first fires).
+  std::function<void(const HealthWarning&)> on_health_warning;
 };
 
 // The score of a model on one data part.
@@ -182,6 +194,9 @@ struct FitResult {
   bool converged = true;                 // false: the epoch limit came before the convergence rule
   std::vector<PartScore> scores;         // training, then validation when there was validation data
   std::vector<std::string> warnings;     // things a user must hear (not converged, one-example classes)
+  // Diagnostics: the per-layer records (with diagnose) and the health
+  // warnings that fired (also given to on_health_warning; not in `warnings`).
+  TrainingHealth health;
 };
 
 // Plans a fit without training: checks the settings (SettingError) and the

@@ -142,6 +142,9 @@ class Network {
   // Cached values of the last forward pass, 1 <= l <= L: (n[l], m_last).
   const Matrix<T>& Z(int l) const;
   const Matrix<T>& A(int l) const;
+  // Whether dZ[l] of the last backward pass holds only finite values (true
+  // before any backward pass): for locating the first non-finite value.
+  bool dZ_finite(int l) const;
 
   // Predictions for X (n[0], m): sigmoid: 1 where a > 0.5 else 0, (n[L], m);
   // softmax: the row index of the largest probability, (1, m); linear: A[L].

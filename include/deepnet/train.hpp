@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "deepnet/diagnostics.hpp"
 #include "deepnet/distributed.hpp"
 #include "deepnet/network.hpp"
 #include "deepnet/optimizer.hpp"
@@ -28,11 +29,17 @@ struct GradientDescentOptions {
   std::function<void(const CostRecord&)> on_record;
   // Called after every iteration with the number done so far (for progress bars).
   std::function<void(int completed)> on_iteration;
+  // Training-health diagnostics (diagnostics.hpp): null = off. Statistics are
+  // taken at the recorded iterations; the symmetry rule looks at the weights
+  // the loop starts from.
+  TrainingHealth* health = nullptr;
 };
 
 // Trains in place. X: (n[0], m), Y: (n[L], m) in the output's target form
 // (see make_targets in preprocess.hpp). Throws Error on invalid settings, shapes or
-// non-finite input, and when the cost becomes non-finite (divergence).
+// non-finite input, and (TrainingDiverged) when a value becomes non-finite:
+// the message names the iteration and the first non-finite quantity (Z, A,
+// dZ, dW, db of a layer), found by a check of the gradients every iteration.
 template <typename T>
 std::vector<CostRecord> train_gradient_descent(Network<T>& network, const Matrix<T>& X,
                                                const Matrix<T>& Y,
@@ -78,6 +85,9 @@ struct MiniBatchOptions {
   std::function<void(long long done, long long total)> on_step;  // steps over the whole run
   int checkpoint_every = 0;                                      // epochs; 0 = never
   std::function<void(const TrainerState&)> on_checkpoint;
+  // Training-health diagnostics (diagnostics.hpp): null = off; one record per
+  // epoch. Gathering is refused (Error) with blocked (data-parallel) steps.
+  TrainingHealth* health = nullptr;
 };
 
 struct ValidationSet {
@@ -88,8 +98,11 @@ struct ValidationSet {
 
 // Trains with shuffled mini-batches. X: (n[0], m); Y: targets (n[L], m).
 // resume: a state from a checkpoint (epochs_done < epochs). Returns the final
-// state (its history has one record per epoch). Throws Error naming the epoch,
-// the step and the first non-finite layer when the cost becomes NaN or infinite.
+// state (its history has one record per epoch). Throws TrainingDiverged naming
+// the epoch, the step and the first non-finite quantity (Z[l], A[l] of the
+// forward pass; dZ[l], dW[l], db[l] of the step before, when its update made
+// the parameters non-finite) when the cost becomes NaN or infinite, or the
+// parameters are non-finite at the end of an epoch.
 template <typename T>
 TrainerState train_minibatch(Network<T>& network, const Matrix<T>& X, const Matrix<T>& Y,
                              const ValidationSet& validation, const MiniBatchOptions& options,

@@ -18,6 +18,7 @@
 
 #include "cli/cli.hpp"
 #include "cli/json_out.hpp"
+#include "cli/plot_pieces.hpp"
 #include "deepnet/files.hpp"
 #include "deepnet/metrics.hpp"
 #include "deepnet/model_file.hpp"
@@ -287,9 +288,14 @@ struct HistorySettings {
   PictureFlags picture;
 };
 
+int draw_history(const History& h, const std::string& source, const PictureFlags& picture);
+
 int run_history(const HistorySettings& s) {
   check_picture_flags(s.picture);
-  const History h = read_history(s.history);
+  return draw_history(read_history(s.history), s.history, s.picture);
+}
+
+int draw_history(const History& h, const std::string& source, const PictureFlags& picture) {
   std::vector<Series> costs, accuracies;
   const bool few = h.x.size() <= 40;
   for (const History::Column& column : h.columns) {
@@ -304,12 +310,12 @@ int run_history(const HistorySettings& s) {
   if (costs.empty() && accuracies.empty()) {
     std::vector<std::string> names;
     for (const History::Column& column : h.columns) names.push_back(column.name);
-    throw CliError(exit_data, s.history + ": no cost or accuracy column with a value to plot (columns: " +
+    throw CliError(exit_data, source + ": no cost or accuracy column with a value to plot (columns: " +
                                   h.x_name + (names.empty() ? "" : "," + join(names)) + ")");
   }
 
-  Svg svg(s.picture.width, s.picture.height);
-  const Rect all = frame(svg, s.picture, "learning curves: " + base_name(s.history));
+  Svg svg(picture.width, picture.height);
+  const Rect all = frame(svg, picture, "learning curves: " + base_name(source));
   Extent xs;
   for (double x : h.x) xs.add(x);
   const Axis x_axis = nice_axis(xs.lo, xs.hi, x_tick_target(all.width), false, true);
@@ -359,7 +365,7 @@ int run_history(const HistorySettings& s) {
       chart.draw_legend(svg, entries, chart.emptiest_corner(*panels[p].series, entries));
     }
   }
-  return write_svg(s.picture, svg);
+  return write_svg(picture, svg);
 }
 
 Runner add_history_kind(CLI::App& cmd) {
@@ -370,6 +376,112 @@ Runner add_history_kind(CLI::App& cmd) {
       ->required();
   add_picture_flags(cmd, s->picture);
   return [s] { return run_history(*s); };
+}
+
+// ---------------------------------------------------------------- diagnostics
+
+// The per-layer columns 'deepnet train --diagnose --history' writes: QUANTITY_LAYER.
+struct DiagnosticQuantity {
+  const char* column;
+  const char* label;
+  bool log;       // drawn on a logarithmic axis
+  bool fraction;  // a share in [0, 1]
+};
+constexpr DiagnosticQuantity kDiagnosticQuantities[] = {
+    {"dead", "dead ReLU share", false, true},          {"saturated", "saturated share", false, true},
+    {"a_mean", "mean of A[l]", false, false},           {"a_std", "std of A[l]", false, false},
+    {"dw_norm", "||dW[l]||", true, false},              {"w_norm", "||W[l]||", true, false},
+    {"update_ratio", "update/weight", true, false},
+};
+
+// The layer of a column QUANTITY_LAYER, or 0 when the name is not one.
+int diagnostic_layer(const std::string& name, const std::string& quantity) {
+  if (name.size() <= quantity.size() + 1 || name.compare(0, quantity.size(), quantity) != 0 || name[quantity.size()] != '_')
+    return 0;
+  const std::string digits = name.substr(quantity.size() + 1);
+  if (digits.size() > 6 || digits.find_first_not_of("0123456789") != std::string::npos) return 0;
+  return std::atoi(digits.c_str());
+}
+
+int draw_diagnostics(const History& h, const std::string& source, const PictureFlags& picture) {
+  struct Panel {
+    const DiagnosticQuantity* quantity;
+    std::vector<std::pair<int, Series>> series;  // by layer
+    Extent ys;
+  };
+  std::vector<Panel> panels;
+  const bool few = h.x.size() <= 40;
+  for (const DiagnosticQuantity& q : kDiagnosticQuantities) {
+    Panel panel{&q, {}, {}};
+    for (const History::Column& column : h.columns) {
+      const int layer = diagnostic_layer(column.name, q.column);
+      if (layer < 1) continue;
+      std::vector<double> y = column.values;
+      for (double& v : y)
+        if (q.log) v = v > 0 && std::isfinite(v) ? std::log10(v) : std::nan("");
+      if (std::none_of(y.begin(), y.end(), [](double v) { return std::isfinite(v); })) continue;
+      for (double v : y) panel.ys.add(v);
+      panel.series.emplace_back(layer, Series("layer " + std::to_string(layer), h.x, std::move(y),
+                                              series_color(layer - 1),
+                                              few ? SeriesKind::line_and_markers : SeriesKind::line));
+    }
+    if (panel.series.empty()) continue;
+    std::sort(panel.series.begin(), panel.series.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    panels.push_back(std::move(panel));
+  }
+  if (panels.empty()) {
+    std::vector<std::string> names;
+    for (const History::Column& column : h.columns) names.push_back(column.name);
+    throw CliError(exit_data, source + ": no diagnostics column with a value to plot (dead_1, a_mean_1, "
+                                       "update_ratio_1, ...: written by 'deepnet train --diagnose --history'); the "
+                                       "columns are: " + h.x_name + (names.empty() ? "" : "," + join(names)));
+  }
+
+  Svg svg(picture.width, picture.height);
+  const Rect all = frame(svg, picture, "training diagnostics: " + base_name(source));
+  const std::size_t columns = panels.size() > 1 ? 2 : 1, rows = (panels.size() + columns - 1) / columns;
+  constexpr double gap = 12;
+  const double cell_width = (all.width - gap * static_cast<double>(columns - 1)) / static_cast<double>(columns);
+  const double cell_height = (all.height - gap * static_cast<double>(rows - 1)) / static_cast<double>(rows);
+  Extent xs;
+  for (double x : h.x) xs.add(x);
+  const Axis x_axis = nice_axis(xs.lo, xs.hi, x_tick_target(cell_width), false, true);
+  for (std::size_t p = 0; p < panels.size(); ++p) {
+    const Panel& panel = panels[p];
+    const Rect outer{all.x + static_cast<double>(p % columns) * (cell_width + gap),
+                     all.y + static_cast<double>(p / columns) * (cell_height + gap), cell_width, cell_height};
+    Extent ys = panel.ys;
+    if (ys.hi - ys.lo < 1e-12) ys = panel.quantity->log ? Extent{ys.lo - 0.5, ys.hi + 0.5} : Extent{ys.lo - 0.5, ys.hi + 0.5};
+    Axis y_axis = panel.quantity->fraction ? nice_axis(0, 1, y_tick_target(outer.height))
+                  : panel.quantity->log
+                      ? log_axis(std::pow(10.0, ys.lo), std::pow(10.0, ys.hi), y_tick_target(outer.height))
+                      : nice_axis(ys.padded(0.05).lo, ys.padded(0.05).hi, y_tick_target(outer.height));
+    std::vector<Series> series;
+    for (const auto& [layer, one] : panel.series) series.push_back(one);
+    const Chart chart(outer, x_axis, y_axis, p + columns >= panels.size() ? h.x_name : "", panel.quantity->label);
+    chart.draw_axes(svg);
+    chart.draw_series(svg, series);
+    if (series.size() > 1) {
+      const std::vector<LegendEntry> entries = Chart::legend_for(series);
+      chart.draw_legend(svg, entries, chart.emptiest_corner(series, entries));
+    }
+  }
+  return write_svg(picture, svg);
+}
+
+Runner add_diagnostics_kind(CLI::App& cmd) {
+  auto s = std::make_shared<HistorySettings>();
+  s->picture.width = 900;
+  s->picture.height = 960;
+  cmd.add_option("--history", s->history,
+                 "History file written by 'deepnet train --diagnose --history' (CSV or JSON): its per-layer "
+                 "columns dead_L, saturated_L, a_mean_L, a_std_L, dw_norm_L, w_norm_L, update_ratio_L")
+      ->required();
+  add_picture_flags(cmd, s->picture);
+  return [s] {
+    check_picture_flags(s->picture);
+    return draw_diagnostics(read_history(s->history), s->history, s->picture);
+  };
 }
 
 // ---------------------------------------------------------------- lines
@@ -504,17 +616,26 @@ void add_classifier_flags(CLI::App& cmd, ClassifierSettings& s) {
 
 // Loads the model (exit 4) and the data (exit 3); `features`, when not 0, is
 // the feature count the picture needs. `what` names the picture in messages.
+Classified classify_loaded(Model model, Dataset data, const std::string& model_name, int features,
+                           const std::string& what);
+
 Classified classify(const ClassifierSettings& s, int features, const std::string& what) {
-  Classified c{with_exit_code(exit_model, [&] { return load_model(s.model); }), load_data(s.data, s.data.data), {}, {}, {}, 0};
+  return classify_loaded(with_exit_code(exit_model, [&] { return load_model(s.model); }), load_data(s.data, s.data.data),
+                         s.model, features, what);
+}
+
+Classified classify_loaded(Model model, Dataset data, const std::string& model_name, int features,
+                           const std::string& what) {
+  Classified c{std::move(model), std::move(data), {}, {}, {}, 0};
   if (c.model.architecture.output == Output::linear)
-    throw CliError(exit_usage, s.model + ": is a regression model (linear output); a " + what + " needs a classifier");
+    throw CliError(exit_usage, model_name + ": is a regression model (linear output); a " + what + " needs a classifier");
   if (features != 0 && c.data.features() != features)
     throw CliError(exit_data, c.data.source + ": has " + std::to_string(c.data.features()) + " features; a " + what +
                                   " needs exactly " + std::to_string(features));
   if (c.data.examples() == 0) throw CliError(exit_data, c.data.source + ": has no examples");
   with_exit_code(exit_data, [&] {
     if (c.data.features() != c.model.architecture.sizes.front())
-      throw Error(c.data.source + ": has " + std::to_string(c.data.features()) + " features but the model " + s.model +
+      throw Error(c.data.source + ": has " + std::to_string(c.data.features()) + " features but the model " + model_name +
                   " expects n[0] = " + std::to_string(c.model.architecture.sizes.front()));
     ClassifiedExamples answers = classify_examples(c.model, c.data);
     c.truth = std::move(answers.truth);
@@ -528,19 +649,25 @@ Classified classify(const ClassifierSettings& s, int features, const std::string
 
 // ---------------------------------------------------------------- boundary
 
+int draw_boundary_of(const Classified& c, const std::string& model_name, const std::string& data_name,
+                     const PictureFlags& picture, int grid);
+
 int run_boundary(const ClassifierSettings& s) {
   check_picture_flags(s.picture);
   if (s.grid < 10 || s.grid > 1000)
     throw CliError(exit_usage, "--grid: expected 10 to 1000 cells per side, got " + std::to_string(s.grid));
-  const Classified c = classify(s, 2, "decision-boundary plot");
-  Svg svg(s.picture.width, s.picture.height);
-  const std::string title =
-      s.picture.title.empty() ? boundary_title(s.model, s.data.data, c.accuracy) : s.picture.title;
+  return draw_boundary_of(classify(s, 2, "decision-boundary plot"), s.model, s.data.data, s.picture, s.grid);
+}
+
+int draw_boundary_of(const Classified& c, const std::string& model_name, const std::string& data_name,
+                     const PictureFlags& picture, int grid) {
+  Svg svg(picture.width, picture.height);
+  const std::string title = picture.title.empty() ? boundary_title(model_name, data_name, c.accuracy) : picture.title;
   with_exit_code(exit_data, [&] {
-    draw_boundary(svg, title, c.model, c.data.values(), c.truth, c.data.feature_names, s.grid);
+    draw_boundary(svg, title, c.model, c.data.values(), c.truth, c.data.feature_names, grid);
     return 0;
   });
-  return write_svg(s.picture, svg);
+  return write_svg(picture, svg);
 }
 
 Runner add_boundary_kind(CLI::App& cmd) {
@@ -553,9 +680,16 @@ Runner add_boundary_kind(CLI::App& cmd) {
 
 // ---------------------------------------------------------------- confusion
 
+int draw_confusion_of(const Classified& c, const std::string& model_name, const std::string& data_name,
+                      const PictureFlags& picture);
+
 int run_confusion(const ClassifierSettings& s) {
   check_picture_flags(s.picture);
-  const Classified c = classify(s, 0, "confusion matrix");
+  return draw_confusion_of(classify(s, 0, "confusion matrix"), s.model, s.data.data, s.picture);
+}
+
+int draw_confusion_of(const Classified& c, const std::string& model_name, const std::string& data_name,
+                      const PictureFlags& picture) {
   const std::vector<std::string>& classes = c.model.encoding.class_names;
   const ClassificationReport report = with_exit_code(
       exit_data, [&] { return classification_report(c.truth, c.predicted, c.prediction.outputs, classes); });
@@ -564,9 +698,9 @@ int run_confusion(const ClassifierSettings& s) {
   for (const auto& row : report.confusion)
     for (std::int64_t n : row) largest = std::max(largest, n);
 
-  Svg svg(s.picture.width, s.picture.height);
-  Rect outer = frame(svg, s.picture,
-                     "confusion matrix: " + base_name(s.model) + " on " + base_name(s.data.data) + ", accuracy " +
+  Svg svg(picture.width, picture.height);
+  Rect outer = frame(svg, picture,
+                     "confusion matrix: " + base_name(model_name) + " on " + base_name(data_name) + ", accuracy " +
                          fixed(report.accuracy, 4));
   const Axis x = category_axis(classes), y = category_axis(classes, true);
   // Square cells: shrink the panel to a square plot area, centred.
@@ -594,7 +728,7 @@ int run_confusion(const ClassifierSettings& s) {
     }
   svg.end_group();
   chart.draw_axes(svg);
-  return write_svg(s.picture, svg);
+  return write_svg(picture, svg);
 }
 
 Runner add_confusion_kind(CLI::App& cmd) {
@@ -625,9 +759,39 @@ Runner add_search_kind(CLI::App& cmd) {
 
 }  // namespace
 
+// ---------------------------------------------------------------- pictures of a training run (cli/plot_pieces.hpp)
+
+namespace {
+PictureFlags picture_at(const std::string& out, int width = picture_width, int height = picture_height) {
+  PictureFlags f;
+  f.out = out;
+  f.width = width;
+  f.height = height;
+  return f;
+}
+}  // namespace
+
+void plot_learning_curve(const std::string& history_csv, const std::string& source, const std::string& out) {
+  draw_history(parse_history_csv(source, history_csv), source, picture_at(out));
+}
+
+void plot_training_diagnostics(const std::string& history_csv, const std::string& source, const std::string& out) {
+  draw_diagnostics(parse_history_csv(source, history_csv), source, picture_at(out, 900, 960));
+}
+
+void plot_confusion(const Model& model, const Dataset& data, const std::string& model_name, const std::string& out) {
+  draw_confusion_of(classify_loaded(model, data, model_name, 0, "confusion matrix"), model_name, data.source,
+                    picture_at(out));
+}
+
+void plot_boundary(const Model& model, const Dataset& data, const std::string& model_name, const std::string& out) {
+  draw_boundary_of(classify_loaded(model, data, model_name, 2, "decision-boundary plot"), model_name, data.source,
+                   picture_at(out), boundary_grid);
+}
+
 Runner add_plot_command(CLI::App& app) {
   CLI::App* plot = app.add_subcommand(
-      "plot", "Pictures as self-contained SVG or PNG: learning curves, decision boundary, confusion matrix, "
+      "plot", "Pictures as self-contained SVG or PNG: learning curves, training diagnostics, decision boundary, confusion matrix, "
               "search results, lines from a CSV file");
   plot->require_subcommand(1);
   struct Kind {
@@ -639,6 +803,10 @@ Runner add_plot_command(CLI::App& app) {
       {"history", "Learning curves from 'deepnet train --history': cost (training, validation) against epoch or "
                   "iteration, and validation accuracy on a second panel when present",
        add_history_kind},
+      {"diagnostics", "Training health from 'deepnet train --diagnose --history': a panel per quantity (dead "
+                      "ReLUs, saturated units, mean and std of A, ||dW||, ||W||, update/weight ratio), a line per "
+                      "layer",
+       add_diagnostics_kind},
       {"boundary", "Decision regions of a classifier on 2-feature data (the model on a grid), with the examples "
                    "on top coloured by their true class",
        add_boundary_kind},
@@ -659,7 +827,7 @@ Runner add_plot_command(CLI::App& app) {
   return [runners] {
     for (const auto& [cmd, run] : *runners)
       if (cmd->parsed()) return run();
-    throw CliError(exit_usage, "plot: no picture kind given (history, boundary, confusion, search, lines)");
+    throw CliError(exit_usage, "plot: no picture kind given (history, diagnostics, boundary, confusion, search, lines)");
   };
 }
 

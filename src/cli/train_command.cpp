@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -16,6 +17,7 @@
 #include "cli/cli.hpp"
 #include "cli/flag_names.hpp"
 #include "cli/json_out.hpp"
+#include "cli/plot_pieces.hpp"
 #include "cli/progress.hpp"
 #include "deepnet/error.hpp"
 #include "deepnet/files.hpp"
@@ -59,6 +61,8 @@ struct TrainSettings {
   std::string resume;
   int print_every = 100;
   std::string history;
+  bool diagnose = false;
+  std::string plot_dir;
   std::string out;
   std::string test;
   std::string test_labels, test_x_key, test_y_key;
@@ -88,40 +92,126 @@ void write_output(const std::string& path, const std::string& text) {
   });
 }
 
-// Per-epoch history: CSV (epoch,train_cost,val_cost,val_accuracy,lr,seconds) or JSON by extension.
-void write_epoch_history(const std::string& path, const std::vector<EpochRecord>& history) {
-  const bool json = path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0;
-  std::string text;
-  if (json) {
-    nlohmann::ordered_json rows = nlohmann::ordered_json::array();
-    for (const EpochRecord& r : history) {
-      nlohmann::ordered_json row;
-      row["epoch"] = r.epoch;
-      row["train_cost"] = r.train_cost;
-      row["val_cost"] = std::isnan(r.validation_cost) ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.validation_cost);
-      row["val_accuracy"] = std::isnan(r.validation_accuracy) ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.validation_accuracy);
-      row["lr"] = r.learning_rate;
-      row["seconds"] = r.seconds;
-      rows.push_back(row);
+// The diagnostics columns (deepnet/diagnostics.hpp) appended after the
+// history's own, one per quantity and layer: dead_L for hidden ReLU layers,
+// saturated_L for hidden sigmoid/tanh layers, and for every layer a_mean_L,
+// a_std_L, dw_norm_L, w_norm_L, update_ratio_L. Empty without --diagnose.
+struct DiagnosticColumn {
+  std::string name;
+  int layer;
+  double LayerHealth::*value;
+};
+
+std::vector<DiagnosticColumn> diagnostic_columns(const FitResult& r) {
+  std::vector<DiagnosticColumn> columns;
+  if (!r.health.gather || r.health.records() == 0) return columns;
+  const Architecture& arch = r.plan.architecture;
+  const int L = arch.layers();
+  const std::pair<const char*, double LayerHealth::*> quantities[] = {
+      {"dead", &LayerHealth::dead},       {"saturated", &LayerHealth::saturated}, {"a_mean", &LayerHealth::a_mean},
+      {"a_std", &LayerHealth::a_std},     {"dw_norm", &LayerHealth::dw_norm},     {"w_norm", &LayerHealth::w_norm},
+      {"update_ratio", &LayerHealth::update_ratio}};
+  for (const auto& [name, member] : quantities)
+    for (int l = 1; l <= L; ++l) {
+      const Activation g = arch.activation(l);
+      if (member == &LayerHealth::dead && !(l < L && g == Activation::relu)) continue;
+      if (member == &LayerHealth::saturated && !(l < L && (g == Activation::sigmoid || g == Activation::tanh))) continue;
+      columns.push_back({std::string(name) + "_" + std::to_string(l), l, member});
     }
-    text = dump_json(rows, 1) + "\n";
-  } else {
-    text = "epoch,train_cost,val_cost,val_accuracy,lr,seconds\n";
-    for (const EpochRecord& r : history)
-      text += std::to_string(r.epoch) + "," + format_number(r.train_cost) + "," + format_number(r.validation_cost) + "," +
-              format_number(r.validation_accuracy) + "," + format_number(r.learning_rate) + "," + format_number(r.seconds) + "\n";
-  }
-  write_output(path, text);
+  return columns;
 }
 
-void write_cost_history(const std::string& path, const std::vector<CostRecord>& history) {
-  std::string csv = "iteration,cost\n";
-  char line[64];
-  for (const CostRecord& r : history) {
-    std::snprintf(line, sizeof line, "%d,%.17g\n", r.iteration, r.cost);
-    csv += line;
+// The record of the health for history row `at` (epoch or iteration), or -1.
+long long health_record(const TrainingHealth& health, int at) {
+  const auto found = std::lower_bound(health.at.begin(), health.at.end(), at);
+  return found != health.at.end() && *found == at ? found - health.at.begin() : -1;
+}
+
+// The history: CSV (epoch,train_cost,val_cost,val_accuracy,lr,seconds or
+// iteration,cost, then the diagnostics columns) or, for epochs, JSON.
+std::string history_text(const FitResult& r, bool json) {
+  const std::vector<DiagnosticColumn> columns = diagnostic_columns(r);
+  const TrainingHealth& health = r.health;
+  std::string text;
+  if (r.plan.full_batch_gd) {
+    text = "iteration,cost";
+    for (const DiagnosticColumn& c : columns) text += "," + c.name;
+    text += "\n";
+    char line[64];
+    for (const CostRecord& c : r.cost_history) {
+      std::snprintf(line, sizeof line, "%d,%.17g", c.iteration, c.cost);
+      text += line;
+      const long long k = health_record(health, c.iteration);
+      for (const DiagnosticColumn& d : columns)
+        text += "," + (k < 0 ? std::string() : format_number(health.of(static_cast<std::size_t>(k), d.layer).*d.value));
+      text += "\n";
+    }
+    return text;
   }
-  write_output(path, csv);
+  if (json) {
+    nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+    auto number = [](double v) { return std::isnan(v) ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(v); };
+    for (const EpochRecord& e : r.state.history) {
+      nlohmann::ordered_json row;
+      row["epoch"] = e.epoch;
+      row["train_cost"] = e.train_cost;
+      row["val_cost"] = number(e.validation_cost);
+      row["val_accuracy"] = number(e.validation_accuracy);
+      row["lr"] = e.learning_rate;
+      row["seconds"] = e.seconds;
+      const long long k = health_record(health, e.epoch);
+      for (const DiagnosticColumn& d : columns)
+        row[d.name] = k < 0 ? nlohmann::ordered_json(nullptr) : number(health.of(static_cast<std::size_t>(k), d.layer).*d.value);
+      rows.push_back(row);
+    }
+    return dump_json(rows, 1) + "\n";
+  }
+  text = "epoch,train_cost,val_cost,val_accuracy,lr,seconds";
+  for (const DiagnosticColumn& c : columns) text += "," + c.name;
+  text += "\n";
+  for (const EpochRecord& e : r.state.history) {
+    text += std::to_string(e.epoch) + "," + format_number(e.train_cost) + "," + format_number(e.validation_cost) + "," +
+            format_number(e.validation_accuracy) + "," + format_number(e.learning_rate) + "," + format_number(e.seconds);
+    const long long k = health_record(health, e.epoch);
+    for (const DiagnosticColumn& d : columns)
+      text += "," + (k < 0 ? std::string() : format_number(health.of(static_cast<std::size_t>(k), d.layer).*d.value));
+    text += "\n";
+  }
+  return text;
+}
+
+bool ends_with_json(const std::string& path) {
+  return path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0;
+}
+
+// train --plot DIR: the run's pictures (learning_curve.svg, diagnostics.svg
+// with --diagnose, confusion.svg for classifiers, boundary.svg for 2-feature
+// classifiers).
+void write_run_pictures(const TrainSettings& s, const FitResult& r, const Dataset& train, const Dataset* test) {
+  namespace fs = std::filesystem;
+  const fs::path dir(s.plot_dir);
+  const std::string history = history_text(r, false);
+  const std::string source = s.history.empty() ? std::string("this run") : s.history;
+  std::vector<std::string> written;
+  plot_learning_curve(history, source, (dir / "learning_curve.svg").string());
+  written.push_back("learning_curve.svg");
+  if (r.health.gather && r.health.records() > 0) {
+    plot_training_diagnostics(history, source, (dir / "diagnostics.svg").string());
+    written.push_back("diagnostics.svg");
+  }
+  const std::string model_name = s.out.empty() ? std::string("the trained model") : s.out;
+  if (r.model.architecture.output != Output::linear) {
+    plot_confusion(r.model, test ? *test : train, model_name, (dir / "confusion.svg").string());
+    written.push_back(std::string("confusion.svg (") + (test ? "test" : "training") + " data)");
+    if (train.features() == 2) {
+      plot_boundary(r.model, train, model_name, (dir / "boundary.svg").string());
+      written.push_back("boundary.svg");
+    }
+  }
+  if (s.quiet || s.json) return;
+  std::string list;
+  for (const std::string& w : written) list += (list.empty() ? "" : ", ") + w;
+  std::printf("pictures written to %s: %s\n", s.plot_dir.c_str(), list.c_str());
 }
 
 std::vector<double> parse_numbers(const std::string& flag, const std::string& text) {
@@ -210,6 +300,7 @@ FitSettings fit_settings(const TrainSettings& s) {
   f.patience = s.patience;
   f.min_delta = s.min_delta;
   f.validation_fraction = s.val_split;
+  f.diagnose = s.diagnose;
   if (!s.checkpoint.empty()) f.checkpoint_every = s.checkpoint_every;
   if (s.normalize != "auto") f.normalization = with_exit_code(exit_usage, [&] { return parse_normalization(s.normalize); });
   if (s.scale_target == "yes") f.scale_target = true;
@@ -337,6 +428,14 @@ int run_train(const TrainSettings& given) {
   // A file that cannot be written is refused now, not after training.
   for (const std::string* path : {&s.out, &s.history, &s.checkpoint})
     if (!path->empty()) with_exit_code(exit_model, [&] { return io::check_writable(*path), 0; });
+  if (!s.plot_dir.empty()) {
+    std::error_code error;
+    std::filesystem::create_directories(s.plot_dir, error);
+    if (error || !std::filesystem::is_directory(s.plot_dir))
+      throw CliError(exit_model, "--plot " + s.plot_dir + ": cannot make the folder for the pictures" +
+                                     (error ? ": " + error.message() : std::string(" (a file of that name is there)")));
+    with_exit_code(exit_model, [&] { return io::check_writable((std::filesystem::path(s.plot_dir) / "learning_curve.svg").string()), 0; });
+  }
   set_threads(s.threads);
 
   train = [&] {
@@ -418,6 +517,12 @@ int run_train(const TrainSettings& given) {
       std::fflush(progress);
     };
   }
+  // Health warnings as they fire (a run that then diverges still shows them).
+  callbacks.on_health_warning = [&bar](const HealthWarning& w) {
+    if (bar) bar->clear();
+    std::fprintf(stderr, "deepnet: warning: %s\n", w.message.c_str());
+    std::fflush(stderr);
+  };
   if (!s.checkpoint.empty())
     callbacks.on_checkpoint = [&](const Checkpoint& c, const Model& final_model, bool last) {
       // The last checkpoint of a run: write --out first (the model the run ends
@@ -451,16 +556,12 @@ int run_train(const TrainSettings& given) {
   for (std::size_t k = result.plan.task.warnings.size(); k < result.warnings.size(); ++k)
     std::fprintf(stderr, "deepnet: warning: %s\n", result.warnings[k].c_str());
 
-  if (!s.history.empty()) {
-    if (result.plan.full_batch_gd)
-      write_cost_history(s.history, result.cost_history);
-    else
-      write_epoch_history(s.history, result.state.history);
-  }
+  if (!s.history.empty()) write_output(s.history, history_text(result, !result.plan.full_batch_gd && ends_with_json(s.history)));
   std::vector<PartScore> scores = result.scores;
   if (has_test)  // scored once, after training: it took no part in it
     scores.push_back(with_fit_errors(exit_data, [&] { return score_model(result.model, test, "test"); }));
   if (!s.out.empty()) with_exit_code(exit_model, [&] { return save_model(s.out, result.model), 0; });
+  if (!s.plot_dir.empty()) write_run_pictures(s, result, train, has_test ? &test : nullptr);
   report(s, result, scores);
   return exit_ok;
 }
@@ -541,7 +642,18 @@ Runner add_train_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--history", s->history,
                   "Write the history: with --iterations CSV 'iteration,cost'; with epochs CSV "
-                  "'epoch,train_cost,val_cost,val_accuracy,lr,seconds', or JSON when FILE ends in .json");
+                  "'epoch,train_cost,val_cost,val_accuracy,lr,seconds', or JSON when FILE ends in .json; "
+                  "--diagnose appends its per-layer columns");
+  cmd->add_flag("--diagnose", s->diagnose,
+                "Training-health diagnostics: per layer and epoch (with --iterations: every --print-every "
+                "iterations) the share of dead ReLUs and saturated sigmoid/tanh units, mean and std of A, ||dW||, "
+                "||W|| and the update/weight ratio, as columns of --history; warns (once per rule) about dead or "
+                "saturated layers and a learning rate too high or too low (docs/training.md). The model is the same "
+                "bits with or without it");
+  cmd->add_option("--plot", s->plot_dir,
+                  "Write the run's pictures into this folder (made if missing): learning_curve.svg, diagnostics.svg "
+                  "(with --diagnose), confusion.svg (classifiers; on the test data when there is some) and "
+                  "boundary.svg (classifiers of 2 features)");
   cmd->add_option("--out", s->out, "Save the trained model to this file (written atomically)");
   cmd->add_option("--test", s->test,
                   "Test data, scored once after training (never used for early stopping); same CSV options; a "

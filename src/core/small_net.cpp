@@ -11,6 +11,7 @@
 // does: the buffers, X^T in, A[L] out, the dropout draws (in the general
 // path's order, so the same Rng gives the same masks), the chunks and their
 // sums in a fixed order, L2, and the column-major caches on demand.
+#include <cmath>
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -241,6 +242,20 @@ void Network<T>::lay_out_small(int l, bool z) const {
   done = 1;
 }
 
+template <typename T>
+bool Network<T>::dZ_finite(int l) const {
+  check_layer(l);
+  if (m_ == 0) return true;
+  const Workspace& w = ws();
+  if (!small_pass_) return w.dZ[l].size() == 0 || w.dZ[l].allFinite();
+  if (w.ld == 0) return true;
+  const T* from = w.small.data() + w.small_base + w.dZ_at[l];
+  for (int i = 0; i < units(l); ++i)
+    for (Eigen::Index j = 0; j < m_; ++j)
+      if (!std::isfinite(from[static_cast<std::size_t>(i) * w.ld + static_cast<std::size_t>(j)])) return false;
+  return true;
+}
+
 #undef DEEPNET_SMALL_PASS
 
 // The members defined here (network.cpp instantiates the rest).
@@ -251,7 +266,8 @@ void Network<T>::lay_out_small(int l, bool z) const {
   template void Network<T>::forward_small(const Matrix<T>&);                                  \
   template double Network<T>::loss_sum_small(MatrixCRef<T>, const T*) const;                  \
   template void Network<T>::backward_small(MatrixCRef<T>, Matrix<T>*, const T*);              \
-  template void Network<T>::lay_out_small(int, bool) const;
+  template void Network<T>::lay_out_small(int, bool) const;                                   \
+  template bool Network<T>::dZ_finite(int) const;
 DEEPNET_INSTANTIATE(float)
 DEEPNET_INSTANTIATE(double)
 #undef DEEPNET_INSTANTIATE

@@ -137,6 +137,10 @@ void check_settings(const FitSettings& s) {
   if (s.communicator && s.gradient_blocks > 0 && s.gradient_blocks < s.communicator->size())
     throw SettingError("gradient_blocks", std::to_string(s.gradient_blocks) + " blocks cannot be shared by " +
                                               std::to_string(s.communicator->size()) + " ranks; give at least as many blocks as ranks");
+  if (s.diagnose && !s.full_batch_gd && (s.gradient_blocks > 1 || s.communicator))
+    throw SettingError("diagnose", "the per-layer statistics come from one pass over each batch; blocked "
+                                   "(data-parallel) steps split it; train without gradient_blocks > 1 and "
+                                   "without several ranks to diagnose");
   if (s.full_batch_gd) {
     if (s.communicator && s.communicator->size() > 1)
       throw SettingError("full_batch_gd", "data-parallel training shares mini-batches; the course's full-batch loop runs in one process");
@@ -344,6 +348,13 @@ FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSe
   };
   std::optional<ProductsDuringTraining> products;
   if (s.float_products != float_products()) products.emplace(s.float_products);
+  TrainingHealth* health = nullptr;
+  if (s.diagnose || s.health_warnings) {
+    health = &result.health;
+    health->gather = s.diagnose;
+    health->warn = s.health_warnings;
+    health->on_warning = callbacks.on_health_warning;
+  }
   if (s.full_batch_gd) {
     Rng rng(s.seed, s.rng);
     initialize(network, plan.init, rng, s.init_scale);
@@ -353,6 +364,7 @@ FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSe
     options.record_every = s.record_every;
     options.on_record = callbacks.on_record;
     options.on_iteration = callbacks.on_iteration;
+    options.health = health;
     result.cost_history = train_gradient_descent(network, X, Y, options);
     model = with_parameters(std::vector<double>(network.parameters().begin(), network.parameters().end()), s.iterations,
                             result.cost_history.back().cost);
@@ -379,6 +391,7 @@ FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSe
     options.communicator = s.communicator;
     options.on_epoch = callbacks.on_epoch;
     options.on_step = callbacks.on_step;
+    options.health = health;
     if (s.patience > 0 && !validation)
       throw SettingError("patience", "early stopping needs validation data (a validation set or validation_fraction)");
     Matrix<double> X_val, Y_val, val_labels_double;
@@ -453,6 +466,7 @@ FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSe
   }
 
   products.reset();
+  result.health.on_warning = nullptr;  // the callbacks' captures end with this call
   result.scores.push_back(score_network(network, "training", X, labels, target_offset, target_scale));
   if (validation)
     result.scores.push_back(

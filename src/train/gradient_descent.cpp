@@ -5,8 +5,26 @@
 
 #include "deepnet/error.hpp"
 #include "deepnet/train.hpp"
+#include "train/health.hpp"
 
 namespace deepnet {
+
+namespace {
+
+// The first non-finite value of iteration i, in the order it was computed:
+// the parameters the update of iteration i-1 made (its gradients were
+// checked and finite), then the forward pass, then the backward pass.
+template <typename T>
+std::string non_finite_place(const Network<T>& net, int i, bool backward_done) {
+  if (const std::string p = detail::first_non_finite_parameter(net); !p.empty())
+    return p + ", made by the update of iteration " + std::to_string(i - 1) + " (its gradients were finite)";
+  if (const std::string f = detail::first_non_finite_forward(net); !f.empty()) return f + " of the forward pass";
+  if (backward_done)
+    if (const std::string b = detail::first_non_finite_backward(net); !b.empty()) return b + " of the backward pass";
+  return "the cost (the layer values are finite)";
+}
+
+}  // namespace
 
 template <typename T>
 void check_finite(MatrixCRef<T> M, const char* what) {
@@ -37,6 +55,9 @@ std::vector<CostRecord> train_gradient_descent(Network<T>& network, const Matrix
   // Room for every record up front (up to 2^20 of them), so the loop allocates nothing.
   history.reserve(std::min<std::size_t>(static_cast<std::size_t>((options.iterations - 1) / options.record_every + 2),
                                         std::size_t(1) << 20));
+  detail::HealthGatherer<T> health(options.health, network,
+                                   static_cast<std::size_t>((options.iterations - 1) / options.record_every + 2), true);
+  const std::size_t parameter_count = network.gradients().size();
   for (int i = 0; i < options.iterations; ++i) {
     network.forward(X);
     const bool record = i % options.record_every == 0 || i == options.iterations - 1;
@@ -44,18 +65,35 @@ std::vector<CostRecord> train_gradient_descent(Network<T>& network, const Matrix
       const double cost = network.cost(Y);
       if (!std::isfinite(cost))
         throw TrainingDiverged("iteration " + std::to_string(i) + ": the cost is " + std::to_string(cost) +
-                    "; training diverged (try a smaller learning rate)");
+                               "; the first non-finite value is in " + non_finite_place(network, i, false) +
+                               "; training diverged (try a smaller learning rate)");
       history.push_back({i, cost});
       if (options.on_record) options.on_record(history.back());
+      health.cost(i, cost, "iteration");
+      health.after_forward(network);
     }
     network.zero_grad();
     network.backward(Y);
+    // A pass over the gradients (cheap beside the products over all m
+    // examples): the first non-finite value is found in the iteration it appears.
+    if (!Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(network.gradients().data(),
+                                                              static_cast<Eigen::Index>(parameter_count))
+             .allFinite()) {
+      throw TrainingDiverged("iteration " + std::to_string(i) + ": the first non-finite value is in " +
+                             non_finite_place(network, i, true) +
+                             "; training diverged (try a smaller learning rate)");
+    }
+    if (record) health.before_update(network);
     network.update(options.learning_rate);
+    if (record) {
+      health.after_update(network);
+      health.end_window(network, i, "iteration");
+    }
     if (options.on_iteration) options.on_iteration(i + 1);
   }
-  for (T value : network.parameters())
-    if (!std::isfinite(value))
-      throw TrainingDiverged("training diverged: a parameter became non-finite (try a smaller learning rate)");
+  if (const std::string where = detail::first_non_finite_parameter(network); !where.empty())
+    throw TrainingDiverged("training diverged: " + where +
+                           " became non-finite in the last update (try a smaller learning rate)");
   return history;
 }
 

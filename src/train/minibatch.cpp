@@ -12,21 +12,35 @@
 #include "deepnet/gemm.hpp"
 #include "deepnet/train.hpp"
 #include "train/data_parallel.hpp"
+#include "train/health.hpp"
 
 namespace deepnet {
 
 namespace {
 
-// The first layer whose cached Z or A holds a non-finite value, for the error message.
+// Where training broke down, for the message of TrainingDiverged. Called when
+// the cost of (epoch, step) (1-based) is non-finite, or (step 0) when the
+// parameters are non-finite at the end of an epoch. Non-finite parameters were
+// made by the update of the step before, whose gradients are still in the
+// buffers (zero_grad comes after this check): its backward pass is searched;
+// otherwise the forward pass of this step.
 template <typename T>
-std::string first_non_finite_layer(const Network<T>& net) {
-  for (int l = 1; l <= net.layers(); ++l) {
-    if (!net.Z(l).allFinite()) return "Z[" + std::to_string(l) + "] (layer " + std::to_string(l) + ")";
-    if (!net.A(l).allFinite()) return "A[" + std::to_string(l) + "] (layer " + std::to_string(l) + ")";
+std::string non_finite_place(const Network<T>& net, int epoch, long long step, long long steps_per_epoch) {
+  const std::string parameter = detail::first_non_finite_parameter(net);
+  if (!parameter.empty()) {
+    long long e = epoch, s = step - 1;
+    if (s < 1) --e, s = steps_per_epoch;
+    if (step == 0) e = epoch, s = steps_per_epoch;
+    const std::string step_text = "epoch " + std::to_string(e) + ", step " + std::to_string(s);
+    const std::string gradient = detail::first_non_finite_backward(net);
+    if (!gradient.empty())
+      return "the first non-finite value is in " + gradient + " of the backward pass of " + step_text +
+             ", whose update made " + parameter + " non-finite";
+    return "the update of " + step_text + " made " + parameter + " non-finite (its gradients were finite)";
   }
-  for (int l = 1; l <= net.layers(); ++l)
-    if (!net.W(l).allFinite() || !net.b(l).allFinite()) return "W[" + std::to_string(l) + "]/b[" + std::to_string(l) + "]";
-  return "the cost (the layer values are finite)";
+  const std::string forward = detail::first_non_finite_forward(net);
+  if (!forward.empty()) return "the first non-finite value is in " + forward + " of the forward pass";
+  return "the layer values are finite; the cost itself overflowed";
 }
 
 template <typename T>
@@ -123,6 +137,10 @@ TrainerState train_minibatch(Network<T>& network, const Matrix<T>& X, const Matr
     Y_val = validation.Y->cast<T>();
   }
   std::vector<Eigen::Index> order(static_cast<std::size_t>(m));
+  if (options.health && options.health->gather && blocked)
+    throw Error("diagnostics: the per-layer statistics are gathered from one pass over each batch; blocked "
+                "(data-parallel) steps split it (gradient_blocks > 1 or several ranks)");
+  detail::HealthGatherer<T> health(options.health, network, static_cast<std::size_t>(options.epochs), resume == nullptr);
   const auto start = std::chrono::steady_clock::now();
   const long long total_steps = steps_per_epoch * options.epochs;
   // Copies what a resume needs into the state: only for checkpoints and at the end, not every epoch.
@@ -165,8 +183,9 @@ TrainerState train_minibatch(Network<T>& network, const Matrix<T>& X, const Matr
       }
       if (!std::isfinite(cost))
         throw TrainingDiverged("epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(s + 1) + ": the cost became " +
-                    std::to_string(cost) + " at " + first_non_finite_layer(network) +
+                    std::to_string(cost) + "; " + non_finite_place(network, epoch + 1, s + 1, steps_per_epoch) +
                     "; training stopped (try a smaller learning rate)");
+      if (!blocked) health.after_forward(network);
       cost_sum += cost * static_cast<double>(mb);
       seen += mb;
       if (!blocked) {
@@ -183,10 +202,18 @@ TrainerState train_minibatch(Network<T>& network, const Matrix<T>& X, const Matr
         }
       }
       lr = options.schedule.rate(epoch, options.epochs, s, steps_per_epoch);
+      health.before_update(network);
       optimizer.step<T>(network.parameters(), network.gradients(), lr);
+      health.after_update(network);
       if (options.on_step) options.on_step(static_cast<long long>(epoch) * steps_per_epoch + s + 1, total_steps);
     }
 
+    // One pass over the parameters per epoch: a last step that made them
+    // non-finite is caught here, not written into a model.
+    if (!detail::first_non_finite_parameter(network).empty())
+      throw TrainingDiverged("epoch " + std::to_string(epoch + 1) + ": " +
+                             non_finite_place(network, epoch + 1, 0, steps_per_epoch) +
+                             "; training stopped (try a smaller learning rate)");
     EpochRecord record;
     record.epoch = epoch + 1;
     record.train_cost = cost_sum / static_cast<double>(seen);
@@ -232,6 +259,10 @@ TrainerState train_minibatch(Network<T>& network, const Matrix<T>& X, const Matr
     }
     state.finished = stop || state.epochs_done >= options.epochs;
     if (options.on_epoch) options.on_epoch(record);
+    health.end_window(network, epoch + 1, "epoch");
+    // (With dropout the training cost is a noisy measure: the rule stays off.)
+    if (std::none_of(options.dropout.begin(), options.dropout.end(), [](double p) { return p > 0; }))
+      health.cost(epoch + 1, record.train_cost, "epoch");
 
     if (options.on_checkpoint && options.checkpoint_every > 0 &&
         (state.epochs_done % options.checkpoint_every == 0 || state.epochs_done == options.epochs || stop)) {

@@ -27,6 +27,7 @@
 #include "deepnet/network.hpp"
 #include "deepnet/predictor.hpp"
 #include "deepnet/rng.hpp"
+#include "deepnet/diagnostics.hpp"
 #include "deepnet/train.hpp"
 
 extern "C" {
@@ -103,7 +104,8 @@ struct TrainingRun {
 // Allocations made by one whole train_minibatch call. small: a 32-16-8-4 net
 // (the small-net path) instead of 32-300-64-4 (the general path).
 template <typename T = float>
-TrainingRun count_training(long long batch_size, OptimizerKind kind, int threads, double dropout, bool small = false) {
+TrainingRun count_training(long long batch_size, OptimizerKind kind, int threads, double dropout, bool small = false,
+                           TrainingHealth* health = nullptr) {
   set_threads(threads);
   const Eigen::Index m = 800;
   Rng data_rng(5);
@@ -122,6 +124,7 @@ TrainingRun count_training(long long batch_size, OptimizerKind kind, int threads
   options.batch_size = batch_size;
   options.optimizer.kind = kind;
   if (dropout > 0) options.dropout = {dropout};
+  options.health = health;
   const long long before = allocations.load(), dnnl_before = dnnl_allocations.load();
   train_minibatch(net, X, Y, ValidationSet{}, options);
   TrainingRun run;
@@ -178,6 +181,27 @@ TEST(NoAllocation, DoubleTrainingAllocatesNothingPerStep) {
     EXPECT_EQ(many.allocations + many.dnnl_allocations, few.allocations + few.dnnl_allocations)
         << threads << " threads: " << few.steps << " steps made " << few.allocations << " allocations, "
         << many.steps << " steps made " << many.allocations;
+  }
+}
+
+// Training-health diagnostics gather into buffers allocated before the loop:
+// on both paths (the small-net path lays its caches out for them), four times
+// the steps allocate no more.
+TEST(NoAllocation, DiagnosticsAllocateNothingPerStep) {
+  dl_iterate_phdr(find_dnnl, nullptr);
+  for (bool small : {false, true}) {
+    TrainingHealth health;
+    health.gather = true;
+    count_training(200, OptimizerKind::adam, 1, 0.0, small, &health);  // first use
+    const TrainingRun few = count_training(200, OptimizerKind::adam, 1, 0.0, small, &health);
+    const std::size_t warnings = health.warnings.size();
+    const TrainingRun many = count_training(50, OptimizerKind::adam, 1, 0.0, small, &health);
+    ASSERT_EQ(many.steps, 4 * few.steps);
+    EXPECT_EQ(health.records(), 3u);
+    EXPECT_EQ(health.warnings.size(), warnings) << "a rule fired in one run only: its message allocates";
+    EXPECT_EQ(many.allocations, few.allocations)
+        << (small ? "small-net path: " : "general path: ") << few.steps << " steps made " << few.allocations
+        << " allocations, " << many.steps << " steps made " << many.allocations;
   }
 }
 

@@ -186,6 +186,29 @@ TEST_F(PlotCli, HistoryOfAMiniBatchRunHasCostAndAccuracyPanels) {
   EXPECT_TRUE(has_text(stats, "training cost"));  // the legend
 }
 
+TEST_F(PlotCli, DiagnosticsDrawAPanelPerQuantityAndALinePerLayer) {
+  ASSERT_EQ(run("train --data breast-cancer --layers 16,8 --epochs 12 --diagnose --history h.csv --quiet").status, 0);
+  const Result r = run("plot diagnostics --history h.csv -o d.svg");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const nlohmann::json stats = inspect("d.svg");
+  expect_picture(stats, 900, 960);
+  // Layers 1 and 2 (relu) appear in 6 panels (dead, mean, std, dW, W, ratio), layer 3
+  // (the output) in 5 (no dead share): 12 points in each line.
+  EXPECT_EQ(stats["polylines"]["layer 1"], 12 * 6) << stats.dump();
+  EXPECT_EQ(stats["polylines"]["layer 2"], 12 * 6);
+  EXPECT_EQ(stats["polylines"]["layer 3"], 12 * 5);
+  for (const char* label : {"dead ReLU share", "mean of A[l]", "std of A[l]", "||dW[l]||", "||W[l]||", "update/weight",
+                            "training diagnostics: h.csv"})
+    EXPECT_TRUE(has_text(stats, label)) << label;
+  // A history without the diagnostics columns: a data error naming the file and its columns.
+  ASSERT_EQ(run("train --data iris --layers 8 --epochs 3 --history plain.csv --quiet").status, 0);
+  const Result bad = run("plot diagnostics --history plain.csv -o p.svg");
+  EXPECT_EQ(bad.status, 3) << bad.err;
+  EXPECT_NE(bad.err.find("plain.csv: no diagnostics column"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("epoch,train_cost"), std::string::npos) << bad.err;
+  EXPECT_FALSE(fs::exists(dir_ / "p.svg"));
+}
+
 TEST_F(PlotCli, HistoryReadsJsonAndTakesTitleAndSize) {
   ASSERT_EQ(run("train --data iris --layers 8 --epochs 5 --history h.json --quiet").status, 0);
   const Result r = run("plot history --history h.json -o h.svg --width 800 --height 300 "
