@@ -22,7 +22,8 @@ void check_finite(MatrixCRef<T> M, const char* what) {
 template <typename T>
 std::vector<CostRecord> train_gradient_descent(Network<T>& network, const Matrix<T>& X,
                                                const Matrix<T>& Y,
-                                               const GradientDescentOptions& options) {
+                                               const GradientDescentOptions& options,
+                                               StepProbe<T>* probe) {
   if (!(std::isfinite(options.learning_rate) && options.learning_rate > 0))
     throw Error("learning rate: expected a finite value > 0, got " +
                 std::to_string(options.learning_rate));
@@ -50,7 +51,17 @@ std::vector<CostRecord> train_gradient_descent(Network<T>& network, const Matrix
     }
     network.zero_grad();
     network.backward(Y);
+    const bool probed = probe && probe->step == i;
+    if (probed && probe->before_update) {
+      const double cost = record ? history.back().cost : network.cost(Y);
+      probe->before_update(network, X, Y, cost);
+    }
     network.update(options.learning_rate);
+    if (probed) {
+      probe->seen = true;
+      if (probe->after_update) probe->after_update(network);
+      return history;
+    }
     if (options.on_iteration) options.on_iteration(i + 1);
   }
   for (T value : network.parameters())
@@ -64,10 +75,12 @@ template void check_finite<double>(MatrixCRef<double>, const char*);
 template std::vector<CostRecord> train_gradient_descent<float>(Network<float>&,
                                                                const Matrix<float>&,
                                                                const Matrix<float>&,
-                                                               const GradientDescentOptions&);
+                                                               const GradientDescentOptions&,
+                                                               StepProbe<float>*);
 template std::vector<CostRecord> train_gradient_descent<double>(Network<double>&,
                                                                 const Matrix<double>&,
                                                                 const Matrix<double>&,
-                                                                const GradientDescentOptions&);
+                                                                const GradientDescentOptions&,
+                                                                StepProbe<double>*);
 
 }  // namespace deepnet
