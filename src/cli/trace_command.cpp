@@ -57,7 +57,7 @@ std::string symbolic_shape(const TracedArray& a, int L) {
 // ------------------------------------------------------------------ the table
 
 void print_table(const StepTrace& t, std::size_t examples) {
-  std::printf("%-9s %-12s %-40s %14s %14s\n", "name", "shape", "first values (row by row)", "mean", "norm");
+  std::printf("%-9s %-12s %-44s %13s %13s\n", "name", "shape", "first values (row by row)", "mean", "norm");
   (void)examples;
   for (const TracedArray& a : t.arrays) {
     const Matrix<double>& v = a.values;
@@ -66,7 +66,7 @@ void print_table(const StepTrace& t, std::size_t examples) {
     for (Eigen::Index k = 0; k < count; ++k)  // row-major, as numpy prints
       first += (k ? ", " : "") + number(v(k / v.cols(), k % v.cols()));
     if (v.size() > count) first += ", ...";
-    std::printf("%-9s %-12s %-40s %14s %14s\n", a.name.c_str(), a.scalar ? "()" : shape_text(course_shape(a)).c_str(),
+    std::printf("%-9s %-12s %-44s %13s %13s\n", a.name.c_str(), a.scalar ? "()" : shape_text(course_shape(a)).c_str(),
                 first.c_str(), number(v.mean()).c_str(), number(v.norm()).c_str());
   }
 }
@@ -369,7 +369,8 @@ std::vector<Theirs> read_theirs(const std::string& path, const StepTrace& t, int
         return load_npz_array(path, key);
       } catch (const Error& e) {
         const std::string message = e.what();
-        if (message.find("'" + key + "'") != std::string::npos) throw;
+        if (message.find("'" + key + "'") != std::string::npos || message.find("'" + key + ".npy'") != std::string::npos)
+          throw;
         throw Error(path + ": array '" + key + "': " + message);
       }
     });
