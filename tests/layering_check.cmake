@@ -8,7 +8,7 @@
 cmake_minimum_required(VERSION 3.25)
 set(rooms core train io plot cli)
 set(room_core error matrix rng activation loss vmath gemm linear network predictor init gradient_check metrics dataset version)
-set(room_train optimizer trainer_state diagnostics distributed train preprocess model checkpoint search fit)
+set(room_train optimizer trainer_state diagnostics distributed train preprocess model checkpoint search fit trace)
 set(room_io files limits array data model_file onnx)
 
 set(problems "")

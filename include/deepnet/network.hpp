@@ -145,6 +145,10 @@ class Network {
   // Whether dZ[l] of the last backward pass holds only finite values (true
   // before any backward pass): for locating the first non-finite value.
   bool dZ_finite(int l) const;
+  // dZ[l] = dJ/dZ[l] times m (the course's dZ: dW[l] = (1/m) dZ[l] A[l-1]^T) of
+  // the last backward pass, 1 <= l <= L: (n[l], m_last). Error when no
+  // backward pass followed the last forward pass.
+  const Matrix<T>& dZ(int l) const;
 
   // Predictions for X (n[0], m): sigmoid: 1 where a > 0.5 else 0, (n[L], m);
   // softmax: the row index of the largest probability, (1, m); linear: A[L].
@@ -162,7 +166,7 @@ class Network {
   void forward_small(const Matrix<T>& X);
   double loss_sum_small(MatrixCRef<T> Y, const T* example_weights) const;
   void backward_small(MatrixCRef<T> Y, Matrix<T>* input_gradient, const T* example_weights);
-  void lay_out_small(int l, bool z) const;  // Z(l) or A(l) column-major from the unit-major buffers
+  void lay_out_small(int l, int which) const;  // Z(l) (0), A(l) (1) or dZ(l) (2) column-major from the unit-major buffers
 
   Architecture arch_;
   std::vector<T> params_;
@@ -177,7 +181,7 @@ class Network {
     // by forward and the others are laid out on first access (Z(), A()).
     mutable std::vector<Matrix<T>> Z, A;
     std::vector<Matrix<T>> dZ, mask;
-    mutable std::vector<char> laid_out;  // [2l] Z[l], [2l+1] A[l] current (small-net pass)
+    mutable std::vector<char> laid_out;  // [3l] Z[l], [3l+1] A[l], [3l+2] dZ[l] current (small-net pass)
     // The small-net path's unit-major buffers (kernels.hpp), allocated on its
     // first pass: offsets into `small` (64-byte aligned at small_base).
     std::size_t ld = 0, small_base = 0, E_at = 0;
@@ -203,6 +207,7 @@ class Network {
   bool masked_ = false;           // whether the last forward pass used dropout (masks in ws_->mask)
   bool small_allowed_ = true;     // set_small_net_path
   bool small_pass_ = false;       // the last forward pass took the small-net path
+  bool backward_done_ = false;    // backward() ran after the last forward pass (dZ() is valid)
   const detail::KernelSet* small_kernels_ = nullptr;  // the kernels of that pass
   std::vector<int> kernel_activation_;  // g[l] as the kernels' codes, index 0 unused
 };

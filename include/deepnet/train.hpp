@@ -35,15 +35,36 @@ struct GradientDescentOptions {
   TrainingHealth* health = nullptr;
 };
 
+// A look at one step of a training loop (deepnet/trace.hpp is built on it).
+// At step `step` (0-based over the whole run: the iteration of full-batch
+// gradient descent, or epoch * steps_per_epoch + batch in mini-batch
+// training), `before_update` sees the network after that step's forward pass,
+// cost and backward pass: its parameters, caches (Z, A, dZ) and gradients
+// (with the L2 term, before gradient clipping), the batch X and targets Y,
+// and the cost. Then the step's update runs, `after_update` sees the
+// parameters after it, and the loop returns at once (nothing after that
+// step: no later steps, records, validation or checkpoints). Looking changes
+// nothing the loop computes: the parameters after the update are those of
+// an uninterrupted run after step + 1 steps.
+template <typename T>
+struct StepProbe {
+  long long step = 0;
+  std::function<void(const Network<T>& network, const Matrix<T>& X, const Matrix<T>& Y, double cost)> before_update;
+  std::function<void(const Network<T>& network)> after_update;
+  bool seen = false;  // set by the loop when it reached the step
+};
+
 // Trains in place. X: (n[0], m), Y: (n[L], m) in the output's target form
 // (see make_targets in preprocess.hpp). Throws Error on invalid settings, shapes or
 // non-finite input, and (TrainingDiverged) when a value becomes non-finite:
 // the message names the iteration and the first non-finite quantity (Z, A,
 // dZ, dW, db of a layer), found by a check of the gradients every iteration.
+// probe: see StepProbe (null: none).
 template <typename T>
 std::vector<CostRecord> train_gradient_descent(Network<T>& network, const Matrix<T>& X,
                                                const Matrix<T>& Y,
-                                               const GradientDescentOptions& options);
+                                               const GradientDescentOptions& options,
+                                               StepProbe<T>* probe = nullptr);
 
 // Throws Error naming the first non-finite entry of M (row, column), described as `what`.
 template <typename T>
@@ -103,9 +124,11 @@ struct ValidationSet {
 // forward pass; dZ[l], dW[l], db[l] of the step before, when its update made
 // the parameters non-finite) when the cost becomes NaN or infinite, or the
 // parameters are non-finite at the end of an epoch.
+// probe: see StepProbe (null: none); blocked steps (gradient_blocks > 1 or a
+// communicator) have no single forward pass to show and refuse a probe.
 template <typename T>
 TrainerState train_minibatch(Network<T>& network, const Matrix<T>& X, const Matrix<T>& Y,
                              const ValidationSet& validation, const MiniBatchOptions& options,
-                             const TrainerState* resume = nullptr);
+                             const TrainerState* resume = nullptr, StepProbe<T>* probe = nullptr);
 
 }  // namespace deepnet

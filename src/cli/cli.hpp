@@ -3,6 +3,7 @@
 // one, and the flag groups several subcommands share.
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -160,6 +161,23 @@ auto with_fit_errors(ExitCode data_code, F&& f) -> decltype(f()) {
 std::vector<std::string> split_list(const std::string& text, char separator = ',');
 
 using Runner = std::function<int()>;
+
+// train's flags on a command that trains as train does (trace; train_command.cpp).
+struct TrainingInputs {
+  FitSettings settings;     // checked as train checks them (usage errors exit 2)
+  Dataset train;            // loaded as train loads it (exit 3)
+  Dataset validation;       // --validation, when has_validation
+  bool has_validation = false;
+  std::optional<Checkpoint> resume;  // --resume
+  std::string out;          // --out as given (checked writable, exit 4)
+  bool quiet = false;
+};
+// Adds every flag of train to cmd, with out_help as --out's help. The
+// returned function, called after parsing, refuses the flags of `refused`
+// that were given (flag -> why, a usage error "FLAG: why"), then checks the
+// settings and loads the data.
+std::function<TrainingInputs()> add_train_flags(CLI::App& cmd, const std::string& out_help,
+                                                const std::vector<std::pair<std::string, std::string>>& refused);
 Runner add_train_command(CLI::App& app);
 Runner add_evaluate_command(CLI::App& app);
 Runner add_predict_command(CLI::App& app);
@@ -171,5 +189,6 @@ Runner add_export_command(CLI::App& app);
 Runner add_import_command(CLI::App& app);
 Runner add_plot_command(CLI::App& app);
 Runner add_search_command(CLI::App& app);
+Runner add_trace_command(CLI::App& app);
 
 }  // namespace deepnet::cli

@@ -304,7 +304,8 @@ std::string flag_for_setting(const std::string& setting) {
       {"clip_norm", "--clip-norm"}, {"min_delta", "--min-delta"}, {"checkpoint_every", "--checkpoint-every"}, {"gradient_blocks", "--gradient-blocks"},
       {"class_weights", "--class-weight"}, {"weight_decay", "--weight-decay"}, {"validation_fraction", "--val-split"},
       {"normalization", "--normalize"}, {"data_fingerprint", "--data"}, {"mode", "--iterations/--epochs"},
-      {"hidden_activation", "--hidden-activation"}, {"dtype", "--dtype"}, {"float_products", "--precision"}};
+      {"hidden_activation", "--hidden-activation"}, {"dtype", "--dtype"}, {"float_products", "--precision"},
+      {"trace_step", "--iteration"}};
   for (const auto& [name, flag] : flags)
     if (setting == name) return flag;
   std::string flag = "--" + setting;

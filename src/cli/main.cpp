@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
       {"gradcheck", add_gradcheck_command}, {"info", add_info_command},
       {"datasets", add_datasets_command}, {"export", add_export_command},
       {"import", add_import_command},     {"plot", add_plot_command},
-      {"search", add_search_command}};
+      {"search", add_search_command},     {"trace", add_trace_command}};
   for (const auto& [name, add] : commands) {
     Runner run = add(app);
     runners[app.get_subcommand(name)] = run;

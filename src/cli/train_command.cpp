@@ -393,6 +393,48 @@ void report(const TrainSettings& s, const FitResult& r, const std::vector<PartSc
   if (!s.out.empty() && !s.quiet) std::printf("model saved to %s\n", s.out.c_str());
 }
 
+// --data (with --sample-weight-column): the training data, exit 3 on errors.
+Dataset load_training_data(const TrainSettings& s) {
+  if (s.sample_weight_column.empty()) return load_data(s.data, s.data.data);
+  CsvOptions options = csv_options(s.data);
+  options.weight_column = s.sample_weight_column;
+  return with_exit_code(exit_data, [&] {
+    Dataset d = load_dataset(s.data.data, options, s.data.arrays);
+    check_finite_features(d);
+    if (d.weights.empty()) throw Error(d.source + ": a sample weight column is for CSV files");
+    print_notes(d);
+    return d;
+  });
+}
+
+// What trace needs of train's flags: the settings checked as train checks
+// them and the data loaded as train loads it (one process, no MPI).
+TrainingInputs prepare_training(const TrainSettings& s) {
+  TrainingInputs in;
+  if (s.threads < 1) throw CliError(exit_usage, "--threads: expected at least 1, got " + std::to_string(s.threads));
+  if (s.gradient_blocks < 0)
+    throw CliError(exit_usage, "--gradient-blocks: expected 0 (auto) or at least 1, got " + std::to_string(s.gradient_blocks));
+  in.settings = fit_settings(s);
+  in.settings.gradient_blocks = s.gradient_blocks;
+  if (!s.validation.empty() && s.val_split > 0)
+    throw CliError(exit_usage, "--validation and --val-split both name validation data; give one of them");
+  if (!s.out.empty()) with_exit_code(exit_model, [&] { return io::check_writable(s.out), 0; });
+  set_threads(s.threads);
+  in.out = s.out;
+  in.quiet = s.quiet;
+  in.train = load_training_data(s);
+  std::vector<std::string> notes;
+  if (!s.validation.empty()) {
+    const std::vector<std::string> names = in.train.named_features ? in.train.feature_names : std::vector<std::string>();
+    in.validation = load_like(test_flags(s, notes), s.validation, names, in.train.target_name,
+                              static_cast<int>(in.train.features()), "the training data " + in.train.source, true);
+    in.has_validation = true;
+  }
+  for (const std::string& note : notes) std::fprintf(stderr, "deepnet: note: %s\n", note.c_str());
+  if (!s.resume.empty()) in.resume = with_exit_code(exit_model, [&] { return load_checkpoint(s.resume); });
+  return in;
+}
+
 int run_train(const TrainSettings& given) {
   // Under an MPI launcher every rank runs this same command; rank 0 alone
   // prints and writes files (the others' output goes to /dev/null), and each
@@ -438,18 +480,7 @@ int run_train(const TrainSettings& given) {
   }
   set_threads(s.threads);
 
-  train = [&] {
-    if (s.sample_weight_column.empty()) return load_data(s.data, s.data.data);
-    CsvOptions options = csv_options(s.data);
-    options.weight_column = s.sample_weight_column;
-    return with_exit_code(exit_data, [&] {
-      Dataset d = load_dataset(s.data.data, options, s.data.arrays);
-      check_finite_features(d);
-      if (d.weights.empty()) throw Error(d.source + ": a sample weight column is for CSV files");
-      print_notes(d);
-      return d;
-    });
-  }();
+  train = load_training_data(s);
   has_validation = !s.validation.empty();
   has_test = !s.test.empty() ||
       (writer && is_builtin_dataset(s.data.data) && s.data.data.find(':') == std::string::npos &&
@@ -566,13 +597,20 @@ int run_train(const TrainSettings& given) {
   return exit_ok;
 }
 
-}  // namespace
 
-Runner add_train_command(CLI::App& app) {
-  auto s = std::make_shared<TrainSettings>();
-  CLI::App* cmd = app.add_subcommand(
-      "train", "Train a network (mini-batch Adam until the training cost converges, or the course's full-batch "
-               "gradient descent with --iterations); report cost and accuracy; save the model");
+// Which of train's flags were given, from CLI11's counts.
+struct GivenFlags {
+  CLI::Option *iterations, *print_every, *batch_size, *threads;
+  void note(TrainSettings& s) const {
+    s.threads_given = threads->count() > 0;
+    s.iterations_given = iterations->count() > 0;
+    s.print_every_given = print_every->count() > 0;
+    s.batch_size_given = batch_size->count() > 0;
+  }
+};
+
+// Every flag of train, on `cmd` (train itself, or trace); out_help describes --out.
+GivenFlags add_train_flags(CLI::App* cmd, const std::shared_ptr<TrainSettings>& s, const std::string& out_help) {
   add_data_flags(*cmd, s->data,
                  "Training data: a CSV file (.csv or .csv.gz) or a built-in set (planar, breast-cancer, "
                  "iris, wine, digits, fashion-mnist; NAME:test for a test part); see 'deepnet datasets'");
@@ -654,7 +692,7 @@ Runner add_train_command(CLI::App& app) {
                   "Write the run's pictures into this folder (made if missing): learning_curve.svg, diagnostics.svg "
                   "(with --diagnose), confusion.svg (classifiers; on the test data when there is some) and "
                   "boundary.svg (classifiers of 2 features)");
-  cmd->add_option("--out", s->out, "Save the trained model to this file (written atomically)");
+  cmd->add_option("--out", s->out, out_help);
   cmd->add_option("--test", s->test,
                   "Test data, scored once after training (never used for early stopping); same CSV options; a "
                   "built-in set's test part is used when there is one");
@@ -685,12 +723,33 @@ Runner add_train_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--json", s->json, "Print the final metrics as one JSON object on stdout (progress goes to stderr)");
   cmd->add_flag("--quiet", s->quiet, "Print only the final result");
-  return [s, iterations, print_every, batch_size, threads] {
-    s->threads_given = threads->count() > 0;
-    s->iterations_given = iterations->count() > 0;
-    s->print_every_given = print_every->count() > 0;
-    s->batch_size_given = batch_size->count() > 0;
+  return GivenFlags{iterations, print_every, batch_size, threads};
+}
+
+}  // namespace
+
+Runner add_train_command(CLI::App& app) {
+  auto s = std::make_shared<TrainSettings>();
+  CLI::App* cmd = app.add_subcommand(
+      "train", "Train a network (mini-batch Adam until the training cost converges, or the course's full-batch "
+               "gradient descent with --iterations); report cost and accuracy; save the model");
+  const GivenFlags given = add_train_flags(cmd, s, "Save the trained model to this file (written atomically)");
+  return [s, given] {
+    given.note(*s);
     return run_train(*s);
+  };
+}
+
+std::function<TrainingInputs()> add_train_flags(CLI::App& cmd, const std::string& out_help,
+                                                const std::vector<std::pair<std::string, std::string>>& refused) {
+  auto s = std::make_shared<TrainSettings>();
+  const GivenFlags given = add_train_flags(&cmd, s, out_help);
+  CLI::App* app = &cmd;
+  return [s, given, app, refused] {
+    given.note(*s);
+    for (const auto& [flag, why] : refused)
+      if (app->get_option(flag)->count() > 0) throw CliError(exit_usage, flag + ": " + why);
+    return prepare_training(*s);
   };
 }
 

@@ -184,6 +184,7 @@ const Matrix<T>& Network<T>::forward(const Matrix<T>& X) {
   }
   ensure_workspace(X.cols(), false);
   X_ = &X;
+  backward_done_ = false;
   masked_ = false;
   small_pass_ = false;
   for (int l = 1; l <= layers(); ++l) {
@@ -274,6 +275,7 @@ void Network<T>::zero_grad() {
 template <typename T>
 void Network<T>::backward(MatrixCRef<T> Y, Matrix<T>* input_gradient, const T* example_weights) {
   check_targets(Y);
+  backward_done_ = true;
   if (small_pass_) return backward_small(Y, input_gradient, example_weights);
   const int L = layers();
   // dZ[L] = A[L] - Y for every matched output/loss pair (times w_j per column when weighted).
@@ -323,7 +325,7 @@ template <typename T>
 const Matrix<T>& Network<T>::Z(int l) const {
   check_layer(l);
   if (m_ == 0) throw Error("Z[" + std::to_string(l) + "]: no forward pass yet");
-  if (small_pass_) lay_out_small(l, true);
+  if (small_pass_) lay_out_small(l, 0);
   return ws().Z[l];
 }
 
@@ -331,8 +333,16 @@ template <typename T>
 const Matrix<T>& Network<T>::A(int l) const {
   check_layer(l);
   if (m_ == 0) throw Error("A[" + std::to_string(l) + "]: no forward pass yet");
-  if (small_pass_) lay_out_small(l, false);
+  if (small_pass_) lay_out_small(l, 1);
   return ws().A[l];
+}
+
+template <typename T>
+const Matrix<T>& Network<T>::dZ(int l) const {
+  check_layer(l);
+  if (m_ == 0 || !backward_done_) throw Error("dZ[" + std::to_string(l) + "]: no backward pass after the last forward pass");
+  if (small_pass_) lay_out_small(l, 2);
+  return ws().dZ[l];
 }
 
 template <typename T>

@@ -101,7 +101,7 @@ void Network<T>::allocate_small(Workspace& w) const {
   w.small_base = ((64 - address % 64) % 64) / sizeof(T);
   w.sums.assign(chunk_count(ld) * params_.size(), T(0));
   w.A[L].resize(units(L), w.m);
-  w.laid_out.assign(2 * slots, 0);
+  w.laid_out.assign(3 * slots, 0);
   w.x_copy.assign(static_cast<std::size_t>(units(0)) * m, T(0));
   w.x_current = false;
   w.ld = ld;
@@ -121,6 +121,7 @@ void Network<T>::forward_small(const Matrix<T>& X) {
   ensure_workspace(m, true);
   Workspace& w = ws();
   X_ = &X;
+  backward_done_ = false;
   small_pass_ = true;
   small_kernels_ = detail::active_kernels();
   std::fill(w.laid_out.begin(), w.laid_out.end(), char(0));
@@ -177,7 +178,7 @@ void Network<T>::forward_small(const Matrix<T>& X) {
     for (Eigen::Index j = 0; j < m; ++j)
       for (int i = 0; i < nL; ++i) AL(i, j) = a[static_cast<std::size_t>(i) * ld + static_cast<std::size_t>(j)];
   }
-  w.laid_out[2 * static_cast<std::size_t>(L) + 1] = 1;
+  w.laid_out[3 * static_cast<std::size_t>(L) + 1] = 1;
 }
 
 template <typename T>
@@ -205,6 +206,7 @@ void Network<T>::backward_small(MatrixCRef<T> Y, Matrix<T>* input_gradient, cons
   if (input_gradient && w.input_gradient.size() != static_cast<std::size_t>(units(0)) * ld)
     w.input_gradient.assign(static_cast<std::size_t>(units(0)) * ld, T(0));
   T* dA0 = input_gradient ? w.input_gradient.data() : nullptr;
+  for (int l = 1; l <= layers(); ++l) w.laid_out[3 * static_cast<std::size_t>(l) + 2] = 0;
   for_each_chunk(chunks, 2 * pass_work(arch_.sizes, ld), [&](std::size_t c) {
     kernels.backward(pass, Y.data(), static_cast<std::size_t>(Y.outerStride()), example_weights, w.sums.data() + c * P,
                      dA0, c * chunk, std::min(ld, (c + 1) * chunk));
@@ -227,16 +229,17 @@ void Network<T>::backward_small(MatrixCRef<T> Y, Matrix<T>* input_gradient, cons
   }
 }
 
-// Z[l] (z true) or A[l] of the last small-net pass, column-major, into the
-// general caches, once per pass.
+// Z[l] (which 0), A[l] (1) or dZ[l] (2) of the last small-net pass,
+// column-major, into the general caches, once per pass.
 template <typename T>
-void Network<T>::lay_out_small(int l, bool z) const {
+void Network<T>::lay_out_small(int l, int which) const {
   const Workspace& w = ws();
-  char& done = w.laid_out[2 * static_cast<std::size_t>(l) + (z ? 0 : 1)];
+  char& done = w.laid_out[3 * static_cast<std::size_t>(l) + static_cast<std::size_t>(which)];
   if (done) return;
-  Matrix<T>& out = z ? w.Z[l] : w.A[l];
+  // dZ's column-major copy is only ever read (dZ() is const): the general path's buffer holds it.
+  Matrix<T>& out = which == 0 ? w.Z[l] : which == 1 ? w.A[l] : const_cast<Matrix<T>&>(w.dZ[l]);
   out.resize(units(l), m_);
-  const T* from = w.small.data() + w.small_base + (z ? w.Z_at[l] : w.A_at[l]);
+  const T* from = w.small.data() + w.small_base + (which == 0 ? w.Z_at[l] : which == 1 ? w.A_at[l] : w.dZ_at[l]);
   for (Eigen::Index j = 0; j < m_; ++j)
     for (int i = 0; i < units(l); ++i) out(i, j) = from[static_cast<std::size_t>(i) * w.ld + static_cast<std::size_t>(j)];
   done = 1;
@@ -266,7 +269,7 @@ bool Network<T>::dZ_finite(int l) const {
   template void Network<T>::forward_small(const Matrix<T>&);                                  \
   template double Network<T>::loss_sum_small(MatrixCRef<T>, const T*) const;                  \
   template void Network<T>::backward_small(MatrixCRef<T>, Matrix<T>*, const T*);              \
-  template void Network<T>::lay_out_small(int, bool) const;                                   \
+  template void Network<T>::lay_out_small(int, int) const;                                    \
   template bool Network<T>::dZ_finite(int) const;
 DEEPNET_INSTANTIATE(float)
 DEEPNET_INSTANTIATE(double)

@@ -10,6 +10,8 @@
 #include <set>
 
 #include "deepnet/loss.hpp"
+#include "deepnet/trace.hpp"
+#include "train/trace_capture.hpp"
 
 namespace deepnet {
 
@@ -274,9 +276,16 @@ std::vector<std::pair<std::string, std::string>> without_run_length(
   return settings;
 }
 
+// trace_step's request: the step to look at and where its values go.
+struct TraceRequest {
+  long long step = 0;
+  StepTrace* out = nullptr;
+};
+
 template <typename T>
 FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSettings& s, const FitPlan& plan,
-                    const Normalizer& normalizer, const FitCallbacks& callbacks, const Checkpoint* resume, bool partial) {
+                    const Normalizer& normalizer, const FitCallbacks& callbacks, const Checkpoint* resume, bool partial,
+                    TraceRequest* trace = nullptr) {
   FitResult result;
   result.plan = plan;
   const Architecture& arch = plan.architecture;
@@ -355,6 +364,16 @@ FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSe
     health->warn = s.health_warnings;
     health->on_warning = callbacks.on_health_warning;
   }
+  std::optional<StepProbe<T>> probe;
+  if (trace) {
+    probe.emplace();
+    probe->step = trace->step;
+    probe->before_update = [trace](const Network<T>& net, const Matrix<T>& Xb, const Matrix<T>& Yb, double cost) {
+      detail::capture_step(net, Xb, Yb, cost, *trace->out);
+    };
+    probe->after_update = [trace](const Network<T>& net) { detail::capture_update(net, *trace->out); };
+  }
+  StepProbe<T>* const probe_at = probe ? &*probe : nullptr;
   if (s.full_batch_gd) {
     Rng rng(s.seed, s.rng);
     initialize(network, plan.init, rng, s.init_scale);
@@ -365,7 +384,11 @@ FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSe
     options.on_record = callbacks.on_record;
     options.on_iteration = callbacks.on_iteration;
     options.health = health;
-    result.cost_history = train_gradient_descent(network, X, Y, options);
+    result.cost_history = train_gradient_descent(network, X, Y, options, probe_at);
+    if (trace) {
+      if (!probe->seen) throw SettingError("trace_step", "the run has no step " + std::to_string(trace->step));
+      return result;
+    }
     model = with_parameters(std::vector<double>(network.parameters().begin(), network.parameters().end()), s.iterations,
                             result.cost_history.back().cost);
   } else {
@@ -453,7 +476,21 @@ FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSe
         callbacks.on_checkpoint(c, final_model, state.finished);
       };
     }
-    result.state = train_minibatch<T>(network, X, Y, val, options, resume_from);
+    result.state = train_minibatch<T>(network, X, Y, val, options, resume_from, probe_at);
+    if (trace) {
+      const long long batch = plan.batch_size == 0 ? X.cols() : std::min<long long>(plan.batch_size, X.cols());
+      const long long steps = X.cols() / batch + (X.cols() % batch > 0 && !s.drop_last ? 1 : 0);
+      if (!probe->seen)
+        throw SettingError("trace_step", "the run ended after " + std::to_string(result.state.epochs_done) + " epoch" +
+                                             (result.state.epochs_done == 1 ? "" : "s") + " of " + std::to_string(steps) +
+                                             " steps (steps 0.." +
+                                             std::to_string(steps * result.state.epochs_done - 1) +
+                                             "), before step " + std::to_string(trace->step));
+      trace->out->steps_per_epoch = steps;
+      trace->out->epoch = static_cast<int>(trace->step / steps) + 1;
+      trace->out->batch = trace->step % steps + 1;
+      return result;
+    }
     result.best_epoch = s.patience > 0 && !result.state.best_parameters.empty() ? result.state.best_epoch : 0;
     result.converged = s.epochs > 0 || partial || result.state.converged;
     if (!result.converged)
@@ -646,7 +683,7 @@ FitPlan plan_fit(const Dataset& train, const FitSettings& s) {
 namespace {
 
 FitResult run_fit(const Dataset& train_in, const Dataset* validation_in, const FitSettings& s, const FitCallbacks& callbacks,
-                  const Checkpoint* resume, bool partial) {
+                  const Checkpoint* resume, bool partial, TraceRequest* trace = nullptr) {
   if (s.float_products == FloatProducts::bf16) {
     std::string why;
     if (s.float64)
@@ -681,8 +718,8 @@ FitResult run_fit(const Dataset& train_in, const Dataset* validation_in, const F
   if (callbacks.on_plan) callbacks.on_plan(plan, *train, validation);
 
   const Normalizer normalizer = partial && resume ? resume->model.normalizer : Normalizer::fit(plan.normalization, *train);
-  FitResult result = s.float64 ? fit_typed<double>(*train, validation, s, plan, normalizer, callbacks, resume, partial)
-                               : fit_typed<float>(*train, validation, s, plan, normalizer, callbacks, resume, partial);
+  FitResult result = s.float64 ? fit_typed<double>(*train, validation, s, plan, normalizer, callbacks, resume, partial, trace)
+                               : fit_typed<float>(*train, validation, s, plan, normalizer, callbacks, resume, partial, trace);
   result.warnings.insert(result.warnings.begin(), plan.task.warnings.begin(), plan.task.warnings.end());
   return result;
 }
@@ -692,6 +729,26 @@ FitResult run_fit(const Dataset& train_in, const Dataset* validation_in, const F
 FitResult fit(const Dataset& train, const Dataset* validation, const FitSettings& settings, const FitCallbacks& callbacks,
               const Checkpoint* resume) {
   return run_fit(train, validation, settings, callbacks, resume, false);
+}
+
+StepTrace trace_step(const Dataset& train, const Dataset* validation, const FitSettings& settings, long long step,
+                     const FitCallbacks& callbacks, const Checkpoint* resume) {
+  if (step < 0) throw SettingError("trace_step", "expected a step >= 0, got " + std::to_string(step));
+  if (settings.full_batch_gd && step >= settings.iterations)
+    throw SettingError("trace_step", "the run has " + std::to_string(settings.iterations) + " iterations (0.." +
+                                         std::to_string(settings.iterations - 1) + "), so there is no iteration " +
+                                         std::to_string(step));
+  if (!settings.full_batch_gd && (settings.gradient_blocks > 1 || (settings.communicator && settings.communicator->size() > 1)))
+    throw SettingError("gradient_blocks", "a step summed over several blocks has no single forward pass to show; "
+                                          "trace needs one block (1 or 0 = auto, one process)");
+  FitSettings s = settings;
+  s.communicator = nullptr;
+  StepTrace trace;
+  trace.step = step;
+  TraceRequest request{step, &trace};
+  FitResult result = run_fit(train, validation, s, callbacks, resume, false, &request);
+  trace.plan = result.plan;
+  return trace;
 }
 
 FitResult partial_fit(const Dataset& part, const FitSettings& settings, const Checkpoint* previous,

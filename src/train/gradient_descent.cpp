@@ -40,7 +40,8 @@ void check_finite(MatrixCRef<T> M, const char* what) {
 template <typename T>
 std::vector<CostRecord> train_gradient_descent(Network<T>& network, const Matrix<T>& X,
                                                const Matrix<T>& Y,
-                                               const GradientDescentOptions& options) {
+                                               const GradientDescentOptions& options,
+                                               StepProbe<T>* probe) {
   if (!(std::isfinite(options.learning_rate) && options.learning_rate > 0))
     throw Error("learning rate: expected a finite value > 0, got " +
                 std::to_string(options.learning_rate));
@@ -83,11 +84,21 @@ std::vector<CostRecord> train_gradient_descent(Network<T>& network, const Matrix
                              non_finite_place(network, i, true) +
                              "; training diverged (try a smaller learning rate)");
     }
+    const bool probed = probe && probe->step == i;
+    if (probed && probe->before_update) {
+      const double cost = record ? history.back().cost : network.cost(Y);
+      probe->before_update(network, X, Y, cost);
+    }
     if (record) health.before_update(network);
     network.update(options.learning_rate);
     if (record) {
       health.after_update(network);
       health.end_window(network, i, "iteration");
+    }
+    if (probed) {
+      probe->seen = true;
+      if (probe->after_update) probe->after_update(network);
+      return history;
     }
     if (options.on_iteration) options.on_iteration(i + 1);
   }
@@ -102,10 +113,12 @@ template void check_finite<double>(MatrixCRef<double>, const char*);
 template std::vector<CostRecord> train_gradient_descent<float>(Network<float>&,
                                                                const Matrix<float>&,
                                                                const Matrix<float>&,
-                                                               const GradientDescentOptions&);
+                                                               const GradientDescentOptions&,
+                                                               StepProbe<float>*);
 template std::vector<CostRecord> train_gradient_descent<double>(Network<double>&,
                                                                 const Matrix<double>&,
                                                                 const Matrix<double>&,
-                                                                const GradientDescentOptions&);
+                                                                const GradientDescentOptions&,
+                                                                StepProbe<double>*);
 
 }  // namespace deepnet

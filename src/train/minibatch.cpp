@@ -71,7 +71,7 @@ bool training_cost_converged(const std::vector<EpochRecord>& history, double tol
 template <typename T>
 TrainerState train_minibatch(Network<T>& network, const Matrix<T>& X, const Matrix<T>& Y,
                              const ValidationSet& validation, const MiniBatchOptions& options,
-                             const TrainerState* resume) {
+                             const TrainerState* resume, StepProbe<T>* probe) {
   if (options.epochs < 1) throw Error("epochs: expected at least 1, got " + std::to_string(options.epochs));
   if (options.batch_size < 0) throw Error("batch size: expected 0 (full batch) or more, got " + std::to_string(options.batch_size));
   if (!(options.clip_norm >= 0 && std::isfinite(options.clip_norm))) throw Error("clip norm: expected a finite value >= 0");
@@ -117,6 +117,8 @@ TrainerState train_minibatch(Network<T>& network, const Matrix<T>& X, const Matr
   // Data-parallel (or blocked) steps: the gradient is a fixed-order sum of blocks
   // (train/data_parallel.hpp); the blocks add the L2 term once per batch.
   const bool blocked = options.gradient_blocks > 1 || (options.communicator && options.communicator->size() > 1);
+  if (blocked && probe)
+    throw Error("gradient_blocks: a step summed over blocks has no single forward pass to look at; use one block");
   std::optional<detail::BlockedStep<T>> blocked_step;
   if (blocked) blocked_step.emplace(network, options.gradient_blocks, options.communicator, options.dropout);
   network.set_l2(blocked ? 0.0 : options.l2);
@@ -192,6 +194,8 @@ TrainerState train_minibatch(Network<T>& network, const Matrix<T>& X, const Matr
         network.zero_grad();
         network.backward(yb, nullptr, weights);
       }
+      const bool probed = probe && probe->step == static_cast<long long>(epoch) * steps_per_epoch + s;
+      if (probed && probe->before_update) probe->before_update(network, xb, yb, cost);
       if (options.clip_norm > 0) {
         double squares = 0;
         for (T g : network.gradients()) squares += static_cast<double>(g) * static_cast<double>(g);
@@ -205,6 +209,13 @@ TrainerState train_minibatch(Network<T>& network, const Matrix<T>& X, const Matr
       health.before_update(network);
       optimizer.step<T>(network.parameters(), network.gradients(), lr);
       health.after_update(network);
+      if (probed) {
+        probe->seen = true;
+        if (probe->after_update) probe->after_update(network);
+        network.set_dropout(options.dropout, nullptr);
+        snapshot();
+        return state;
+      }
       if (options.on_step) options.on_step(static_cast<long long>(epoch) * steps_per_epoch + s + 1, total_steps);
     }
 
@@ -283,8 +294,10 @@ TrainerState train_minibatch(Network<T>& network, const Matrix<T>& X, const Matr
 }
 
 template TrainerState train_minibatch<float>(Network<float>&, const Matrix<float>&, const Matrix<float>&,
-                                             const ValidationSet&, const MiniBatchOptions&, const TrainerState*);
+                                             const ValidationSet&, const MiniBatchOptions&, const TrainerState*,
+                                             StepProbe<float>*);
 template TrainerState train_minibatch<double>(Network<double>&, const Matrix<double>&, const Matrix<double>&,
-                                              const ValidationSet&, const MiniBatchOptions&, const TrainerState*);
+                                              const ValidationSet&, const MiniBatchOptions&, const TrainerState*,
+                                              StepProbe<double>*);
 
 }  // namespace deepnet

@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "deepnet/error.hpp"
 #include "deepnet/gemm.hpp"
 #include "deepnet/gradient_check.hpp"
 #include "deepnet/init.hpp"
@@ -621,6 +622,40 @@ TEST(SmallNet, ZAndAAreLaidOutAfterEachPassAndForwardReturnsAL) {
   EXPECT_EQ(net.Z(1).cols(), 3);
   net.forward(p.X);
   EXPECT_TRUE(net.Z(1).isApprox(general.Z(1), 1e-12));
+}
+
+// dZ(l) (trace's view of the backward pass): the course's dZ on both paths,
+// laid out anew after every backward pass, and refused before one.
+TEST(SmallNet, DZIsTheBackwardPassesDZOnBothPaths) {
+  const Case c = cases()[0];
+  const Problem<double> p = make_problem<double>(c, 43);
+  Network<double> net = make_network<double>(c, 44);
+  Network<double> general = net;
+  general.set_small_net_path(false);
+  ASSERT_TRUE(net.small_net_path());
+  const int L = net.layers();
+  for (Network<double>* n : {&net, &general}) {
+    n->forward(p.X);
+    EXPECT_THROW(n->dZ(1), Error);  // no backward pass yet
+    n->zero_grad();
+    n->backward(p.Y);
+  }
+  const Eigen::Index m = p.X.cols();
+  // dZ[L] = A[L] - Y; dW[l] = (1/m) dZ[l] A[l-1]^T; db[l] = (1/m) sum_columns dZ[l].
+  EXPECT_TRUE(net.dZ(L).isApprox(net.A(L) - p.Y, 1e-12));
+  for (int l = 1; l <= L; ++l) {
+    EXPECT_TRUE(net.dZ(l).isApprox(general.dZ(l), 1e-12)) << "layer " << l;
+    const Matrix<double>& A_prev = l == 1 ? p.X : general.A(l - 1);
+    EXPECT_TRUE(Matrix<double>(general.dW(l)).isApprox(general.dZ(l) * A_prev.transpose() / double(m), 1e-12));
+    EXPECT_TRUE(Matrix<double>(net.db(l)).isApprox(net.dZ(l).rowwise().sum() / double(m), 1e-12));
+  }
+  // A new backward pass (other weights) is seen.
+  const Matrix<double> before = net.dZ(1);
+  net.W(L) *= 3.0;
+  net.forward(p.X);
+  net.zero_grad();
+  net.backward(p.Y);
+  EXPECT_FALSE(net.dZ(1).isApprox(before, 1e-6));
 }
 
 TEST(SmallNet, ChangedInputDataIsSeenEvenAtTheSameAddress) {
