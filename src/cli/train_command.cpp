@@ -470,14 +470,6 @@ int run_train(const TrainSettings& given) {
   // A file that cannot be written is refused now, not after training.
   for (const std::string* path : {&s.out, &s.history, &s.checkpoint})
     if (!path->empty()) with_exit_code(exit_model, [&] { return io::check_writable(*path), 0; });
-  if (!s.plot_dir.empty()) {
-    std::error_code error;
-    std::filesystem::create_directories(s.plot_dir, error);
-    if (error || !std::filesystem::is_directory(s.plot_dir))
-      throw CliError(exit_model, "--plot " + s.plot_dir + ": cannot make the folder for the pictures" +
-                                     (error ? ": " + error.message() : std::string(" (a file of that name is there)")));
-    with_exit_code(exit_model, [&] { return io::check_writable((std::filesystem::path(s.plot_dir) / "learning_curve.svg").string()), 0; });
-  }
   set_threads(s.threads);
 
   train = load_training_data(s);
@@ -498,6 +490,16 @@ int run_train(const TrainSettings& given) {
   else if (has_test)
     test = load_data(s.data, s.data.data + ":test");
   if (!s.resume.empty()) resume = with_exit_code(exit_model, [&] { return load_checkpoint(s.resume); });
+  // The pictures' folder is made once the data is loaded (a folder made before
+  // could shadow a built-in data set's name) and before training.
+  if (!s.plot_dir.empty()) {
+    std::error_code error;
+    std::filesystem::create_directories(s.plot_dir, error);
+    if (error || !std::filesystem::is_directory(s.plot_dir))
+      throw CliError(exit_model, "--plot " + s.plot_dir + ": cannot make the folder for the pictures" +
+                                     (error ? ": " + error.message() : std::string(" (a file of that name is there)")));
+    with_exit_code(exit_model, [&] { return io::check_writable((std::filesystem::path(s.plot_dir) / "learning_curve.svg").string()), 0; });
+  }
   });
   FILE* progress = s.json ? stderr : stdout;
   for (const std::string& note : notes) std::fprintf(stderr, "deepnet: note: %s\n", note.c_str());

@@ -149,8 +149,11 @@ Dataset load_builtin(std::string_view spec, const CsvOptions& options) {
 }
 
 Dataset load_dataset(const std::string& name_or_path, const CsvOptions& options, const ArrayOptions& arrays) {
-  // A file of that name in the working directory wins over a built-in set.
-  if (is_builtin_dataset(name_or_path) && !std::filesystem::exists(name_or_path))
+  // A file of that name in the working directory wins over a built-in set; a
+  // folder does not (e.g. `train --data iris --plot iris` made one).
+  std::error_code error;
+  if (is_builtin_dataset(name_or_path) &&
+      (!std::filesystem::exists(name_or_path, error) || std::filesystem::is_directory(name_or_path, error)))
     return load_builtin(name_or_path, options);
   if (detect_format(name_or_path) == FileFormat::csv) {
     if (!arrays.labels_path.empty() || !arrays.x_key.empty() || !arrays.y_key.empty())
