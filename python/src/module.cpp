@@ -254,7 +254,11 @@ py::dict result_dict(deepnet::FitResult&& result) {
   out["validation_accuracy"] = validation_accuracy;
   out["best_epoch"] = result.best_epoch;
   out["converged"] = result.converged;
-  out["warnings"] = result.warnings;
+  // The library's warnings, then the training-health warnings (docs/training.md,
+  // "Diagnostics"): one list, as the CLI prints them.
+  std::vector<std::string> warnings = result.warnings;
+  for (const auto& w : result.health.warnings) warnings.push_back(w.message);
+  out["warnings"] = warnings;
   out["task_reason"] = result.plan.task.reason;
   out["normalization"] = std::string(deepnet::to_string(result.plan.normalization));
   out["batch_size"] = result.plan.batch_size;

@@ -110,6 +110,17 @@ class Shapes(unittest.TestCase):
         np.testing.assert_array_equal(clf.predict_proba(strided), reference)
         refit = DeepNetClassifier(layers=(8,)).fit(np.asfortranarray(X), y)
         np.testing.assert_array_equal(refit.predict_proba(X), reference)
+        # float32 X is kept as float32 by the library (half the memory), with the bits of its float64 values.
+        fit32 = DeepNetClassifier(layers=(8,)).fit(X32, y)
+        fit64 = DeepNetClassifier(layers=(8,)).fit(X32.astype(np.float64), y)
+        np.testing.assert_array_equal(fit32.predict_proba(X), fit64.predict_proba(X))
+
+    def test_training_health_warnings_reach_warnings_(self):
+        X, y = load_iris(return_X_y=True)
+        healthy = DeepNetClassifier(layers=(8,), epochs=20).fit(X, y)
+        self.assertEqual(healthy.warnings_, [])
+        zeros = DeepNetClassifier(layers=(8,), epochs=5, init="zeros").fit(X, y)
+        self.assertTrue(any("identical" in w or "symmetr" in w for w in zeros.warnings_), zeros.warnings_)
 
     def test_one_example_goes_through_the_prepared_single_example_path(self):
         X, y = load_digits(return_X_y=True)
