@@ -66,7 +66,10 @@ struct StepTrace {
 // step counted over the whole run from 0), and returns that step. Throws
 // SettingError "trace_step" when the run has no such step (before it starts,
 // or it ends earlier), "gradient_blocks" for blocked or data-parallel steps
-// (no single forward pass), and whatever fit() throws.
+// (no single forward pass), "class_weights", "dropout" and "clip_norm" (and
+// Error for a data set with per-example weights): the arrays follow the
+// course's unweighted equations without masks or clipping; and whatever fit()
+// throws.
 StepTrace trace_step(const Dataset& train, const Dataset* validation, const FitSettings& settings, long long step,
                      const FitCallbacks& callbacks = {}, const Checkpoint* resume = nullptr);
 

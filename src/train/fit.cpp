@@ -741,6 +741,18 @@ StepTrace trace_step(const Dataset& train, const Dataset* validation, const FitS
   if (!settings.full_batch_gd && (settings.gradient_blocks > 1 || (settings.communicator && settings.communicator->size() > 1)))
     throw SettingError("gradient_blocks", "a step summed over several blocks has no single forward pass to show; "
                                           "trace needs one block (1 or 0 = auto, one process)");
+  // The arrays are the course's equations, unweighted, without masks or
+  // clipping: a run that changes them is refused rather than shown under
+  // formulas it does not follow.
+  const char* why = "the trace shows the course's equations, which have no ";
+  if (!settings.class_weights.empty() || settings.balanced_class_weights)
+    throw SettingError("class_weights", why + std::string("class weights (dZ[L] would be w (A[L] - Y)); trace without them"));
+  if (!train.weights.empty())
+    throw Error(train.source + ": per-example weights: " + why + "example weights (dZ[L] would be w (A[L] - Y)); trace without them");
+  if (!settings.dropout.empty())
+    throw SettingError("dropout", why + std::string("dropout masks (dZ[l] would hold D[l], which the trace does not write); trace without it"));
+  if (settings.clip_norm > 0)
+    throw SettingError("clip_norm", why + std::string("gradient clipping (W_next would not be W - lr dW); trace without it"));
   FitSettings s = settings;
   s.communicator = nullptr;
   StepTrace trace;

@@ -316,6 +316,18 @@ def case_compare():
     check(p.stderr.count("\n") == 1 and "names.npz" in p.stderr and "weights" in p.stderr, "unknown names: %r" % p.stderr)
     p = run(base + ["--compare", "mine.npz", "--history", "h.csv"], expect=2)
     check("--history" in p.stderr, "--history is refused: %r" % p.stderr)
+    # Runs whose steps the course's equations do not describe are refused, naming the flag.
+    for extra, flag in [(["--class-weight", "balanced"], "--class-weight"), (["--dropout", "0.2"], "--dropout"),
+                        (["--clip-norm", "1"], "--clip-norm")]:
+        p = run(["trace", "--data", "iris", "--layers", "5", "--epochs", "2", "--batch-size", "16", "--iteration", "0"]
+                + extra, expect=2)
+        check(p.stderr.count("\n") == 1 and flag in p.stderr, "%s is refused: %r" % (flag, p.stderr))
+    with open(os.path.join(WORK, "weighted.csv"), "w") as f:
+        f.write("a,b,w,y\n1,2,1,0\n2,3,2,1\n3,1,1,0\n4,4,2,1\n")
+    p = run(["trace", "--data", "weighted.csv", "--sample-weight-column", "w", "--layers", "2", "--epochs", "1",
+             "--iteration", "0"], expect=3)
+    check(p.stderr.count("\n") == 1 and "weighted.csv" in p.stderr and "weights" in p.stderr,
+          "example weights are refused: %r" % p.stderr)
 
 
 if __name__ == "__main__":
