@@ -1,5 +1,7 @@
 // Feature normalisation, fitted on training data and stored in the model.
 #include <cmath>
+#include <tuple>
+#include <utility>
 #include <cstdio>
 #include <limits>
 #include <string>
@@ -34,6 +36,32 @@ std::string_view to_string(Normalization normalization) {
   return "?";
 }
 
+namespace {
+
+// Offset and scale of one feature (its values in `row`): the mean and the
+// population standard deviation (two passes), or the minimum and the range; a
+// constant feature gets scale 1. `feature` names it in the error.
+template <typename Row>
+std::pair<double, double> feature_statistics(Normalization kind, const Row& row, Eigen::Index feature) {
+  const Eigen::Index m = row.size();
+  double offset = 0, spread = 0;
+  if (kind == Normalization::standard) {
+    offset = row.sum() / static_cast<double>(m);
+    double squares = 0;
+    for (Eigen::Index j = 0; j < m; ++j) squares += (row(j) - offset) * (row(j) - offset);
+    spread = std::sqrt(squares / static_cast<double>(m));
+  } else {
+    offset = row.minCoeff();
+    spread = row.maxCoeff() - offset;
+  }
+  if (!std::isfinite(offset) || !std::isfinite(spread))
+    throw Error("normalize " + std::string(to_string(kind)) + ": feature " + std::to_string(feature) +
+                " overflows (values too large to take its spread); rescale the data first");
+  return {offset, spread > 0 ? spread : 1.0};
+}
+
+}  // namespace
+
 Normalizer Normalizer::fit(Normalization kind, const Matrix<double>& X) {
   Normalizer result;
   result.kind = kind;
@@ -46,25 +74,9 @@ Normalizer Normalizer::fit(Normalization kind, const Matrix<double>& X) {
     return result;
   }
   if (m == 0) throw Error("normalize: no examples to fit on");
-  for (Eigen::Index i = 0; i < n; ++i) {
-    const auto row = X.row(i);
-    double offset = 0, spread = 0;
-    if (kind == Normalization::standard) {
-      // Two passes: the mean, then the mean squared deviation (population standard deviation).
-      offset = row.sum() / static_cast<double>(m);
-      double squares = 0;
-      for (Eigen::Index j = 0; j < m; ++j) squares += (row(j) - offset) * (row(j) - offset);
-      spread = std::sqrt(squares / static_cast<double>(m));
-    } else {
-      offset = row.minCoeff();
-      spread = row.maxCoeff() - offset;
-    }
-    if (!std::isfinite(offset) || !std::isfinite(spread))
-      throw Error("normalize " + std::string(to_string(kind)) + ": feature " + std::to_string(i) +
-                  " overflows (values too large to take its spread); rescale the data first");
-    result.offset[static_cast<std::size_t>(i)] = offset;
-    result.scale[static_cast<std::size_t>(i)] = spread > 0 ? spread : 1.0;  // constant feature
-  }
+  for (Eigen::Index i = 0; i < n; ++i)
+    std::tie(result.offset[static_cast<std::size_t>(i)], result.scale[static_cast<std::size_t>(i)]) =
+        feature_statistics(kind, X.row(i), i);
   return result;
 }
 
@@ -78,12 +90,12 @@ Normalizer Normalizer::fit(Normalization kind, const Dataset& data) {
   result.kind = kind;
   result.offset.resize(static_cast<std::size_t>(n));
   result.scale.resize(static_cast<std::size_t>(n));
+  if (data.examples() == 0) throw Error("normalize: no examples to fit on");
   Matrix<double> row(1, data.examples());
   for (Eigen::Index i = 0; i < n; ++i) {
     row = data.feature_row(i);
-    const Normalizer one = fit(kind, row);
-    result.offset[static_cast<std::size_t>(i)] = one.offset[0];
-    result.scale[static_cast<std::size_t>(i)] = one.scale[0];
+    std::tie(result.offset[static_cast<std::size_t>(i)], result.scale[static_cast<std::size_t>(i)]) =
+        feature_statistics(kind, std::as_const(row).row(0), i);  // the same expression type as X.row(i) above
   }
   return result;
 }

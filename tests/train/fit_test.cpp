@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <limits>
 #include <string>
 #include <utility>
 
@@ -251,6 +252,15 @@ TEST(Singles, NormalisedFeaturesFingerprintAndTrainingAreThoseOfTheDoubles) {
     ASSERT_EQ(a.scores.size(), 2u);
     for (std::size_t k = 0; k < a.scores.size(); ++k) EXPECT_EQ(a.scores[k].cost, b.scores[k].cost);
     EXPECT_EQ(predict(a.model, singles).outputs, predict(a.model, doubles).outputs);
+  }
+  // An error names the feature, as for doubles.
+  Dataset bad = singles;
+  bad.singles(4, 9) = std::numeric_limits<float>::infinity();
+  try {
+    (void)Normalizer::fit(Normalization::standard, bad);
+    FAIL() << "an infinite feature was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("feature 4 overflows"), std::string::npos) << e.what();
   }
   const Dataset part = subset(singles, {3, 1, 700});
   ASSERT_TRUE(part.has_singles());
