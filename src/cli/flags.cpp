@@ -192,7 +192,7 @@ void add_network_flags(CLI::App& cmd, NetworkFlags& f) {
   cmd.add_option("--leaky-slope", f.leaky_slope, "Slope of leaky_relu for z <= 0")->capture_default_str();
   cmd.add_option("--init", f.init,
                  "Weight initialisation: small (randn x scale), xavier (randn / sqrt(n[l-1])), he "
-                 "(randn x sqrt(2/n[l-1])), glorot (uniform +-sqrt(6/(n[l-1]+n[l])), as Keras and scikit-learn), zeros, or auto (zeros without hidden layers, as the course starts logistic regression; he for relu/leaky_relu, else xavier); "
+                 "(randn x sqrt(2/n[l-1])), glorot (uniform +-sqrt(6/(n[l-1]+n[l])), biases 0: Keras's glorot_uniform), zeros, or auto (zeros without hidden layers, as the course starts logistic regression; he for relu/leaky_relu, else xavier); "
                  "biases start at 0")
       ->capture_default_str();
   cmd.add_option("--init-scale", f.init_scale, "Scale for --init small")->capture_default_str();

@@ -40,8 +40,13 @@ int run_predict(const PredictSettings& s) {
   const Prediction p = with_exit_code(exit_data, [&] { return predict(model, data); });
   const bool classifier = model.architecture.output != Output::linear;
   std::string csv = "prediction";
+  // One column per row of the outputs: P(class) for one sigmoid unit and softmax;
+  // a sigmoid output of several units gives each unit's probability (output_1, ...).
+  const bool per_class = static_cast<std::size_t>(p.outputs.rows()) == model.encoding.class_names.size();
   if (s.proba && classifier)
-    for (const std::string& name : model.encoding.class_names) csv.append(",").append(csv_field(std::string("proba_").append(name)));
+    for (Eigen::Index k = 0; k < p.outputs.rows(); ++k)
+      csv.append(",").append(per_class ? csv_field("proba_" + model.encoding.class_names[static_cast<std::size_t>(k)])
+                                       : "output_" + std::to_string(k + 1));
   csv += "\n";
   for (std::size_t j = 0; j < p.labels.size(); ++j) {
     csv += classifier ? csv_field(model.encoding.class_names.at(static_cast<std::size_t>(p.labels[j])))
@@ -73,7 +78,7 @@ Runner add_predict_command(CLI::App& app) {
                  "Input data: a CSV file with the model's feature columns, matched by name when the file and the "
                  "model have headers (a label column, found by the model's label name, is left out) or a built-in "
                  "set name");
-  cmd->add_flag("--proba", s->proba, "Add one probability column per class (proba_<class>)");
+  cmd->add_flag("--proba", s->proba, "Add one probability column per class (proba_<class>); a sigmoid output of several units: one per unit (output_1, ...)");
   cmd->add_option("--out", s->out, "Write the CSV here (atomically) instead of stdout");
   return [s] { return run_predict(*s); };
 }

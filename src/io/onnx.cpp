@@ -523,7 +523,7 @@ std::string serialize_onnx(const Model& model) {
   };
   meta("architecture", arch.describe());
   meta("element_type", float64 ? "float64" : "float32");
-  if (classifier) {
+  if (classifier && (arch.output == Output::softmax || units == 1)) {  // not for several sigmoid units (no classes)
     meta("classes", json_strings(class_names));
     std::vector<double> values = model.encoding.classes;
     values.resize(K);
@@ -758,6 +758,10 @@ class Parser {
         default: break;
       }
     }
+    // A tensor holds its values either as raw_data or in the typed field, never both (onnx.proto).
+    if (has_raw && (!t.values.empty() || !int_data.empty() || !t.strings.empty()))
+      r.fail(raw_offset, "tensor '" + io::printable(t.name) + "' holds values both in raw_data and in a typed field; "
+                         "expected one of them");
     if (has_raw) {
       const std::size_t width = t.type == type_float ? 4 : t.type == type_double ? 8 : t.type == type_int64 ? 8 : t.type == type_int32 ? 4 : 0;
       if (width != 0) {
@@ -1295,6 +1299,13 @@ class Importer {
       if (n.op == "ArgMax" && n.domain.empty() && n.inputs.size() == 1 && !argmax_ &&
           (n.inputs[0] == current_ || n.inputs[0] == probability_1_)) {
         only_attributes(k, {"axis", "keepdims", "select_last_index"});
+        // deepnet's label: the first of equal maxima over each example's class probabilities.
+        if (n.inputs[0] != current_ || (g == Activation::sigmoid && last.rows == 1 && !two_columns_))
+          fail_node(k, "takes the ArgMax of one probability column; expected it over every class's column");
+        const std::int64_t axis = int_attribute(k, "axis", 0);
+        if (axis != 1 && axis != -1) fail_node(k, "axis is " + std::to_string(axis) + "; expected 1 (over the classes of each example)");
+        if (int_attribute(k, "select_last_index", 0) != 0)
+          fail_node(k, "select_last_index is set; deepnet's label is the first of equal maxima");
         if (n.outputs.size() != 1) fail_node(k, "expected one output");
         argmax_ = n.outputs[0];
         ++k;

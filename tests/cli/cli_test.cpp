@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <algorithm>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -336,6 +337,23 @@ TEST_F(Cli, ImportedNumpyParametersPredictWhatNumpyComputed) {
     EXPECT_NEAR(proba_1, AL.values[j], 1e-8) << j;
     EXPECT_EQ(line[0], AL.values[j] > 0.5 ? '1' : '0');
   }
+}
+
+TEST_F(Cli, SeveralSigmoidUnitsPredictOneColumnPerUnit) {
+  // An imported net with 3 sigmoid output units: --proba has one column per unit, named
+  // output_1..3 (not the 2 class names of one unit), and the header matches the rows.
+  const std::string make =
+      "import numpy as np; np.savez('ms.npz', W1=np.eye(3, 2), b1=np.zeros((3, 1)), W2=np.eye(3), "
+      "b2=np.array([[0.0], [1.0], [-1.0]]))";
+  ASSERT_EQ(shell("/usr/bin/python3 -c \"" + make + "\""), 0);
+  ASSERT_EQ(run("import --npz ms.npz --output sigmoid --hidden-activation linear --out ms.dnn").status, 0);
+  write("x.csv", "a,b\n0,0\n2,1\n");
+  const Result p = run("predict --model ms.dnn --data x.csv --proba");
+  ASSERT_EQ(p.status, 0) << p.err;
+  EXPECT_EQ(p.out.substr(0, p.out.find('\n')), "prediction,output_1,output_2,output_3");
+  std::istringstream lines(p.out);
+  std::string line;
+  while (std::getline(lines, line)) EXPECT_EQ(std::count(line.begin(), line.end(), ','), 3) << line;
 }
 
 TEST_F(Cli, ExportWritesTheCoursesNamesAndShapesAndImportsBackIdentically) {

@@ -360,6 +360,47 @@ def case_foreign():
         check(len(lines) == 1 and path in lines[0] and expected in lines[0],
               f"refused {name}: message {r.stderr.strip()!r}, expected one line naming {path} and {expected!r}")
         check(not os.path.exists(out), f"refused {name}: a model file was written")
+    # Graphs whose label or tensors deepnet would misread: refused, not imported.
+    names = helper.make_tensor("names", TensorProto.STRING, [3], [b"a", b"b", b"c"])
+    head = [helper.make_node("Gemm", ["x", "W1", "b1"], ["z1"]), helper.make_node("Relu", ["z1"], ["a1"]),
+            helper.make_node("Gemm", ["a1", "W2", "b2"], ["z2"]), helper.make_node("Softmax", ["z2"], ["p"], axis=1)]
+    inits = [tensor("W1", W1, f32), tensor("b1", b1, f32), tensor("W2", W2, f32), tensor("b2", b2, f32), names]
+    mixed = tensor("b1", b1, f32)  # two values in raw_data, the rest in float_data: onnx.proto allows one of them
+    mixed.raw_data = np.asarray(b1[:2], dtype=f32).tobytes()
+    del mixed.float_data[:]
+    mixed.float_data.extend(np.asarray(b1[2:], dtype=f32).tolist())
+    misread = {
+        "argmax-axis0": (head + [helper.make_node("ArgMax", ["p"], ["i"], name="am", axis=0, keepdims=0),
+                                 helper.make_node("Gather", ["names", "i"], ["label"])], inits,
+                         "node 4 (ArgMax 'am'): axis is 0"),
+        "argmax-last": (head + [helper.make_node("ArgMax", ["p"], ["i"], name="am", axis=1, keepdims=0,
+                                                 select_last_index=1),
+                                helper.make_node("Gather", ["names", "i"], ["label"])], inits,
+                        "node 4 (ArgMax 'am'): select_last_index"),
+        "raw-and-typed": (head, [inits[0], mixed, inits[2], inits[3]], "raw_data and in a typed field"),
+        # One sigmoid unit: the ArgMax of P(class 1) alone is always 0; deepnet's ArgMax is over Concat(1 - p, p).
+        "argmax-one-column": ([helper.make_node("Gemm", ["x", "w", "c"], ["z"]), helper.make_node("Sigmoid", ["z"], ["p"]),
+                               helper.make_node("ArgMax", ["p"], ["i"], name="am", axis=1, keepdims=0),
+                               helper.make_node("Gather", ["names2", "i"], ["label"])],
+                              [tensor("w", W1[:, :1], f32), tensor("c", b1[:1], f32),
+                               helper.make_tensor("names2", TensorProto.STRING, [2], [b"no", b"yes"])],
+                              "node 2 (ArgMax 'am'): takes the ArgMax of one probability column"),
+    }
+    for name, (nodes, initializers, expected) in misread.items():
+        outputs = [helper.make_tensor_value_info("p", TensorProto.FLOAT, ["N", 3])]
+        if any(n.op_type == "Gather" for n in nodes):
+            outputs.append(helper.make_tensor_value_info("label", TensorProto.STRING, None))
+        graph = helper.make_graph(nodes, "misread", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 5])],
+                                  outputs, initializers)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+        model.ir_version = 8
+        path = os.path.join(WORK, f"misread-{name}.onnx")
+        onnx.save(model, path)
+        out = os.path.join(WORK, f"misread-{name}.dnn")
+        r = run("import", "--onnx", path, "--out", out, expect=None)
+        check(r.returncode == 3 and r.stderr.count("\n") == 1 and path in r.stderr and expected in r.stderr,
+              f"misread {name}: exit {r.returncode}, {r.stderr!r}, expected one line with {expected!r}")
+        check(not os.path.exists(out), f"misread {name}: a model file was written")
     # Not ONNX at all: a model file, and cut-off ONNX bytes.
     cut = os.path.join(WORK, "cut.onnx")
     with open(os.path.join(WORK, "foreign-matmul-add.onnx"), "rb") as f:
