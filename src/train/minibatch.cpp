@@ -31,6 +31,8 @@ std::string non_finite_place(const Network<T>& net, int epoch, long long step, l
     long long e = epoch, s = step - 1;
     if (s < 1) --e, s = steps_per_epoch;
     if (step == 0) e = epoch, s = steps_per_epoch;
+    if (e < 1)  // before the first step of the run: the starting parameters themselves
+      return parameter + " is non-finite before the first step (the starting weights, e.g. a resumed checkpoint's, hold it)";
     const std::string step_text = "epoch " + std::to_string(e) + ", step " + std::to_string(s);
     const std::string gradient = detail::first_non_finite_backward(net);
     if (!gradient.empty())
