@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -72,6 +73,21 @@ std::vector<std::string> hdf5_dataset_names(const std::string& path);
 // "int16", "int32", "float32" or "float64". keep_uint8: a uint8 file's values
 // stay bytes (NumericArray::bytes), an eighth of the memory of doubles.
 NumericArray load_idx(const std::string& path, bool keep_uint8 = false);
-NumericArray parse_idx(const std::string& bytes, const std::string& name, bool keep_uint8 = false);
+NumericArray parse_idx(std::string_view bytes, const std::string& name, bool keep_uint8 = false);
+
+// An IDX file's header, checked against the file's length (every check of
+// parse_idx but the memory limit): the values start at bytes[data_offset],
+// count of them, value_bytes each, big-endian; for a reader that puts them
+// where they belong without a NumericArray in between (Fashion-MNIST's pixels).
+struct IdxLayout {
+  std::vector<std::size_t> shape;
+  std::string dtype;       // as NumericArray::dtype
+  unsigned char type_code = 0;  // 0x08 uint8 ... 0x0E float64
+  std::size_t value_bytes = 0;
+  std::size_t data_offset = 0;
+  std::uint64_t count = 0;  // product(shape)
+  std::string dims_text;    // "60000 x 28 x 28", for messages
+};
+IdxLayout idx_layout(std::string_view bytes, const std::string& name);
 
 }  // namespace deepnet

@@ -7,6 +7,7 @@
 // the given name) and says what failed; none prints or exits.
 #include <cstddef>
 #include <limits>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -25,12 +26,24 @@ std::string read_whole_file(const std::string& path);
 // recording more than the limit is refused before decompressing.
 std::string read_maybe_gzip(const std::string& path, std::size_t max_bytes = std::numeric_limits<std::size_t>::max());
 
+// read_maybe_gzip's bytes in memory that is not zero-filled before it is
+// written: a large gzip file's output pages are touched once, by the
+// decompressor, and the compressed file is read through a mapping (the large
+// binary files: IDX images).
+struct FileBytes {
+  std::unique_ptr<char[]> data;
+  std::size_t size = 0;
+  std::string_view view() const { return {data.get(), size}; }
+};
+FileBytes read_maybe_gzip_bytes(const std::string& path,
+                                std::size_t max_bytes = std::numeric_limits<std::size_t>::max());
+
 // Whether the bytes start with the gzip magic (1f 8b).
-bool is_gzip(const std::string& bytes);
+bool is_gzip(std::string_view bytes);
 
 // Gunzips in-memory gzip data (one or more members); `name` is used in messages.
 // Limits as read_maybe_gzip.
-std::string gunzip(const std::string& bytes, const std::string& name,
+std::string gunzip(std::string_view bytes, const std::string& name,
                    std::size_t max_bytes = std::numeric_limits<std::size_t>::max());
 
 // ---------------------------------------------------------------- writing

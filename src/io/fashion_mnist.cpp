@@ -1,10 +1,13 @@
 // Fashion-MNIST from the Debian package dataset-fashion-mnist (IDX files, gzip).
+#include <cstring>
 #include <filesystem>
 #include <string>
 
 #include "deepnet/array.hpp"
 #include "deepnet/data.hpp"
 #include "deepnet/error.hpp"
+#include "deepnet/files.hpp"
+#include "deepnet/limits.hpp"
 
 namespace deepnet {
 
@@ -26,7 +29,10 @@ Dataset load_fashion_mnist(bool test_part) {
   if (!std::filesystem::exists(images) || !std::filesystem::exists(labels))
     throw Error(images.string() + ": not found; Fashion-MNIST comes from the Debian package "
                 "dataset-fashion-mnist (apt-get install dataset-fashion-mnist)");
-  const NumericArray x = load_idx(images.string(), true);  // bytes: Dataset::pixels
+  // The images straight from the decompressed file into Dataset::pixels: one
+  // copy, no NumericArray in between (a 47 MB copy less at start-up).
+  const io::FileBytes image_bytes = io::read_maybe_gzip_bytes(images.string());
+  const IdxLayout x = idx_layout(image_bytes.view(), images.string());
   const NumericArray y = load_idx(labels.string());
   if (x.shape.size() != 3 || y.shape.size() != 1 || x.shape[0] != y.shape[0])
     throw Error(images.string() + ": expected images (m, 28, 28) and labels (m,), found " +
@@ -36,10 +42,15 @@ Dataset load_fashion_mnist(bool test_part) {
   const Eigen::Index n = static_cast<Eigen::Index>(x.shape[1] * x.shape[2]);
   Dataset data;
   // Row-major (m, h, w) is, read column-major as (h*w, m), exactly X with examples as columns.
-  if (!x.bytes.empty())
-    data.pixels = Eigen::Map<const Matrix<std::uint8_t>>(x.bytes.data(), n, m);
-  else
-    data.X = Eigen::Map<const Matrix<double>>(x.values.data(), n, m);
+  if (x.type_code == 0x08) {
+    check_memory(x.count, images.string() + ": the header claims " + x.dims_text + " uint8 values = ", "");
+    data.pixels.resize(n, m);
+    if (x.count > 0)
+      std::memcpy(data.pixels.data(), image_bytes.data.get() + x.data_offset, static_cast<std::size_t>(x.count));
+  } else {
+    const NumericArray values = parse_idx(image_bytes.view(), images.string());
+    data.X = Eigen::Map<const Matrix<double>>(values.values.data(), n, m);
+  }
   data.targets = y.values;
   data.class_names = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                       "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
@@ -48,7 +59,7 @@ Dataset load_fashion_mnist(bool test_part) {
       data.feature_names.push_back("pixel_" + std::to_string(r) + "_" + std::to_string(c));
   data.named_features = true;
   data.target_name = "label";
-  data.uint8_pixels = x.dtype == "uint8";
+  data.uint8_pixels = x.type_code == 0x08;
   data.source = std::string("builtin:fashion-mnist:") + (test_part ? "test" : "train");
   return data;
 }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "deepnet/array.hpp"
@@ -48,7 +49,7 @@ void decode(const unsigned char* data, std::size_t width, std::vector<double>& v
 
 }  // namespace
 
-NumericArray parse_idx(const std::string& bytes, const std::string& name, bool keep_uint8) {
+IdxLayout idx_layout(std::string_view bytes, const std::string& name) {
   const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
   if (bytes.size() < 4)
     throw Error(name + ": the file has " + std::to_string(bytes.size()) +
@@ -70,16 +71,19 @@ NumericArray parse_idx(const std::string& bytes, const std::string& name, bool k
                 std::to_string(header_bytes) + " header bytes, but the file has " +
                 std::to_string(bytes.size()));
 
-  NumericArray array;
-  array.dtype = type->dtype;
-  std::string dims_text;
+  IdxLayout layout;
+  layout.dtype = type->dtype;
+  layout.type_code = type->code;
+  layout.value_bytes = type->bytes;
+  layout.data_offset = header_bytes;
+  std::string& dims_text = layout.dims_text;
   for (std::size_t d = 0; d < rank; ++d) {
-    array.shape.push_back(static_cast<std::size_t>(big_endian(data + 4 + 4 * d, 4)));
-    dims_text += (d ? " x " : "") + std::to_string(array.shape.back());
+    layout.shape.push_back(static_cast<std::size_t>(big_endian(data + 4 + 4 * d, 4)));
+    dims_text += (d ? " x " : "") + std::to_string(layout.shape.back());
   }
   std::uint64_t count = 1, data_bytes = 0;
   bool overflow = false, has_zero = false;
-  for (std::size_t size : array.shape) {
+  for (std::size_t size : layout.shape) {
     overflow |= __builtin_mul_overflow(count, size, &count);
     has_zero |= size == 0;
   }
@@ -97,17 +101,28 @@ NumericArray parse_idx(const std::string& bytes, const std::string& name, bool k
                 std::to_string(header_bytes) + " header bytes, but the file has " + std::to_string(present));
   }
 
-  const unsigned char* values = data + header_bytes;
-  if (keep_uint8 && type->code == 0x08) {  // the bytes as they are (count = the file's data bytes)
+  layout.count = count;
+  return layout;
+}
+
+NumericArray parse_idx(std::string_view bytes, const std::string& name, bool keep_uint8) {
+  const IdxLayout layout = idx_layout(bytes, name);
+  NumericArray array;
+  array.dtype = layout.dtype;
+  array.shape = layout.shape;
+  const std::uint64_t count = layout.count;
+  const std::string& dims_text = layout.dims_text;
+  const unsigned char* values = reinterpret_cast<const unsigned char*>(bytes.data()) + layout.data_offset;
+  if (keep_uint8 && layout.type_code == 0x08) {  // the bytes as they are (count = the file's data bytes)
     check_memory(count, name + ": the header claims " + dims_text + " uint8 values = ", "");
     array.bytes.assign(values, values + count);
     return array;
   }
   // The values become doubles: 8 bytes each, whatever the file's type (count <= the file's bytes).
   check_memory(count * sizeof(double),
-               name + ": the header claims " + dims_text + " " + type->dtype + " values = ", " as double");
+               name + ": the header claims " + dims_text + " " + layout.dtype + " values = ", " as double");
   array.values.resize(static_cast<std::size_t>(count));
-  switch (type->code) {
+  switch (layout.type_code) {
     case 0x08:
       decode(values, 1, array.values, [](std::uint64_t v) { return double(v); });
       break;
@@ -132,7 +147,7 @@ NumericArray parse_idx(const std::string& bytes, const std::string& name, bool k
 }
 
 NumericArray load_idx(const std::string& path, bool keep_uint8) {
-  return parse_idx(io::read_maybe_gzip(path), path, keep_uint8);
+  return parse_idx(io::read_maybe_gzip_bytes(path).view(), path, keep_uint8);
 }
 
 }  // namespace deepnet

@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <future>
 #include <cstdio>
 #include <cstring>
 #include <map>
 #include <set>
 
+#include "deepnet/gemm.hpp"
 #include "deepnet/loss.hpp"
 #include "deepnet/trace.hpp"
 #include "train/trace_capture.hpp"
@@ -290,6 +292,10 @@ FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSe
   result.plan = plan;
   const Architecture& arch = plan.architecture;
   // The one copy of the training features: normalised, in the network's precision.
+  // The data's fingerprint (a single chain of hashing) is taken on a second
+  // thread while the features are converted, when more than one is allowed.
+  std::future<std::string> fingerprint = std::async(threads() > 1 ? std::launch::async : std::launch::deferred,
+                                                    [&train] { return data_fingerprint_text(train); });
   const Matrix<T> X = normalizer.features<T>(train);
   const Matrix<T> labels = labels_of<T>(plan.encoding, train, "the training data");
   // Regression targets standardised (mean 0, std 1 over the training part): the
@@ -331,7 +337,7 @@ FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSe
   model.training.learning_rate = plan.learning_rate;
   model.training.deepnet_version = DEEPNET_VERSION;
   model.training.settings = describe_settings(s, plan);
-  model.training.settings.emplace_back("data_fingerprint", data_fingerprint_text(train));
+  model.training.settings.emplace_back("data_fingerprint", fingerprint.get());
   model.normalizer = normalizer;
   model.target_offset = target_offset;
   model.target_scale = target_scale;

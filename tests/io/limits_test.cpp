@@ -462,5 +462,73 @@ TEST(Gunzip, OneMemberSeveralMembersAndDamagedData) {
   EXPECT_THROW((void)io::gunzip(one, "limited.gz", text.size() - 1), Error);
 }
 
+// io::read_maybe_gzip_bytes (a mapping of the file, the output not
+// zero-filled first) gives read_maybe_gzip's bytes and errors: one member,
+// several members (zlib's way), a plain file, and a damaged one.
+TEST(Gunzip, FileBytesAreReadMaybeGzipsBytes) {
+  const TempDir dir("deepnet-gunzip");
+  std::string text;
+  for (int k = 0; k < 50000; ++k) text += std::to_string(k * 7919 % 10007) + (k % 11 ? "," : "\n");
+  const std::string one = dir.file("one.csv.gz"), two = dir.file("two.csv.gz"), plain = dir.file("plain.csv"),
+                    damaged = dir.file("damaged.csv.gz"), empty = dir.file("empty.csv");
+  write_bytes(one, gzip(text));
+  write_bytes(two, gzip(text) + gzip("tail\n"));
+  write_bytes(plain, text);
+  std::string bad = gzip(text);
+  bad[bad.size() / 2] = static_cast<char>(bad[bad.size() / 2] ^ 0x5a);
+  write_bytes(damaged, bad);
+  write_bytes(empty, "");
+  for (const std::string& path : {one, two, plain, empty}) {
+    const io::FileBytes bytes = io::read_maybe_gzip_bytes(path);
+    EXPECT_EQ(std::string(bytes.view()), io::read_maybe_gzip(path)) << path;
+  }
+  EXPECT_EQ(std::string(io::read_maybe_gzip_bytes(one).view()), text);
+  EXPECT_EQ(std::string(io::read_maybe_gzip_bytes(two).view()), text + "tail\n");
+  std::string expected;
+  try {
+    (void)io::read_maybe_gzip(damaged);
+  } catch (const Error& e) {
+    expected = e.what();
+  }
+  ASSERT_FALSE(expected.empty()) << "damaged gzip data was accepted";
+  try {
+    (void)io::read_maybe_gzip_bytes(damaged);
+    FAIL() << "damaged gzip data was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), expected);
+  }
+  EXPECT_THROW((void)io::read_maybe_gzip_bytes(one, text.size() - 1), Error);
+  EXPECT_THROW((void)io::read_maybe_gzip_bytes(dir.file("missing.gz")), Error);
+}
+
+// idx_layout checks what parse_idx checks and says where the values are.
+TEST(Idx, LayoutAgreesWithParse) {
+  std::string file = std::string("\0\0\x08\x03", 4) + std::string("\0\0\0\x02\0\0\0\x03\0\0\0\x02", 12);
+  for (int k = 0; k < 12; ++k) file += static_cast<char>(k * 20);
+  const IdxLayout layout = idx_layout(file, "images.idx");
+  EXPECT_EQ(layout.shape, (std::vector<std::size_t>{2, 3, 2}));
+  EXPECT_EQ(layout.dtype, "uint8");
+  EXPECT_EQ(layout.data_offset, 16u);
+  EXPECT_EQ(layout.count, 12u);
+  EXPECT_EQ(layout.dims_text, "2 x 3 x 2");
+  const NumericArray parsed = parse_idx(file, "images.idx", true);
+  ASSERT_EQ(parsed.bytes.size(), 12u);
+  EXPECT_EQ(std::string(parsed.bytes.begin(), parsed.bytes.end()), file.substr(layout.data_offset));
+  const std::string cut = file.substr(0, file.size() - 1);
+  std::string from_parse, from_layout;
+  try {
+    (void)parse_idx(cut, "cut.idx");
+  } catch (const Error& e) {
+    from_parse = e.what();
+  }
+  try {
+    (void)idx_layout(cut, "cut.idx");
+  } catch (const Error& e) {
+    from_layout = e.what();
+  }
+  EXPECT_EQ(from_layout, "cut.idx: the header promises 2 x 3 x 2 bytes of data after its 16 header bytes, but the file has 11");
+  EXPECT_EQ(from_parse, from_layout);
+}
+
 }  // namespace
 }  // namespace deepnet

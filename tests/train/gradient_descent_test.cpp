@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "deepnet/error.hpp"
+#include "deepnet/gemm.hpp"
 #include "deepnet/init.hpp"
 
 namespace deepnet {
@@ -99,6 +100,43 @@ TEST(GradientDescent, NonFiniteInputIsAnErrorNamingThePlace) {
               std::string::npos)
         << e.what();
   }
+}
+
+// check_finite tests blocks of columns on the library's threads: a value in
+// any block, of either sign of infinity or NaN, in float or double, is found
+// and named, and the answer is the same at 1 and 2 threads.
+template <typename T>
+void expect_found(Eigen::Index rows, Eigen::Index cols, Eigen::Index i, Eigen::Index j, T bad, const std::string& shown) {
+  Matrix<T> M = Matrix<T>::Constant(rows, cols, T(0.5));
+  M(rows - 1, cols - 1) = std::numeric_limits<T>::max();  // large but finite
+  EXPECT_NO_THROW(check_finite<T>(M, "X"));
+  M(i, j) = bad;
+  for (int threads : {1, 2}) {
+    set_threads(threads);
+    try {
+      check_finite<T>(M, "X");
+      ADD_FAILURE() << "no error for " << shown << " at " << i << ", " << j;
+    } catch (const Error& e) {
+      const std::string expected = "X has a non-finite value (" + shown + ") at row " + std::to_string(i) +
+                                   ", column " + std::to_string(j);
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+    }
+  }
+  set_threads(1);
+}
+
+TEST(GradientDescent, NonFiniteValuesAreFoundInEveryBlock) {
+  const double inf = std::numeric_limits<double>::infinity();
+  expect_found<float>(784, 3000, 0, 0, std::numeric_limits<float>::quiet_NaN(), "nan");
+  expect_found<float>(784, 3000, 783, 2999, -std::numeric_limits<float>::infinity(), "-inf");
+  expect_found<float>(784, 3000, 400, 1700, std::numeric_limits<float>::infinity(), "inf");
+  expect_found<double>(3, 200000, 2, 123456, inf, "inf");
+  expect_found<double>(3, 200000, 1, 199999, -std::nan(""), "-nan");
+  // A view with an outer stride (a block of a larger matrix).
+  Matrix<float> big = Matrix<float>::Zero(10, 50000);
+  big(9, 40000) = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_NO_THROW(check_finite<float>(big.topRows(9), "X"));
+  EXPECT_THROW(check_finite<float>(big.bottomRows(2), "X"), Error);
 }
 
 TEST(GradientDescent, DivergenceIsReportedNotReturnedAsNaN) {
