@@ -49,6 +49,25 @@ class Communicator {
   // MPI's world overrides it with MPI_Alltoallv.
   virtual void alltoall(const std::vector<unsigned char>& send, const std::vector<std::size_t>& send_counts,
                         std::vector<unsigned char>& recv, const std::vector<std::size_t>& recv_counts);
+  // Non-blocking forms, for overlapping the exchange with the backward pass:
+  // start_* begins the operation and returns a handle for wait(); until wait
+  // returns, the buffers and counts must stay untouched (recv/all are sized
+  // when it starts). Every rank starts the same operations in the same order.
+  // progress() lets started operations advance (MPI moves large messages only
+  // inside its calls). The defaults run the blocking operation at once and
+  // return -1, which wait() takes as done.
+  virtual int start_alltoall(const std::vector<unsigned char>& send, const std::vector<std::size_t>& send_counts,
+                             std::vector<unsigned char>& recv, const std::vector<std::size_t>& recv_counts) {
+    alltoall(send, send_counts, recv, recv_counts);
+    return -1;
+  }
+  virtual int start_allgather(const std::vector<unsigned char>& mine, const std::vector<std::size_t>& counts,
+                              std::vector<unsigned char>& all) {
+    allgather(mine, counts, all);
+    return -1;
+  }
+  virtual void wait(int handle) { (void)handle; }
+  virtual void progress() {}
   // A one-line description, e.g. "MPI, 4 ranks".
   virtual std::string describe() const = 0;
 };

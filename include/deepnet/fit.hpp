@@ -134,6 +134,10 @@ struct FitSettings {
   // its size when that is larger.
   int gradient_blocks = 0;
   Communicator* communicator = nullptr;
+  // Exchange each layer's gradient while the backward pass goes on to the
+  // layers before it, instead of after the pass (MiniBatchOptions::overlap_exchange;
+  // the same bits either way; docs/scaling.md has the measurements).
+  bool overlap_exchange = false;
 
   // ---- training-health diagnostics (deepnet/diagnostics.hpp, docs/training.md)
   // Gather per-layer statistics every epoch (full-batch: every record_every

@@ -87,6 +87,15 @@ class Network {
   // otherwise) without copying: data-parallel steps keep each block's
   // gradient this way.
   void swap_gradients(std::vector<T>& other);
+  // For data-parallel steps: backward() calls ready(context, l) for l = L,
+  // ..., 1 as soon as dW[l] and db[l] are final (the small-net path: after
+  // its whole pass), so that their exchange can start while the rest of the
+  // pass runs. Null: none.
+  using GradientReady = void (*)(void* context, int layer);
+  void set_gradient_ready(GradientReady ready, void* context) {
+    ready_ = ready;
+    ready_context_ = context;
+  }
   // Offset of W[l] in the flat buffer; b[l] follows it.
   std::size_t weight_offset(int l) const;
   std::size_t bias_offset(int l) const;
@@ -210,6 +219,8 @@ class Network {
   bool backward_done_ = false;    // backward() ran after the last forward pass (dZ() is valid)
   const detail::KernelSet* small_kernels_ = nullptr;  // the kernels of that pass
   std::vector<int> kernel_activation_;  // g[l] as the kernels' codes, index 0 unused
+  GradientReady ready_ = nullptr;       // set_gradient_ready
+  void* ready_context_ = nullptr;
 };
 
 // Fraction of examples (columns) whose predictions equal the labels in every row.

@@ -102,6 +102,10 @@ struct MiniBatchOptions {
   // or the ranks of `communicator` compute the blocks (blocks >= ranks).
   int gradient_blocks = 1;
   Communicator* communicator = nullptr;  // null: this process alone
+  // With several ranks: each layer's gradient is exchanged while the backward
+  // pass goes on to the layers before it (non-blocking operations on
+  // per-layer slices) instead of after the pass. The same bits either way.
+  bool overlap_exchange = false;
   std::function<void(const EpochRecord&)> on_epoch;
   std::function<void(long long done, long long total)> on_step;  // steps over the whole run
   int checkpoint_every = 0;                                      // epochs; 0 = never

@@ -75,6 +75,7 @@ struct TrainSettings {
   bool json = false;
   bool quiet = false;
   int gradient_blocks = 0;  // 0: auto (1 alone, 8 under MPI)
+  bool overlap_exchange = false;
   // Which flags were given (set by the runner from CLI11's counts).
   bool iterations_given = false, print_every_given = false, batch_size_given = false, threads_given = false;
 };
@@ -463,6 +464,7 @@ int run_train(const TrainSettings& given) {
     throw CliError(exit_usage, "--gradient-blocks: expected 0 (auto) or at least 1, got " + std::to_string(s.gradient_blocks));
   f = fit_settings(s);
   f.gradient_blocks = s.gradient_blocks;
+  f.overlap_exchange = s.overlap_exchange;
   f.communicator = comm;
   if (!s.test.empty() && !s.validation.empty() && s.test == s.validation)
     throw CliError(exit_usage, "--test and --validation name the same file; the test data must stay out of training");
@@ -526,10 +528,12 @@ int run_train(const TrainSettings& given) {
     if (comm)
       std::fprintf(progress,
                    "data-parallel: %s x %d thread%s; each batch's gradient is the fixed-order sum of %d blocks%s: the "
-                   "same bits on any number of ranks up to %d, and in one process with --gradient-blocks %d\n",
+                   "same bits on any number of ranks up to %d, and in one process with --gradient-blocks %d%s\n",
                    comm->describe().c_str(), s.threads, s.threads == 1 ? "" : "s", plan.gradient_blocks,
                    plan.gradient_blocks_auto ? " (auto; --gradient-blocks overrides)" : "", plan.gradient_blocks,
-                   plan.gradient_blocks);
+                   plan.gradient_blocks,
+                   s.overlap_exchange && comm->size() > 1 ? "; each layer's gradient exchanged during the backward pass"
+                                                          : "");
     std::fflush(progress);
     if (::isatty(STDERR_FILENO))
       bar = plan.full_batch_gd ? std::make_unique<ProgressBar>(f.iterations, t.examples(), "iteration")
@@ -736,6 +740,10 @@ GivenFlags add_train_flags(CLI::App* cmd, const std::shared_ptr<TrainSettings>& 
                   "any number of ranks up to K and in one process. 0 = auto: 8 under MPI (or the rank count, when "
                   "larger), 1 (one pass over the batch) in one process; see docs/scaling.md")
       ->capture_default_str();
+  cmd->add_flag("--overlap-exchange", s->overlap_exchange,
+                "Data-parallel training: exchange each layer's gradient while the backward pass goes on to the "
+                "layers before it, instead of after the pass (non-blocking MPI on per-layer slices; the same bits "
+                "either way; whether it pays: docs/scaling.md)");
   cmd->add_flag("--json", s->json, "Print the final metrics as one JSON object on stdout (progress goes to stderr)");
   cmd->add_flag("--quiet", s->quiet, "Print only the final result");
   return GivenFlags{iterations, print_every, batch_size, threads};

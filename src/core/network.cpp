@@ -276,7 +276,12 @@ template <typename T>
 void Network<T>::backward(MatrixCRef<T> Y, Matrix<T>* input_gradient, const T* example_weights) {
   check_targets(Y);
   backward_done_ = true;
-  if (small_pass_) return backward_small(Y, input_gradient, example_weights);
+  if (small_pass_) {
+    backward_small(Y, input_gradient, example_weights);
+    if (ready_)
+      for (int l = layers(); l >= 1; --l) ready_(ready_context_, l);
+    return;
+  }
   const int L = layers();
   // dZ[L] = A[L] - Y for every matched output/loss pair (times w_j per column when weighted).
   ws().dZ[L].noalias() = ws().A[L] - Y;
@@ -288,6 +293,7 @@ void Network<T>::backward(MatrixCRef<T> Y, Matrix<T>* input_gradient, const T* e
     if (l == 1 && input_gradient) input_gradient->resize(units(0), m_);
     linear_backward<T>(ws().dZ[l], A_prev, W(l), dW(l), db(l), dA_prev, l);
     if (l2_ > 0) dW(l) += static_cast<T>(l2_ / static_cast<double>(m_)) * W(l);  // d/dW of lambda/(2m) ||W||^2
+    if (ready_) ready_(ready_context_, l);
     if (l > 1) {
       // dZ[l-1] = dA[l-1] * g'(Z[l-1]), in place over dA[l-1].
       Matrix<T>& dZ_prev = ws().dZ[l - 1];

@@ -80,7 +80,8 @@ void Communicator::alltoall(const std::vector<unsigned char>& send, const std::v
 namespace detail {
 
 template <typename T>
-BlockedStep<T>::BlockedStep(Network<T>& network, int blocks, Communicator* communicator, std::vector<double> dropout)
+BlockedStep<T>::BlockedStep(Network<T>& network, int blocks, Communicator* communicator, std::vector<double> dropout,
+                            bool overlap)
     : net_(network), blocks_(blocks), comm_(communicator), dropout_(std::move(dropout)), size_(network.parameters().size()) {
   const int ranks = comm_ ? comm_->size() : 1;
   if (blocks_ < 1) throw Error("gradient blocks: expected at least 1, got " + std::to_string(blocks_));
@@ -96,6 +97,15 @@ BlockedStep<T>::BlockedStep(Network<T>& network, int blocks, Communicator* commu
   int depth = 0;
   for (int span = tree_span(blocks_); span > 1; span /= 2) ++depth;
   scratch_.assign(static_cast<std::size_t>(depth) + 1, std::vector<T>(size_));
+  overlap_ = overlap && ranks > 1;
+  if (overlap_) {
+    layers_.resize(static_cast<std::size_t>(net_.layers()) + 1);
+    for (int l = 1; l <= net_.layers(); ++l) {
+      LayerExchange& x = layers_[static_cast<std::size_t>(l)];
+      x.first = net_.weight_offset(l);
+      x.size = (l < net_.layers() ? net_.weight_offset(l + 1) : size_) - x.first;
+    }
+  }
 }
 
 template <typename T>
@@ -109,7 +119,7 @@ template <typename T>
 bool BlockedStep<T>::evaluate(int a, int size, T* out, double* cost, int depth) {
   const T* value = node(a, size, out, cost, depth);
   if (!value) return false;
-  if (value != out) std::copy(value, value + count_, out);
+  if (value != out) std::copy(value + offset_, value + offset_ + count_, out + offset_);
   return true;
 }
 
@@ -134,15 +144,136 @@ const T* BlockedStep<T>::node(int a, int size, T* out, double* cost, int depth) 
   const T* left = node(a, half, out, cost, depth + 1);
   const T* right = node(a + half, half, scratch, &right_cost, depth + 1);
   if (left && right) {
-    for (std::size_t k = 0; k < count_; ++k) out[k] = left[k] + right[k];
+    for (std::size_t k = offset_; k < offset_ + count_; ++k) out[k] = left[k] + right[k];
     *cost += right_cost;
     return out;
   }
   if (left) return left;
   *cost = right_cost;
   if (right != scratch) return right;
-  std::copy(right, right + count_, out);
+  std::copy(right + offset_, right + offset_ + count_, out + offset_);
   return out;
+}
+
+// Each rank's largest whole subtrees with a non-empty block. Which subtrees
+// each rank sends depends only on the batch size (empty blocks), so they are
+// worked out again only when it changes (the last batch).
+template <typename T>
+void BlockedStep<T>::work_out_covers(long long m) {
+  const int ranks = comm_->size();
+  if (covers_m_ != m) {
+    auto present = [&](const TreeNode& n) {
+      for (int b = n.begin; b < n.end; ++b)
+        if (batch_.end(b) > batch_.begin(b)) return true;
+      return false;
+    };
+    covers_.resize(static_cast<std::size_t>(ranks));
+    for (int r = 0; r < ranks; ++r) {
+      covers_[static_cast<std::size_t>(r)].clear();
+      for (const TreeNode& n : cover_of_range(blocks_, blocks_of_rank(blocks_, r, ranks)))
+        if (present(n)) covers_[static_cast<std::size_t>(r)].push_back(n);
+    }
+    covers_m_ = m;
+  }
+  const auto& own = covers_[static_cast<std::size_t>(comm_->rank())];
+  if (own_values_.size() < own.size()) own_values_.resize(own.size(), std::vector<T>(size_));
+  own_costs_.assign(own.size(), 0.0);
+}
+
+template <typename T>
+void BlockedStep<T>::layer_ready(void* self, int l) {
+  auto* step = static_cast<BlockedStep<T>*>(self);
+  step->start_layer(l);
+  step->comm_->progress();  // the layers started before move on meanwhile
+}
+
+// Slice q of a layer's n parameters among the ranks: [n q / N, n (q+1) / N).
+namespace {
+std::size_t slice_start(std::size_t n, int q, int ranks) {
+  return n * static_cast<std::size_t>(q) / static_cast<std::size_t>(ranks);
+}
+}  // namespace
+
+template <typename T>
+void BlockedStep<T>::start_layer(int l) {
+  LayerExchange& x = layers_[static_cast<std::size_t>(l)];
+  if (x.started) return;
+  x.started = true;
+  const int ranks = comm_->size(), me = comm_->rank();
+  const auto& own = covers_[static_cast<std::size_t>(me)];
+  // The own subtrees' sums over this layer's parameters only (the tree's
+  // order is elementwise: the same bits as the whole gradient's).
+  offset_ = x.first;
+  count_ = x.size;
+  for (std::size_t k = 0; k < own.size(); ++k)
+    evaluate(own[k].begin, tree_span(own[k].end - own[k].begin), own_values_[k].data(), &own_costs_[k], 0);
+  offset_ = 0;
+  auto first = [&](int q) { return slice_start(x.size, q, ranks); };
+  auto count = [&](int q) { return first(q + 1) - first(q); };
+  x.send_counts.assign(static_cast<std::size_t>(ranks), 0);
+  x.recv_counts.assign(static_cast<std::size_t>(ranks), 0);
+  std::size_t send_total = 0;
+  for (int q = 0; q < ranks; ++q) {
+    x.send_counts[static_cast<std::size_t>(q)] = own.size() * (sizeof(double) + count(q) * sizeof(T));
+    x.recv_counts[static_cast<std::size_t>(q)] =
+        covers_[static_cast<std::size_t>(q)].size() * (sizeof(double) + count(me) * sizeof(T));
+    send_total += x.send_counts[static_cast<std::size_t>(q)];
+  }
+  x.send.resize(send_total);
+  unsigned char* at = x.send.data();
+  for (int q = 0; q < ranks; ++q)
+    for (std::size_t k = 0; k < own.size(); ++k) {
+      std::memcpy(at, &own_costs_[k], sizeof(double));
+      std::memcpy(at + sizeof(double), own_values_[k].data() + x.first + first(q), count(q) * sizeof(T));
+      at += sizeof(double) + count(q) * sizeof(T);
+    }
+  x.exchange = comm_->start_alltoall(x.send, x.send_counts, x.received, x.recv_counts);
+}
+
+// After the own blocks: every layer's tree finished on this rank's slice as
+// its exchange arrives (last layer first, the order they were started), each
+// slice gathered by every rank; returns the batch's cost.
+template <typename T>
+double BlockedStep<T>::finish_overlapped(T* total) {
+  const int ranks = comm_->size(), me = comm_->rank(), L = net_.layers();
+  for (int l = L; l >= 1; --l) start_layer(l);  // a rank without a non-empty block starts them here
+  double cost = 0;
+  for (int l = L; l >= 1; --l) {
+    LayerExchange& x = layers_[static_cast<std::size_t>(l)];
+    comm_->wait(x.exchange);
+    const std::size_t mine = slice_start(x.size, me, ranks), count = slice_start(x.size, me + 1, ranks) - mine;
+    known_.clear();
+    std::size_t offset = 0;
+    const std::size_t record = sizeof(double) + count * sizeof(T);
+    for (int r = 0; r < ranks; ++r)
+      for (const TreeNode& n : covers_[static_cast<std::size_t>(r)]) {
+        Value v;
+        std::memcpy(&v.cost, x.received.data() + offset, sizeof(double));
+        v.data = reinterpret_cast<const T*>(x.received.data() + offset + sizeof(double));
+        known_.push_back({n, v});
+        offset += record;
+      }
+    offset_ = 0;
+    count_ = count;
+    double layer_cost = 0;  // the same tree over the same costs for every layer
+    if (!evaluate(0, tree_span(blocks_), total + x.first + mine, &layer_cost, 0))
+      throw Error("data-parallel step: an empty batch");
+    if (l == L) cost = layer_cost;
+    x.finished.resize(count * sizeof(T));
+    std::memcpy(x.finished.data(), total + x.first + mine, x.finished.size());
+    x.gather_counts.assign(static_cast<std::size_t>(ranks), 0);
+    for (int q = 0; q < ranks; ++q)
+      x.gather_counts[static_cast<std::size_t>(q)] =
+          (slice_start(x.size, q + 1, ranks) - slice_start(x.size, q, ranks)) * sizeof(T);
+    x.gather = comm_->start_allgather(x.finished, x.gather_counts, x.gathered);
+  }
+  known_.clear();
+  for (int l = L; l >= 1; --l) {
+    LayerExchange& x = layers_[static_cast<std::size_t>(l)];
+    comm_->wait(x.gather);
+    std::memcpy(total + x.first, x.gathered.data(), x.size * sizeof(T));
+  }
+  return cost;
 }
 
 template <typename T>
@@ -151,6 +282,15 @@ double BlockedStep<T>::gradient(const Matrix<T>& X, const Matrix<T>& Y, const st
                                 std::uint64_t dropout_seed) {
   batch_ = GradientBlocks{m, blocks_};
   known_.clear();
+  const int ranks = comm_ ? comm_->size() : 1;
+  if (ranks > 1) work_out_covers(m);
+  // Overlapped: each layer's exchange starts from the last own block's backward pass.
+  int last_block = -1;
+  if (overlap_) {
+    for (LayerExchange& x : layers_) x.started = false;
+    for (int b = mine_.first; b < mine_.last; ++b)
+      if (batch_.end(b) > batch_.begin(b)) last_block = b;
+  }
   // The own blocks: forward and backward each, weighted by m_b / m.
   for (int b = mine_.first; b < mine_.last; ++b) {
     const long long b0 = batch_.begin(b), b1 = batch_.end(b);
@@ -180,6 +320,19 @@ double BlockedStep<T>::gradient(const Matrix<T>& X, const Matrix<T>& Y, const st
     net_.forward(xb);
     leaf_costs_[i] = net_.cost(yb, weights);
     net_.zero_grad();
+    if (b == last_block) {
+      // The block's gradient, layer by layer as backward finishes it, is read
+      // where backward writes it (the swap below keeps that buffer).
+      known_.push_back({TreeNode{b, b + 1}, Value{net_.gradients().data(), leaf_costs_[i]}});
+      struct Unhook {
+        Network<T>& net;
+        ~Unhook() { net.set_gradient_ready(nullptr, nullptr); }
+      } unhook{net_};
+      net_.set_gradient_ready(&BlockedStep::layer_ready, this);
+      net_.backward(yb, nullptr, weights);
+      net_.swap_gradients(leaves_[i]);
+      continue;
+    }
     net_.backward(yb, nullptr, weights);
     net_.swap_gradients(leaves_[i]);  // the block's gradient, kept without a copy
     known_.push_back({TreeNode{b, b + 1}, Value{leaves_[i].data(), leaf_costs_[i]}});
@@ -188,31 +341,15 @@ double BlockedStep<T>::gradient(const Matrix<T>& X, const Matrix<T>& Y, const st
   T* total = net_.gradients().data();
   double cost = 0;
   count_ = size_;  // evaluate() works on whole gradients ...
-  const int ranks = comm_ ? comm_->size() : 1;
-  if (ranks == 1) {
+  offset_ = 0;
+  if (overlap_) {
+    cost = finish_overlapped(total);
+  } else if (ranks == 1) {
     if (!evaluate(0, tree_span(blocks_), total, &cost, 0)) throw Error("data-parallel step: an empty batch");
   } else {
     // 1. Each rank's largest whole subtrees, summed where their blocks were computed.
-    auto present = [&](const TreeNode& n) {
-      for (int b = n.begin; b < n.end; ++b)
-        if (batch_.end(b) > batch_.begin(b)) return true;
-      return false;
-    };
-    // Which subtrees each rank sends depends only on the batch size (empty
-    // blocks), so they are worked out again only when it changes (the last batch).
-    if (covers_m_ != m) {
-      covers_.resize(static_cast<std::size_t>(ranks));
-      for (int r = 0; r < ranks; ++r) {
-        covers_[static_cast<std::size_t>(r)].clear();
-        for (const TreeNode& n : cover_of_range(blocks_, blocks_of_rank(blocks_, r, ranks)))
-          if (present(n)) covers_[static_cast<std::size_t>(r)].push_back(n);
-      }
-      covers_m_ = m;
-    }
     const int me = comm_->rank();
     const auto& own = covers_[static_cast<std::size_t>(me)];
-    if (own_values_.size() < own.size()) own_values_.resize(own.size(), std::vector<T>(size_));
-    own_costs_.assign(own.size(), 0.0);
     for (std::size_t k = 0; k < own.size(); ++k)
       // A node clipped at the last block evaluates as the smallest whole subtree holding its blocks.
       evaluate(own[k].begin, tree_span(own[k].end - own[k].begin), own_values_[k].data(), &own_costs_[k], 0);

@@ -16,7 +16,11 @@ class BlockedStep {
  public:
   // communicator: null for a single process. Throws Error when blocks < 1 or
   // fewer blocks than ranks.
-  BlockedStep(Network<T>& network, int blocks, Communicator* communicator, std::vector<double> dropout);
+  // overlap: exchange each layer's gradient (per-layer slices, the
+  // communicator's non-blocking operations) while the backward pass goes on to
+  // the layers before it; the same bits as the exchange after the pass.
+  BlockedStep(Network<T>& network, int blocks, Communicator* communicator, std::vector<double> dropout,
+              bool overlap = false);
 
   // One step's gradient over the batch order[begin, begin + m) of X, Y:
   // leaves it (with the L2 term lambda/m W) in network.gradients() on every
@@ -36,6 +40,20 @@ class BlockedStep {
   const T* node(int a, int size, T* out, double* cost, int depth);
   const Value* known(int a, int e) const;
 
+  // Overlapped exchange: one per layer l (index l; 0 unused).
+  struct LayerExchange {
+    std::size_t first = 0, size = 0;  // W[l], b[l]: the parameters [first, first + size) of the flat buffer
+    std::vector<unsigned char> send, received, finished, gathered;
+    std::vector<std::size_t> send_counts, recv_counts, gather_counts;
+    int exchange = -1, gather = -1;  // the communicator's handles
+    bool started = false;
+  };
+  void work_out_covers(long long m);
+  // The own subtrees' sums of layer l's parameters, sent in slices to their ranks (once per step).
+  void start_layer(int l);
+  static void layer_ready(void* self, int l);
+  double finish_overlapped(T* total);
+
   Network<T>& net_;
   int blocks_;
   Communicator* comm_;
@@ -49,7 +67,10 @@ class BlockedStep {
   std::vector<std::vector<T>> leaves_;    // own blocks' weighted gradients
   std::vector<double> leaf_costs_;
   std::vector<std::vector<T>> scratch_;   // one per tree depth
-  std::size_t count_ = 0;                 // evaluate(): the parameters [0, count_) of each value
+  std::size_t count_ = 0;                 // evaluate(): the parameters [offset_, offset_ + count_) of each value
+  std::size_t offset_ = 0;
+  bool overlap_ = false;
+  std::vector<LayerExchange> layers_;
   std::vector<std::vector<TreeNode>> covers_;  // every rank's subtrees (with a non-empty block)
   long long covers_m_ = -1;               // the batch size covers_ was worked out for
   std::vector<std::vector<T>> own_values_;

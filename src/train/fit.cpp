@@ -418,6 +418,7 @@ FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSe
     options.seed = s.seed;
     options.gradient_blocks = plan.gradient_blocks;
     options.communicator = s.communicator;
+    options.overlap_exchange = s.overlap_exchange;
     options.on_epoch = callbacks.on_epoch;
     options.on_step = callbacks.on_step;
     options.health = health;

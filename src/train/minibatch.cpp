@@ -122,7 +122,8 @@ TrainerState train_minibatch(Network<T>& network, const Matrix<T>& X, const Matr
   if (blocked && probe)
     throw Error("gradient_blocks: a step summed over blocks has no single forward pass to look at; use one block");
   std::optional<detail::BlockedStep<T>> blocked_step;
-  if (blocked) blocked_step.emplace(network, options.gradient_blocks, options.communicator, options.dropout);
+  if (blocked)
+    blocked_step.emplace(network, options.gradient_blocks, options.communicator, options.dropout, options.overlap_exchange);
   network.set_l2(blocked ? 0.0 : options.l2);
   network.set_dropout(options.dropout, &dropout_rng);
 

@@ -1,6 +1,7 @@
 // deepnet's MPI world (deepnet/distributed.hpp): built with DEEPNET_WITH_MPI,
 // otherwise the functions say that this binary has no MPI.
 #include <climits>
+#include <deque>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -84,7 +85,67 @@ class MpiWorld final : public Communicator {
     if (code != MPI_SUCCESS) throw Error("MPI: exchanging gradients failed: " + mpi_message(code));
   }
 
+  int start_alltoall(const std::vector<unsigned char>& send, const std::vector<std::size_t>& send_counts,
+                     std::vector<unsigned char>& recv, const std::vector<std::size_t>& recv_counts) override {
+    if (send_counts.size() != static_cast<std::size_t>(size_) || recv_counts.size() != send_counts.size())
+      throw Error("MPI alltoall: counts do not match the ranks (internal error)");
+    const int handle = free_slot();
+    Pending& p = pending_[static_cast<std::size_t>(handle)];
+    to_ints(send_counts, p.send_counts, p.send_offsets, "alltoall");
+    recv.resize(to_ints(recv_counts, p.recv_counts, p.recv_offsets, "alltoall"));
+    const int code = MPI_Ialltoallv(send.data(), p.send_counts.data(), p.send_offsets.data(), MPI_BYTE, recv.data(),
+                                    p.recv_counts.data(), p.recv_offsets.data(), MPI_BYTE, MPI_COMM_WORLD, &p.request);
+    if (code != MPI_SUCCESS) throw Error("MPI: exchanging gradients failed: " + mpi_message(code));
+    p.busy = true;
+    return handle;
+  }
+
+  int start_allgather(const std::vector<unsigned char>& mine, const std::vector<std::size_t>& counts,
+                      std::vector<unsigned char>& all) override {
+    if (counts.size() != static_cast<std::size_t>(size_) || counts[static_cast<std::size_t>(rank_)] != mine.size())
+      throw Error("MPI allgather: counts do not match the ranks (internal error)");
+    const int handle = free_slot();
+    Pending& p = pending_[static_cast<std::size_t>(handle)];
+    all.resize(to_ints(counts, p.recv_counts, p.recv_offsets, "allgather"));
+    const int code = MPI_Iallgatherv(mine.data(), p.recv_counts[static_cast<std::size_t>(rank_)], MPI_BYTE, all.data(),
+                                     p.recv_counts.data(), p.recv_offsets.data(), MPI_BYTE, MPI_COMM_WORLD, &p.request);
+    if (code != MPI_SUCCESS) throw Error("MPI: exchanging gradients failed: " + mpi_message(code));
+    p.busy = true;
+    return handle;
+  }
+
+  void wait(int handle) override {
+    if (handle < 0) return;
+    Pending& p = pending_.at(static_cast<std::size_t>(handle));
+    const int code = MPI_Wait(&p.request, MPI_STATUS_IGNORE);
+    p.busy = false;
+    if (code != MPI_SUCCESS) throw Error("MPI: exchanging gradients failed: " + mpi_message(code));
+  }
+
+  void progress() override {
+    for (Pending& p : pending_)
+      if (p.busy && p.request != MPI_REQUEST_NULL) {
+        int done = 0;
+        const int code = MPI_Test(&p.request, &done, MPI_STATUS_IGNORE);
+        if (code != MPI_SUCCESS) throw Error("MPI: exchanging gradients failed: " + mpi_message(code));
+      }
+  }
+
  private:
+  // A started operation: its request and the int arrays MPI reads until it ends.
+  struct Pending {
+    MPI_Request request = MPI_REQUEST_NULL;
+    std::vector<int> send_counts, send_offsets, recv_counts, recv_offsets;
+    bool busy = false;
+  };
+  int free_slot() {
+    for (std::size_t k = 0; k < pending_.size(); ++k)
+      if (!pending_[k].busy) return static_cast<int>(k);
+    pending_.emplace_back();  // a deque: the others' arrays stay where MPI knows them
+    return static_cast<int>(pending_.size() - 1);
+  }
+  std::deque<Pending> pending_;
+
   // Byte counts and their offsets as MPI's ints; returns the total.
   static std::size_t to_ints(const std::vector<std::size_t>& counts, std::vector<int>& ints, std::vector<int>& offsets,
                              const char* what) {

@@ -4,7 +4,8 @@
 usage: mpi_test.py DEEPNET MPIRUN WORKDIR [CASE ...]
 
 Cases: same-bits (the parameters of -np 1, 2, 4 and of a run without MPI are
-identical, float32 and float64, with and without dropout), default-blocks (the
+identical, float32 and float64, with and without dropout, and with
+--overlap-exchange on 2 and 4 ranks), default-blocks (the
 auto block count gives the same bits on 1, 2 and 4 ranks), killed-rank (a rank
 killed by SIGKILL ends the job with a message within 10 s; the last checkpoint
 resumes under another rank count and finishes with the uninterrupted run's
@@ -93,11 +94,17 @@ def case_same_bits():
         for dropout in [[], ["--dropout", "0.2"]]:
             tag = "blocks4-%s%s" % (dtype, "-dropout" if dropout else "")
             models = train_models(tag, [0, 1, 2, 4], base + ["--dtype", dtype] + dropout)
+            # Each layer's gradient exchanged during the backward pass (MPI_Ialltoallv /
+            # MPI_Iallgatherv on per-layer slices): the same bits.
+            overlapped = train_models(tag + "-overlap", [2, 4], base + ["--dtype", dtype, "--overlap-exchange"] + dropout)
             if 0 in models:
                 for ranks in [1, 2, 4]:
                     if ranks in models:
                         check(same_bits(models[0], models[ranks]),
                               "%s: -np %d differs from the run without MPI" % (tag, ranks))
+                    if ranks in overlapped:
+                        check(same_bits(models[0], overlapped[ranks]),
+                              "%s: -np %d with --overlap-exchange differs from the run without MPI" % (tag, ranks))
                 check(models[0]["W1"].dtype == np.dtype(dtype), "%s: the model is %s" % (tag, models[0]["W1"].dtype))
 
 
