@@ -97,14 +97,20 @@ BlockedStep<T>::BlockedStep(Network<T>& network, int blocks, Communicator* commu
   int depth = 0;
   for (int span = tree_span(blocks_); span > 1; span /= 2) ++depth;
   scratch_.assign(static_cast<std::size_t>(depth) + 1, std::vector<T>(size_));
+  // The exchanged parts of the gradient: with several ranks, the whole of it
+  // after the backward pass, or overlapped, each layer's W and b (part l-1)
+  // as the pass finishes them.
   overlap_ = overlap && ranks > 1;
   if (overlap_) {
-    layers_.resize(static_cast<std::size_t>(net_.layers()) + 1);
+    parts_.resize(static_cast<std::size_t>(net_.layers()));
     for (int l = 1; l <= net_.layers(); ++l) {
-      LayerExchange& x = layers_[static_cast<std::size_t>(l)];
+      Part& x = parts_[static_cast<std::size_t>(l - 1)];
       x.first = net_.weight_offset(l);
       x.size = (l < net_.layers() ? net_.weight_offset(l + 1) : size_) - x.first;
     }
+  } else if (ranks > 1) {
+    parts_.resize(1);
+    parts_[0].size = size_;
   }
 }
 
@@ -183,7 +189,7 @@ void BlockedStep<T>::work_out_covers(long long m) {
 template <typename T>
 void BlockedStep<T>::layer_ready(void* self, int l) {
   auto* step = static_cast<BlockedStep<T>*>(self);
-  step->start_layer(l);
+  step->start_part(step->parts_[static_cast<std::size_t>(l - 1)]);
   step->comm_->progress();  // the layers started before move on meanwhile
 }
 
@@ -194,15 +200,18 @@ std::size_t slice_start(std::size_t n, int q, int ranks) {
 }
 }  // namespace
 
+// 1. This rank's largest whole subtrees, summed over the part's parameters
+// where their blocks were computed (a node clipped at the last block evaluates
+// as the smallest whole subtree holding its blocks; the tree adds element by
+// element, so a part's sums are the whole gradient's bits).
+// 2. The reduce-scatter in the tree's order starts: rank q will get slice q of
+// every rank's subtree sums over the part.
 template <typename T>
-void BlockedStep<T>::start_layer(int l) {
-  LayerExchange& x = layers_[static_cast<std::size_t>(l)];
+void BlockedStep<T>::start_part(Part& x) {
   if (x.started) return;
   x.started = true;
   const int ranks = comm_->size(), me = comm_->rank();
   const auto& own = covers_[static_cast<std::size_t>(me)];
-  // The own subtrees' sums over this layer's parameters only (the tree's
-  // order is elementwise: the same bits as the whole gradient's).
   offset_ = x.first;
   count_ = x.size;
   for (std::size_t k = 0; k < own.size(); ++k)
@@ -230,16 +239,18 @@ void BlockedStep<T>::start_layer(int l) {
   x.exchange = comm_->start_alltoall(x.send, x.send_counts, x.received, x.recv_counts);
 }
 
-// After the own blocks: every layer's tree finished on this rank's slice as
-// its exchange arrives (last layer first, the order they were started), each
-// slice gathered by every rank; returns the batch's cost.
+// After the own blocks, for each part in the order they were started (the
+// last layer first): 3. the tree finished on this rank's slice once the part's
+// exchange has arrived; 4. every rank gathers the finished slices. Returns the
+// batch's cost (every part's tree adds the same costs in the same order).
 template <typename T>
-double BlockedStep<T>::finish_overlapped(T* total) {
-  const int ranks = comm_->size(), me = comm_->rank(), L = net_.layers();
-  for (int l = L; l >= 1; --l) start_layer(l);  // a rank without a non-empty block starts them here
+double BlockedStep<T>::finish_exchange(T* total) {
+  const int ranks = comm_->size(), me = comm_->rank();
+  // A rank without a non-empty block (or the blocking exchange) starts them here.
+  for (auto x = parts_.rbegin(); x != parts_.rend(); ++x) start_part(*x);
   double cost = 0;
-  for (int l = L; l >= 1; --l) {
-    LayerExchange& x = layers_[static_cast<std::size_t>(l)];
+  for (auto part = parts_.rbegin(); part != parts_.rend(); ++part) {
+    Part& x = *part;
     comm_->wait(x.exchange);
     const std::size_t mine = slice_start(x.size, me, ranks), count = slice_start(x.size, me + 1, ranks) - mine;
     known_.clear();
@@ -255,10 +266,8 @@ double BlockedStep<T>::finish_overlapped(T* total) {
       }
     offset_ = 0;
     count_ = count;
-    double layer_cost = 0;  // the same tree over the same costs for every layer
-    if (!evaluate(0, tree_span(blocks_), total + x.first + mine, &layer_cost, 0))
+    if (!evaluate(0, tree_span(blocks_), total + x.first + mine, &cost, 0))
       throw Error("data-parallel step: an empty batch");
-    if (l == L) cost = layer_cost;
     x.finished.resize(count * sizeof(T));
     std::memcpy(x.finished.data(), total + x.first + mine, x.finished.size());
     x.gather_counts.assign(static_cast<std::size_t>(ranks), 0);
@@ -268,10 +277,9 @@ double BlockedStep<T>::finish_overlapped(T* total) {
     x.gather = comm_->start_allgather(x.finished, x.gather_counts, x.gathered);
   }
   known_.clear();
-  for (int l = L; l >= 1; --l) {
-    LayerExchange& x = layers_[static_cast<std::size_t>(l)];
-    comm_->wait(x.gather);
-    std::memcpy(total + x.first, x.gathered.data(), x.size * sizeof(T));
+  for (auto part = parts_.rbegin(); part != parts_.rend(); ++part) {
+    comm_->wait(part->gather);
+    std::memcpy(total + part->first, part->gathered.data(), part->size * sizeof(T));
   }
   return cost;
 }
@@ -284,10 +292,10 @@ double BlockedStep<T>::gradient(const Matrix<T>& X, const Matrix<T>& Y, const st
   known_.clear();
   const int ranks = comm_ ? comm_->size() : 1;
   if (ranks > 1) work_out_covers(m);
-  // Overlapped: each layer's exchange starts from the last own block's backward pass.
+  for (Part& x : parts_) x.started = false;
+  // Overlapped: each layer's exchange starts from the last own non-empty block's backward pass.
   int last_block = -1;
   if (overlap_) {
-    for (LayerExchange& x : layers_) x.started = false;
     for (int b = mine_.first; b < mine_.last; ++b)
       if (batch_.end(b) > batch_.begin(b)) last_block = b;
   }
@@ -340,62 +348,12 @@ double BlockedStep<T>::gradient(const Matrix<T>& X, const Matrix<T>& Y, const st
 
   T* total = net_.gradients().data();
   double cost = 0;
-  count_ = size_;  // evaluate() works on whole gradients ...
+  count_ = size_;  // one process: evaluate() works on whole gradients
   offset_ = 0;
-  if (overlap_) {
-    cost = finish_overlapped(total);
-  } else if (ranks == 1) {
+  if (ranks == 1) {
     if (!evaluate(0, tree_span(blocks_), total, &cost, 0)) throw Error("data-parallel step: an empty batch");
   } else {
-    // 1. Each rank's largest whole subtrees, summed where their blocks were computed.
-    const int me = comm_->rank();
-    const auto& own = covers_[static_cast<std::size_t>(me)];
-    for (std::size_t k = 0; k < own.size(); ++k)
-      // A node clipped at the last block evaluates as the smallest whole subtree holding its blocks.
-      evaluate(own[k].begin, tree_span(own[k].end - own[k].begin), own_values_[k].data(), &own_costs_[k], 0);
-
-    // 2. Reduce-scatter in the tree's order: rank q gets slice q of every subtree sum and finishes the tree there.
-    auto slice_first = [&](int q) { return size_ * static_cast<std::size_t>(q) / static_cast<std::size_t>(ranks); };
-    auto slice_count = [&](int q) { return slice_first(q + 1) - slice_first(q); };
-    send_counts_.assign(static_cast<std::size_t>(ranks), 0);
-    recv_counts_.assign(static_cast<std::size_t>(ranks), 0);
-    std::size_t send_total = 0;
-    for (int q = 0; q < ranks; ++q) {
-      send_counts_[static_cast<std::size_t>(q)] = own.size() * (sizeof(double) + slice_count(q) * sizeof(T));
-      recv_counts_[static_cast<std::size_t>(q)] =
-          covers_[static_cast<std::size_t>(q)].size() * (sizeof(double) + slice_count(me) * sizeof(T));
-      send_total += send_counts_[static_cast<std::size_t>(q)];
-    }
-    send_.resize(send_total);
-    unsigned char* at = send_.data();
-    for (int q = 0; q < ranks; ++q)
-      for (std::size_t k = 0; k < own.size(); ++k) {
-        std::memcpy(at, &own_costs_[k], sizeof(double));
-        std::memcpy(at + sizeof(double), own_values_[k].data() + slice_first(q), slice_count(q) * sizeof(T));
-        at += sizeof(double) + slice_count(q) * sizeof(T);
-      }
-    comm_->alltoall(send_, send_counts_, received_, recv_counts_);
-    known_.clear();
-    std::size_t offset = 0;
-    const std::size_t record = sizeof(double) + slice_count(me) * sizeof(T);
-    for (int r = 0; r < ranks; ++r)
-      for (const TreeNode& n : covers_[static_cast<std::size_t>(r)]) {
-        Value v;
-        std::memcpy(&v.cost, received_.data() + offset, sizeof(double));
-        v.data = reinterpret_cast<const T*>(received_.data() + offset + sizeof(double));
-        known_.push_back({n, v});
-        offset += record;
-      }
-    count_ = slice_count(me);  // ... and here on this rank's slice
-    if (!evaluate(0, tree_span(blocks_), total + slice_first(me), &cost, 0))
-      throw Error("data-parallel step: an empty batch");
-
-    // 3. Every rank gathers the finished slices.
-    send_.resize(slice_count(me) * sizeof(T));
-    std::memcpy(send_.data(), total + slice_first(me), send_.size());
-    for (int q = 0; q < ranks; ++q) send_counts_[static_cast<std::size_t>(q)] = slice_count(q) * sizeof(T);
-    comm_->allgather(send_, send_counts_, received_);
-    std::memcpy(total, received_.data(), size_ * sizeof(T));
+    cost = finish_exchange(total);
   }
   known_.clear();
 

@@ -40,19 +40,19 @@ class BlockedStep {
   const T* node(int a, int size, T* out, double* cost, int depth);
   const Value* known(int a, int e) const;
 
-  // Overlapped exchange: one per layer l (index l; 0 unused).
-  struct LayerExchange {
-    std::size_t first = 0, size = 0;  // W[l], b[l]: the parameters [first, first + size) of the flat buffer
+  // A part of the gradient exchanged among the ranks (the whole, or one layer's).
+  struct Part {
+    std::size_t first = 0, size = 0;  // the parameters [first, first + size) of the flat buffer
     std::vector<unsigned char> send, received, finished, gathered;
     std::vector<std::size_t> send_counts, recv_counts, gather_counts;
     int exchange = -1, gather = -1;  // the communicator's handles
     bool started = false;
   };
   void work_out_covers(long long m);
-  // The own subtrees' sums of layer l's parameters, sent in slices to their ranks (once per step).
-  void start_layer(int l);
+  // Sums this rank's subtrees over the part and starts its reduce-scatter (once per step).
+  void start_part(Part& part);
   static void layer_ready(void* self, int l);
-  double finish_overlapped(T* total);
+  double finish_exchange(T* total);
 
   Network<T>& net_;
   int blocks_;
@@ -70,13 +70,11 @@ class BlockedStep {
   std::size_t count_ = 0;                 // evaluate(): the parameters [offset_, offset_ + count_) of each value
   std::size_t offset_ = 0;
   bool overlap_ = false;
-  std::vector<LayerExchange> layers_;
+  std::vector<Part> parts_;  // several ranks: the whole gradient, or overlapped one per layer (layer l: l-1)
   std::vector<std::vector<TreeNode>> covers_;  // every rank's subtrees (with a non-empty block)
   long long covers_m_ = -1;               // the batch size covers_ was worked out for
   std::vector<std::vector<T>> own_values_;
   std::vector<double> own_costs_;
-  std::vector<unsigned char> send_, received_;
-  std::vector<std::size_t> send_counts_, recv_counts_;
   // Node values available to evaluate(): own leaves, then after the exchange every rank's cover.
   std::vector<std::pair<TreeNode, Value>> known_;
 };
