@@ -147,6 +147,7 @@ class _DeepNetBase(BaseEstimator):
             "patience": _optional_int(self.patience, "patience", 0),
             "min_delta": float(self.min_delta),
             "record_every": _optional_int(self.print_every, "print_every", 1),
+            "diagnose": bool(self.diagnose),
         }
         if full_batch:
             settings["iterations"] = _optional_int(self.iterations, "iterations", 1)
@@ -183,6 +184,8 @@ class _DeepNetBase(BaseEstimator):
         self.best_epoch_ = int(result["best_epoch"])
         self.converged_ = bool(result["converged"])
         self.warnings_ = list(result["warnings"])
+        diagnostics = result["diagnostics"]
+        self.diagnostics_ = None if diagnostics is None else {k: np.asarray(v) for k, v in diagnostics.items()}
         self.task_reason_ = result["task_reason"]
         layers = self.model_.weights()
         self.coefs_ = [W for W, _ in layers]
@@ -258,6 +261,11 @@ _COMMON_DOC = """
     n_iter_no_change, normalize, init, init_scale, rng, dtype, leaky_slope,
     print_every
         As `deepnet train --help` describes them.
+    diagnose : bool, default=False
+        Gather per-layer training-health statistics every epoch (full-batch:
+        every print_every iterations) into diagnostics_, and check the rules
+        that need them (dead ReLUs, saturated units, update/weight ratio);
+        `deepnet train --diagnose`. The trained weights are the same bits.
     verbose : bool, default=False
         Print the cost every epoch (or every print_every iterations).
 
@@ -280,6 +288,11 @@ _COMMON_DOC = """
         As scikit-learn's; feature names also come from `feature_names=` in fit.
     converged_, warnings_, task_reason_, best_epoch_
         What the library reported: convergence, warnings, why the task.
+    diagnostics_ : dict of ndarray or None
+        With diagnose=True: columns epoch (full-batch: iteration), layer,
+        dead, saturated, a_mean, a_std, dw_norm, w_norm, update_ratio, one
+        row per record and layer (NaN where a quantity does not apply);
+        None otherwise.
 """
 
 
@@ -302,7 +315,7 @@ class DeepNetClassifier(ClassifierMixin, _DeepNetBase):
                  optimizer=None, momentum=0.9, rho=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8, weight_decay=0.01,
                  schedule="constant", lr_gamma=0.5, lr_step=10, lr_decay=0.1, min_lr=0.0, warmup=0, l2=0.0,
                  dropout=None, clip_norm=0.0, class_weight=None, patience=0, min_delta=0.0, val_split=None,
-                 normalize="auto", print_every=100, verbose=False):
+                 normalize="auto", print_every=100, diagnose=False, verbose=False):
         _store_parameters(self, locals())
 
     def _targets(self, y, classes):
@@ -418,7 +431,7 @@ class DeepNetRegressor(RegressorMixin, _DeepNetBase):
                  optimizer=None, momentum=0.9, rho=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8, weight_decay=0.01,
                  schedule="constant", lr_gamma=0.5, lr_step=10, lr_decay=0.1, min_lr=0.0, warmup=0, l2=0.0,
                  dropout=None, clip_norm=0.0, patience=0, min_delta=0.0, val_split=None, normalize="auto",
-                 scale_target="auto", print_every=100, verbose=False):
+                 scale_target="auto", print_every=100, diagnose=False, verbose=False):
         _store_parameters(self, locals())
 
     def _scale_settings(self):
@@ -497,6 +510,7 @@ def _from_model(model):
     estimator.n_iter_ = 0
     estimator.converged_ = True
     estimator.warnings_ = []
+    estimator.diagnostics_ = None
     estimator.task_reason_ = "read from a model file"
     estimator.best_epoch_ = 0
     return estimator

@@ -189,6 +189,7 @@ FitSettings settings_from(const py::dict& d) {
   s.n_iter_no_change = get<int>(d, "n_iter_no_change", s.n_iter_no_change);
   s.batch_size = get<long long>(d, "batch_size", -1);
   s.drop_last = get<bool>(d, "drop_last", false);
+  s.diagnose = get<bool>(d, "diagnose", false);
   s.optimizer.kind = parsed("optimizer", [&] { return deepnet::parse_optimizer(get<std::string>(d, "optimizer", s.full_batch_gd ? "gd" : "adam")); });
   s.optimizer.momentum = get<double>(d, "momentum", s.optimizer.momentum);
   s.optimizer.rho = get<double>(d, "rho", s.optimizer.rho);
@@ -259,6 +260,38 @@ py::dict result_dict(deepnet::FitResult&& result) {
   std::vector<std::string> warnings = result.warnings;
   for (const auto& w : result.health.warnings) warnings.push_back(w.message);
   out["warnings"] = warnings;
+  // With diagnose: the per-layer records as columns, one row per record and
+  // layer (docs/training.md "Diagnostics"; a pandas.DataFrame(d) away).
+  if (result.health.records() > 0) {
+    std::vector<long long> at, layer;
+    std::vector<double> dead, saturated, a_mean, a_std, dw_norm, w_norm, update_ratio;
+    for (std::size_t r = 0; r < result.health.records(); ++r)
+      for (int l = 1; l <= result.health.layers; ++l) {
+        const deepnet::LayerHealth& h = result.health.of(r, l);
+        at.push_back(result.health.at[r]);
+        layer.push_back(l);
+        dead.push_back(h.dead);
+        saturated.push_back(h.saturated);
+        a_mean.push_back(h.a_mean);
+        a_std.push_back(h.a_std);
+        dw_norm.push_back(h.dw_norm);
+        w_norm.push_back(h.w_norm);
+        update_ratio.push_back(h.update_ratio);
+      }
+    py::dict d;
+    d[result.plan.full_batch_gd ? "iteration" : "epoch"] = at;
+    d["layer"] = layer;
+    d["dead"] = dead;
+    d["saturated"] = saturated;
+    d["a_mean"] = a_mean;
+    d["a_std"] = a_std;
+    d["dw_norm"] = dw_norm;
+    d["w_norm"] = w_norm;
+    d["update_ratio"] = update_ratio;
+    out["diagnostics"] = d;
+  } else {
+    out["diagnostics"] = py::none();
+  }
   out["task_reason"] = result.plan.task.reason;
   out["normalization"] = std::string(deepnet::to_string(result.plan.normalization));
   out["batch_size"] = result.plan.batch_size;

@@ -122,6 +122,32 @@ class Shapes(unittest.TestCase):
         zeros = DeepNetClassifier(layers=(8,), epochs=5, init="zeros").fit(X, y)
         self.assertTrue(any("identical" in w or "symmetr" in w for w in zeros.warnings_), zeros.warnings_)
 
+    def test_diagnose_fills_diagnostics_and_keeps_the_bits(self):
+        X, y = load_digits(return_X_y=True)
+        plain = DeepNetClassifier(layers=(32, 16), epochs=4, seed=3).fit(X, y)
+        self.assertIsNone(plain.diagnostics_)
+        clf = DeepNetClassifier(layers=(32, 16), epochs=4, seed=3, diagnose=True).fit(X, y)
+        d = clf.diagnostics_
+        self.assertEqual(sorted(d), sorted(["epoch", "layer", "dead", "saturated", "a_mean", "a_std", "dw_norm",
+                                            "w_norm", "update_ratio"]))
+        # One row per epoch and layer, in that order.
+        np.testing.assert_array_equal(d["epoch"], np.repeat(np.arange(1, 5), 3))
+        np.testing.assert_array_equal(d["layer"], np.tile([1, 2, 3], 4))
+        hidden = d["layer"] < 3
+        self.assertTrue(np.all((d["dead"][hidden] >= 0) & (d["dead"][hidden] <= 1)))  # ReLU layers
+        self.assertTrue(np.all(np.isnan(d["dead"][~hidden])))  # the softmax layer has no dead share
+        self.assertTrue(np.all(np.isnan(d["saturated"])))  # no sigmoid/tanh hidden layer
+        self.assertTrue(np.all(d["w_norm"] > 0) and np.all(d["dw_norm"] > 0) and np.all(d["update_ratio"] > 0))
+        # Gathering only reads: the same weights, bit for bit.
+        for a, b in zip(plain.coefs_ + plain.intercepts_, clf.coefs_ + clf.intercepts_):
+            np.testing.assert_array_equal(a, b)
+        # Full-batch: a record at the iterations the cost is recorded (every print_every, counted from
+        # 0, and the last, 29), for each of the 2 layers; the column is named for iterations.
+        full = DeepNetClassifier(layers=(8,), iterations=30, print_every=10, diagnose=True).fit(X, y)
+        self.assertNotIn("epoch", full.diagnostics_)
+        np.testing.assert_array_equal(full.diagnostics_["iteration"], np.repeat([0, 10, 20, 29], 2))
+        self.assertEqual(len(full.loss_curve_), 4)
+
     def test_one_example_goes_through_the_prepared_single_example_path(self):
         X, y = load_digits(return_X_y=True)
         clf = DeepNetClassifier(layers=(64, 32), epochs=3).fit(X, y)
