@@ -10,25 +10,16 @@
 #include "deepnet/model_file.hpp"
 #include "frame.hpp"
 #include "fuzz_common.hpp"
+#include "model_checks.hpp"
 
 namespace {
 
 void use(const deepnet::Model& model) {
-  // The parameter count must be what the layer sizes need, counted exactly.
-  FUZZ_CHECK(deepnet_fuzz::fits_architecture(model.architecture.sizes, model.parameters.size()));
+  deepnet_fuzz::check_usable(model);
   // Strict: an Error here means the reader accepted what the writer refuses.
   const std::string bytes = deepnet::serialize_model(model);
   const std::string again = deepnet::serialize_model(deepnet::parse_model(bytes, "reserialised"));
   FUZZ_CHECK(bytes == again);
-  const auto net32 = model.network<float>();
-  const auto net64 = model.network<double>();
-  FUZZ_CHECK(net32.parameters().size() == model.parameters.size());
-  FUZZ_CHECK(net64.parameters().size() == model.parameters.size());
-  deepnet_fuzz::accepts([&] {
-    const deepnet::Matrix<double> X = deepnet::Matrix<double>::Zero(model.architecture.sizes.front(), 2);
-    const deepnet::Prediction p = deepnet::predict(model, X);
-    FUZZ_CHECK(p.labels.size() == 2);
-  });
 }
 
 void parse(const std::string& bytes) {

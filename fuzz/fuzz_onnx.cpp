@@ -7,28 +7,19 @@
 #include <string>
 
 #include "deepnet/onnx.hpp"
-#include "frame.hpp"  // fits_architecture
 #include "fuzz_common.hpp"
+#include "model_checks.hpp"
 
 namespace {
 
 void use(const deepnet::Model& model) {
-  FUZZ_CHECK(deepnet_fuzz::fits_architecture(model.architecture.sizes, model.parameters.size()));
+  deepnet_fuzz::check_usable(model);
   // An accepted graph may hold values the writer refuses (a non-finite weight):
   // then the export's own Error is the answer, not a crash.
   std::string bytes;
   if (!deepnet_fuzz::accepts([&] { bytes = deepnet::serialize_onnx(model); })) return;
   const std::string again = deepnet::serialize_onnx(deepnet::parse_onnx(bytes, "reexported.onnx"));
   FUZZ_CHECK(bytes == again);
-  const auto net32 = model.network<float>();
-  const auto net64 = model.network<double>();
-  FUZZ_CHECK(net32.parameters().size() == model.parameters.size());
-  FUZZ_CHECK(net64.parameters().size() == model.parameters.size());
-  deepnet_fuzz::accepts([&] {
-    const deepnet::Matrix<double> X = deepnet::Matrix<double>::Zero(model.architecture.sizes.front(), 2);
-    const deepnet::Prediction p = deepnet::predict(model, X);
-    FUZZ_CHECK(p.labels.size() == 2);
-  });
 }
 
 }  // namespace
