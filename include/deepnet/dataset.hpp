@@ -27,6 +27,13 @@ struct Dataset {
   // exactly as the doubles they widen to (the same fingerprint, normaliser and
   // training bits as the same values in X).
   Matrix<float> singles;
+  // Or the same float32 features borrowed, not copied: (features, examples)
+  // column-major floats that stay the caller's (the Python module's C-ordered
+  // float32 array while fit runs: the data set is not held twice). The caller
+  // keeps them alive and unchanged while this Dataset, or a copy, is in use.
+  // Read them, owned or borrowed, through singles_view().
+  const float* borrowed_singles = nullptr;
+  Eigen::Index borrowed_features = 0, borrowed_examples = 0;
   std::vector<double> targets;             // m target values; class indices when class_names is set
   std::vector<std::string> class_names;    // set when the file names its classes (string labels)
   std::vector<double> weights;             // per-example weights, when the file has a weight column
@@ -45,18 +52,29 @@ struct Dataset {
   std::vector<std::string> notes;
 
   bool has_pixels() const { return pixels.rows() != 0 || pixels.cols() != 0; }
-  bool has_singles() const { return singles.rows() != 0 || singles.cols() != 0; }
-  Eigen::Index features() const { return has_pixels() ? pixels.rows() : has_singles() ? singles.rows() : X.rows(); }
-  Eigen::Index examples() const { return has_pixels() ? pixels.cols() : has_singles() ? singles.cols() : X.cols(); }
+  bool has_singles() const { return borrowed_singles != nullptr || singles.rows() != 0 || singles.cols() != 0; }
+  // The float32 features, owned or borrowed (empty when there are none).
+  Eigen::Map<const Matrix<float>> singles_view() const {
+    if (borrowed_singles) return {borrowed_singles, borrowed_features, borrowed_examples};
+    return {singles.data(), singles.rows(), singles.cols()};
+  }
+  Eigen::Index features() const {
+    return has_pixels() ? pixels.rows() : has_singles() ? singles_view().rows() : X.rows();
+  }
+  Eigen::Index examples() const {
+    return has_pixels() ? pixels.cols() : has_singles() ? singles_view().cols() : X.cols();
+  }
   // Feature i of example j, whichever way it is stored.
   double value(Eigen::Index i, Eigen::Index j) const {
-    return has_pixels() ? double(pixels(i, j)) : has_singles() ? double(singles(i, j)) : X(i, j);
+    return has_pixels() ? double(pixels(i, j)) : has_singles() ? double(singles_view()(i, j)) : X(i, j);
   }
   // X = the pixels or singles as double (exact), they freed; nothing when X is already the storage.
   void expand_pixels();
   // A copy of the features as double (X, or the pixels or singles widened), for small data (a picture's points).
   Matrix<double> values() const {
-    return has_pixels() ? Matrix<double>(pixels.cast<double>()) : has_singles() ? Matrix<double>(singles.cast<double>()) : X;
+    return has_pixels() ? Matrix<double>(pixels.cast<double>())
+           : has_singles() ? Matrix<double>(singles_view().cast<double>())
+                           : X;
   }
   // Row i of the features (feature i of every example) as double.
   Matrix<double> feature_row(Eigen::Index i) const;

@@ -7,9 +7,10 @@
 //
 // Arrays: X arrives as an (m, n) array. A C-ordered float64 array is the
 // library's (n, m) column-major matrix as it lies in memory: predict reads it
-// in place; fit copies it once into the Dataset it trains on (a C-ordered
-// float32 array is widened in that same copy). Other layouts (Fortran order,
-// integers, strided views; float32 for predict) are converted first, one copy. The GIL is released while training and predicting; Ctrl-C is checked
+// in place; fit copies it once into the Dataset it trains on, except a
+// C-ordered float32 array, which the Dataset borrows as it lies (the array
+// outlives the call; no second copy of the data set). Other layouts (Fortran
+// order, integers, strided views; float32 for predict) are converted first, one copy. The GIL is released while training and predicting; Ctrl-C is checked
 // about every 0.1 s during training and stops it with KeyboardInterrupt.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -89,14 +90,15 @@ Eigen::Map<const deepnet::Matrix<double>> as_matrix(const InputArray& X, const c
   return {X.data(), static_cast<Eigen::Index>(X.shape(1)), static_cast<Eigen::Index>(X.shape(0))};
 }
 
-// X into the Dataset with one copy: a C-ordered float32 array as float32
-// (Dataset::singles: half the memory of doubles, the same values); anything
-// else into the (n, m) double matrix through float64.
+// X into the Dataset: a C-ordered float32 array borrowed as it lies, no copy
+// (Dataset::borrowed_singles: the (n, m) column-major floats; X_any, the
+// caller's array, lives until the call returns, and the Dataset no longer);
+// anything else copied once into the (n, m) double matrix through float64.
 void fill_features(Dataset& data, const py::array& X_any) {
   if (py::isinstance<py::array_t<float>>(X_any) && (X_any.flags() & py::array::c_style) != 0) {
-    const auto X = X_any.cast<py::array_t<float, py::array::c_style>>();
-    data.singles = Eigen::Map<const deepnet::Matrix<float>>(X.data(), static_cast<Eigen::Index>(X.shape(1)),
-                                                            static_cast<Eigen::Index>(X.shape(0)));
+    data.borrowed_singles = static_cast<const float*>(X_any.data());
+    data.borrowed_features = static_cast<Eigen::Index>(X_any.shape(1));
+    data.borrowed_examples = static_cast<Eigen::Index>(X_any.shape(0));
     return;
   }
   const InputArray X = InputArray::ensure(X_any);

@@ -115,6 +115,38 @@ class Shapes(unittest.TestCase):
         fit64 = DeepNetClassifier(layers=(8,)).fit(X32.astype(np.float64), y)
         np.testing.assert_array_equal(fit32.predict_proba(X), fit64.predict_proba(X))
 
+    def test_fit_borrows_a_float32_array_instead_of_copying_it(self):
+        # A C-ordered float32 X is read where it lies: fit's peak memory grows by
+        # the library's one normalised training matrix (the size of X), not by
+        # a second copy of X as well. Measured in a fresh process: its peak
+        # resident memory (VmHWM) reset just before fit.
+        script = textwrap.dedent("""
+            import numpy as np
+            from deepnet import DeepNetClassifier
+            m, n = 40000, 500
+            X = np.empty((m, n), dtype=np.float32)
+            rng = np.random.default_rng(0)
+            for i in range(0, m, 2000):
+                X[i:i + 2000] = rng.random((2000, n), dtype=np.float32)
+            y = (X[:, 0] > 0.5).astype(np.int64)
+            def kb(field):
+                with open("/proc/self/status") as f:
+                    return next(int(l.split()[1]) for l in f if l.startswith(field + ":"))
+            clf = DeepNetClassifier(layers=(4,), epochs=1, batch_size=512, normalize="none", dtype="float32")
+            clf.fit(X[:1000], y[:1000])  # the library's code and threads in memory first
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")  # resets VmHWM to the current resident size
+            before = kb("VmRSS")
+            clf.fit(X, y)
+            print(X.nbytes // 1024, kb("VmHWM") - before)
+        """)
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                             env=dict(os.environ))
+        self.assertEqual(out.returncode, 0, out.stderr)
+        data_kb, growth_kb = (int(v) for v in out.stdout.split())
+        self.assertGreater(growth_kb, 0.8 * data_kb)  # the training matrix: the measurement sees real memory
+        self.assertLess(growth_kb, 1.4 * data_kb)     # a copy of X besides it would make this 2x
+
     def test_training_health_warnings_reach_warnings_(self):
         X, y = load_iris(return_X_y=True)
         healthy = DeepNetClassifier(layers=(8,), epochs=20).fit(X, y)

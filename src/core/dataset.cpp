@@ -10,14 +10,16 @@ void Dataset::expand_pixels() {
     X = pixels.cast<double>();
     pixels.resize(0, 0);
   } else if (has_singles()) {
-    X = singles.cast<double>();
+    X = singles_view().cast<double>();
     singles.resize(0, 0);
+    borrowed_singles = nullptr;
+    borrowed_features = borrowed_examples = 0;
   }
 }
 
 Matrix<double> Dataset::feature_row(Eigen::Index i) const {
   if (has_pixels()) return pixels.row(i).cast<double>();
-  if (has_singles()) return singles.row(i).cast<double>();
+  if (has_singles()) return singles_view().row(i).cast<double>();
   return X.row(i);
 }
 

@@ -984,7 +984,7 @@ void for_feature_doubles(const Dataset& data, F f) {
   if (data.has_pixels())
     widen(data.pixels.data(), static_cast<std::size_t>(data.pixels.size()));
   else
-    widen(data.singles.data(), static_cast<std::size_t>(data.singles.size()));
+    widen(data.singles_view().data(), static_cast<std::size_t>(data.singles_view().size()));
 }
 
 // Format 1 of the fingerprint (deepnet before 0.1.0's Python module): FNV-1a

@@ -164,7 +164,7 @@ Matrix<T> Normalizer::features(const Dataset& data, Eigen::Index first, Eigen::I
       const std::uint8_t* column = data.pixels.data() + (first + j) * n;
       for (Eigen::Index i = 0; i < n; ++i) store(i, j, static_cast<double>(column[i]));
     } else if (data.has_singles()) {
-      const float* column = data.singles.data() + (first + j) * n;
+      const float* column = data.singles_view().data() + (first + j) * n;
       for (Eigen::Index i = 0; i < n; ++i) store(i, j, static_cast<double>(column[i]));
     } else {
       const double* column = data.X.data() + (first + j) * n;

@@ -30,7 +30,7 @@ Dataset subset(const Dataset& data, const std::vector<Eigen::Index>& columns) {
     if (data.has_pixels())
       part.pixels.col(static_cast<Eigen::Index>(k)) = data.pixels.col(j);
     else if (data.has_singles())
-      part.singles.col(static_cast<Eigen::Index>(k)) = data.singles.col(j);
+      part.singles.col(static_cast<Eigen::Index>(k)) = data.singles_view().col(j);
     else
       part.X.col(static_cast<Eigen::Index>(k)) = data.X.col(j);
     part.targets.push_back(data.targets[static_cast<std::size_t>(j)]);

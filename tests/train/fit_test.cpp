@@ -267,6 +267,44 @@ TEST(Singles, NormalisedFeaturesFingerprintAndTrainingAreThoseOfTheDoubles) {
   EXPECT_EQ(part.singles.col(2), singles.singles.col(700));
 }
 
+// The same floats borrowed (Dataset::borrowed_singles, how the Python module
+// hands over a C-ordered float32 array without a copy) read as the owned ones.
+TEST(Singles, BorrowedFloatsGiveTheBitsOfOwnedOnes) {
+  const auto [owned, doubles] = singles_and_doubles(5, 301);
+  Dataset borrowed = owned;
+  borrowed.singles.resize(0, 0);
+  ASSERT_FALSE(borrowed.has_singles());
+  borrowed.borrowed_singles = owned.singles.data();
+  borrowed.borrowed_features = owned.singles.rows();
+  borrowed.borrowed_examples = owned.singles.cols();
+  ASSERT_TRUE(borrowed.has_singles());
+  EXPECT_EQ(borrowed.features(), 5);
+  EXPECT_EQ(borrowed.examples(), 301);
+  EXPECT_EQ(borrowed.value(2, 300), doubles.X(2, 300));
+  EXPECT_EQ(borrowed.values(), doubles.X);
+  EXPECT_EQ(borrowed.feature_row(3), doubles.X.row(3));
+  EXPECT_EQ(data_fingerprint(borrowed), data_fingerprint(owned));
+  const Normalizer standard = Normalizer::fit(Normalization::standard, borrowed);
+  EXPECT_EQ(standard.offset, Normalizer::fit(Normalization::standard, owned).offset);
+  EXPECT_EQ(standard.features<float>(borrowed, 10, 7), standard.features<float>(owned, 10, 7));
+  FitSettings s;
+  s.hidden_layers = {6};
+  s.epochs = 2;
+  s.validation_fraction = 0.25;  // the split copies the borrowed columns into owned ones
+  const FitResult a = fit(borrowed, nullptr, s);
+  const FitResult b = fit(owned, nullptr, s);
+  EXPECT_EQ(a.model.parameters, b.model.parameters);
+  EXPECT_EQ(a.scores.back().cost, b.scores.back().cost);
+  const Dataset part = subset(borrowed, {4, 0, 300});
+  ASSERT_TRUE(part.has_singles());
+  EXPECT_EQ(part.borrowed_singles, nullptr);  // a subset owns its values
+  EXPECT_EQ(part.singles.col(2), owned.singles.col(300));
+  Dataset widened = borrowed;
+  widened.expand_pixels();
+  EXPECT_FALSE(widened.has_singles());
+  EXPECT_EQ(widened.X, doubles.X);
+}
+
 TEST(FitBf16, TrainsWithBf16ProductsAndScoresInFloat32OrRefusesSayingWhy) {
   const Dataset iris = load_builtin("iris");
   FitSettings s;
