@@ -164,6 +164,12 @@ class Network {
   // Uses the forward caches (not const).
   Matrix<T> predict(const Matrix<T>& X);
 
+  // Frees the forward and backward caches of every batch size seen (the
+  // workspaces); the next pass allocates them again. Z(), A(), dZ() are
+  // unavailable until the next forward pass. A finished evaluation or a
+  // chunk of another size then holds no memory it no longer needs.
+  void release_workspaces();
+
  private:
   void check_layer(int l) const;
   void check_targets(MatrixCRef<T> Y) const;
@@ -185,7 +191,7 @@ class Network {
   struct Workspace {
     Eigen::Index m = 0;
     std::uint64_t last_used = 0;
-    bool general = false;  // Z, A, dZ sized for the general path
+    bool general = false;  // Z, A sized for the general path (dZ on the first backward pass)
     // Z, A: the general path's caches; after a small-net pass, A[L] is written
     // by forward and the others are laid out on first access (Z(), A()).
     mutable std::vector<Matrix<T>> Z, A;

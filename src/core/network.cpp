@@ -162,7 +162,6 @@ void Network<T>::ensure_workspace(Eigen::Index m, bool small) {
     for (int l = 1; l <= layers(); ++l) {
       chosen->Z[l].resize(units(l), m);
       chosen->A[l].resize(units(l), m);
-      chosen->dZ[l].resize(units(l), m);
     }
     chosen->general = true;
   }
@@ -283,6 +282,9 @@ void Network<T>::backward(MatrixCRef<T> Y, Matrix<T>* input_gradient, const T* e
     return;
   }
   const int L = layers();
+  // dZ is sized on the workspace's first backward pass (a forward-only pass,
+  // as in predict and scoring, never needs it); a no-op after that.
+  for (int l = 1; l <= L; ++l) ws().dZ[l].resize(units(l), m_);
   // dZ[L] = A[L] - Y for every matched output/loss pair (times w_j per column when weighted).
   ws().dZ[L].noalias() = ws().A[L] - Y;
   if (example_weights)
@@ -325,6 +327,16 @@ void Network<T>::update(double learning_rate) {
   T* theta = params_.data();
   const T* dtheta = grads_.data();
   for (std::size_t k = 0; k < size; ++k) theta[k] -= alpha * dtheta[k];
+}
+
+template <typename T>
+void Network<T>::release_workspaces() {
+  workspaces_.clear();  // the capacity (max_workspaces) stays reserved: pointers into it stay valid
+  active_ = 0;
+  m_ = 0;
+  X_ = nullptr;
+  backward_done_ = false;
+  small_pass_ = false;
 }
 
 template <typename T>

@@ -44,12 +44,24 @@ Matrix<T> scaled_targets(const Matrix<T>& labels, double offset, double scale) {
   return ((labels.template cast<double>().array() - offset) / scale).matrix().template cast<T>();
 }
 
-// Scores a network on m examples, taken `kScoreChunk` at a time from
+// Scores a network on m examples, taken score_chunk() at a time from
 // chunk(first, count) (normalised, in the network's precision): a float32 (or
 // float64) forward pass over the examples without a copy of the whole data set
 // and without keeping a workspace for all of them. The cost is the training
 // cost function without L2 (PartScore), summed over the chunks.
-constexpr Eigen::Index kScoreChunk = 4096;
+//
+// Examples per chunk: as many as keep the chunk's input and its Z and A caches
+// within 32 MB, 256 to 4096, a multiple of 64 (4096 for Fashion-MNIST's
+// 784-256-128-10; 768 for a 1024-2048-2048-10 net, whose 4096-example
+// workspace alone took 134 MB of a 480 MB peak).
+template <typename T>
+Eigen::Index score_chunk(const Network<T>& net) {
+  double units = net.units(0);
+  for (int l = 1; l <= net.layers(); ++l) units += 2.0 * net.units(l);
+  const double per_example = units * static_cast<double>(sizeof(T));
+  const double fits = std::floor(32.0 * 1024 * 1024 / per_example / 64) * 64;
+  return static_cast<Eigen::Index>(std::clamp(fits, 256.0, 4096.0));
+}
 
 template <typename T, typename Chunk>
 PartScore score_network(Network<T>& net, const std::string& name, Eigen::Index m, Chunk chunk, const Matrix<T>& labels,
@@ -61,8 +73,18 @@ PartScore score_network(Network<T>& net, const std::string& name, Eigen::Index m
   const bool regression = output == Output::linear;
   std::vector<double> predicted(static_cast<std::size_t>(m)), truth(predicted.size());
   double cost_sum = 0;
-  for (Eigen::Index first = 0; first < m; first += kScoreChunk) {
-    const Eigen::Index count = std::min(kScoreChunk, m - first);
+  const Eigen::Index step = score_chunk(net);
+  // The training batches' caches are not needed here, nor, at the last short
+  // chunk, the full chunks' (a network keeps one workspace per batch size);
+  // none is kept once the score is taken.
+  net.release_workspaces();
+  struct Release {
+    Network<T>& net;
+    ~Release() { net.release_workspaces(); }
+  } release{net};
+  for (Eigen::Index first = 0; first < m; first += step) {
+    const Eigen::Index count = std::min(step, m - first);
+    if (count != step && first > 0) net.release_workspaces();
     const Matrix<T> predictions = net.predict(chunk(first, count));  // leaves the forward caches at the chunk
     const Matrix<T> part_labels = labels.middleCols(first, count);
     const Matrix<T> Y = make_targets<T>(output, net.units(net.layers()),

@@ -9,10 +9,12 @@
 #include <gtest/gtest.h>
 
 #include <link.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -28,6 +30,7 @@
 #include "deepnet/predictor.hpp"
 #include "deepnet/rng.hpp"
 #include "deepnet/diagnostics.hpp"
+#include "deepnet/fit.hpp"
 #include "deepnet/train.hpp"
 
 extern "C" {
@@ -39,6 +42,7 @@ void __libc_free(void*);
 }
 
 namespace {
+std::atomic<long long> live_bytes{0}, peak_live_bytes{0};  // bytes allocated and not yet freed (usable sizes)
 std::atomic<long long> allocations{0};       // all but oneDNN's own
 std::atomic<long long> dnnl_allocations{0};  // called from inside libdnnl
 std::uintptr_t dnnl_begin = 0, dnnl_end = 0;  // libdnnl's loaded code
@@ -47,6 +51,20 @@ inline void tally(void* caller) {
   const auto at = reinterpret_cast<std::uintptr_t>(caller);
   if (at >= dnnl_begin && at < dnnl_end) dnnl_allocations.fetch_add(1, std::memory_order_relaxed);
   else allocations.fetch_add(1, std::memory_order_relaxed);
+}
+
+void* counted(void* p) {
+  if (p) {
+    const long long now = live_bytes.fetch_add(static_cast<long long>(malloc_usable_size(p))) +
+                          static_cast<long long>(malloc_usable_size(p));
+    long long peak = peak_live_bytes.load();
+    while (now > peak && !peak_live_bytes.compare_exchange_weak(peak, now)) {
+    }
+  }
+  return p;
+}
+void uncounted(void* p) {
+  if (p) live_bytes.fetch_sub(static_cast<long long>(malloc_usable_size(p)));
 }
 
 int find_dnnl(dl_phdr_info* info, std::size_t, void*) {
@@ -65,31 +83,38 @@ int find_dnnl(dl_phdr_info* info, std::size_t, void*) {
 extern "C" {
 void* malloc(std::size_t n) {
   tally(__builtin_return_address(0));
-  return __libc_malloc(n);
+  return counted(__libc_malloc(n));
 }
 void* calloc(std::size_t items, std::size_t n) {
   tally(__builtin_return_address(0));
-  return __libc_calloc(items, n);
+  return counted(__libc_calloc(items, n));
 }
 void* realloc(void* p, std::size_t n) {
   tally(__builtin_return_address(0));
-  return __libc_realloc(p, n);
+  const long long before = p ? static_cast<long long>(malloc_usable_size(p)) : 0;
+  void* q = __libc_realloc(p, n);
+  if (q || n == 0) live_bytes.fetch_sub(before);  // p was freed (or moved)
+  else return q;                                  // failed: p is untouched
+  return counted(q);
 }
-void free(void* p) { __libc_free(p); }
+void free(void* p) {
+  uncounted(p);
+  __libc_free(p);
+}
 int posix_memalign(void** out, std::size_t alignment, std::size_t n) {
   tally(__builtin_return_address(0));
-  void* p = __libc_memalign(alignment, n);
+  void* p = counted(__libc_memalign(alignment, n));
   if (!p) return 12;  // ENOMEM
   *out = p;
   return 0;
 }
 void* aligned_alloc(std::size_t alignment, std::size_t n) {
   tally(__builtin_return_address(0));
-  return __libc_memalign(alignment, n);
+  return counted(__libc_memalign(alignment, n));
 }
 void* memalign(std::size_t alignment, std::size_t n) {
   tally(__builtin_return_address(0));
-  return __libc_memalign(alignment, n);
+  return counted(__libc_memalign(alignment, n));
 }
 }
 
@@ -299,6 +324,57 @@ TEST(NoAllocation, PredictOneAllocatesNothing) {
     for (int call = 0; call < 100; ++call) prepared.predict_one(x_double.data(), outputs);
     EXPECT_EQ(allocations.load() - before, 0) << "PreparedModel::predict_one, " << threads << " thread(s)";
   }
+  set_threads(1);
+}
+
+TEST(LiveMemory, CountingWorks) {
+  const long long before = live_bytes.load();
+  static void* volatile sink;
+  sink = std::malloc(1 << 20);
+  EXPECT_GE(live_bytes.load() - before, 1 << 20);
+  std::free(sink);
+  EXPECT_EQ(live_bytes.load(), before);
+}
+
+// Scoring (the training score of fit, score_model for the test data) runs the
+// examples through the network a chunk at a time, the chunk sized to the net:
+// a wide net's chunk no longer holds 4096 examples' Z and A caches (here 72 MB;
+// for the bench's 1024-2048-2048-10, 134 MB of a 480 MB peak), but about 32 MB.
+TEST(LiveMemory, ScoringAWideNetKeepsItsWorkspaceNear32MB) {
+  set_threads(2);
+  const Eigen::Index n = 256, m = 6144;
+  auto make = [&](Eigen::Index count) {
+    Dataset data;
+    data.X.resize(n, count);
+    Rng rng(3);
+    for (Eigen::Index j = 0; j < count; ++j) {
+      for (Eigen::Index i = 0; i < n; ++i) data.X(i, j) = rng.normal();
+      data.targets.push_back(static_cast<double>(j % 10));
+    }
+    data.source = "wide";
+    return data;
+  };
+  FitSettings s;
+  s.hidden_layers = {1024, 1024};
+  s.epochs = 1;
+  s.batch_size = 32;
+  s.optimizer.kind = OptimizerKind::sgd;
+  const Model model = fit(make(64), nullptr, s).model;
+  const Dataset big = make(m);
+  const long long before = live_bytes.load();
+  peak_live_bytes.store(before);
+  const PartScore score = score_model(model, big, "test");
+  const long long peak = peak_live_bytes.load() - before;
+  EXPECT_EQ(score.examples, m);
+  EXPECT_TRUE(std::isfinite(score.cost));
+  // One chunk: the input and Z, A of 256 + 2 (1024 + 1024 + 10) float units per
+  // example, 32 MiB of them (1856 examples); the network (parameters and gradients
+  // in float); 8 MiB for the rest (labels, targets, the products' packing). With
+  // 4096-example chunks, dZ kept by forward passes and a second workspace for the
+  // last short chunk, this was 161 MiB.
+  const long long network_bytes = 2 * static_cast<long long>(model.parameters.size()) * 4;
+  EXPECT_LT(peak, (40ll << 20) + network_bytes) << "peak live bytes while scoring: " << peak;
+  EXPECT_GT(peak, 16ll << 20) << "the measurement sees the workspace";
   set_threads(1);
 }
 
