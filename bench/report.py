@@ -180,14 +180,16 @@ def fastest(runs):
         key = (r["workload"], r["case"], r["system"])
         if key not in best or r["examples_per_s"] > best[key]["examples_per_s"]:
             best[key] = r
-    return best
+    # copies: the table's rows take fields from other runs (take_accuracy_from_most_seeds),
+    # while latest.json's all_runs keeps every run as it was measured
+    return {key: dict(r) for key, r in best.items()}
 
 
 def other_settings(runs, r):
     return [{"threads": thread_spec(o), "seconds": o["seconds"], "examples_per_s": o["examples_per_s"],
              "others_cores": o.get("others_cores"), "value": o.get("value"), "peak_rss_mb": o.get("peak_rss_mb")}
             for o in runs if (o["workload"], o["case"], o["system"]) == (r["workload"], r["case"], r["system"])
-            and o is not r]
+            and thread_spec(o) != thread_spec(r)]
 
 
 ACCURACY_FIELDS = ("metric", "value", "values", "value_min", "value_max", "seeds", "final_cost", "final_costs")
@@ -199,9 +201,9 @@ def take_accuracy_from_most_seeds(rec, runs):
     setting's row may be another. The seeds give the same weights at any thread count."""
     same = [o for o in runs if (o["workload"], o["case"], o["system"], is_command(o)) ==
             (rec["workload"], rec["case"], rec["system"], is_command(rec))]
-    source = max(same + [rec], key=lambda o: len(o.get("values") or []))
-    if source is rec:
-        return
+    source = max(same, key=lambda o: len(o.get("values") or []), default=rec)
+    if len(source.get("values") or []) <= len(rec.get("values") or []):
+        return  # the row's own run has as many seeds as any (full-batch workloads: none)
     for k in ACCURACY_FIELDS:
         if k in source:
             rec[k] = source[k]
@@ -409,7 +411,8 @@ def markdown(report):
                  "from the whole command; the test accuracy on the 10000 test images, or, for the synthetic sets that "
                  "have no test set, the final training cost (full batch: of the last iteration; mini-batch: the mean "
                  "over the last epoch's batches); the mean over %s seeds (1..%s) for wide-mlp and %s (1..%s) for "
-                 "fmnist-mlp (its runs at the largest thread count; the other settings' runs, %s seeds, are timed), "
+                 "fmnist-mlp (its runs at the largest thread count, PyTorch's with 1 thread and a multi-threaded BLAS; the "
+                 "other settings' runs, %s seeds, are timed), "
                  "± its standard error, with the "
                  "lowest and highest seed's in brackets (every seed's in latest.json): the last iterate of plain SGD at "
                  "lr 0.1 swings by about ±0.5 points of test accuracy from batch to batch, so a few seeds cannot tell "

@@ -28,8 +28,8 @@ std::string read_maybe_gzip(const std::string& path, std::size_t max_bytes = std
 
 // read_maybe_gzip's bytes in memory that is not zero-filled before it is
 // written: a large gzip file's output pages are touched once, by the
-// decompressor, and the compressed file is read through a mapping (the large
-// binary files: IDX images).
+// decompressor, and the compressed file is read with read() into memory not
+// zero-filled either (the large binary files: IDX images).
 struct FileBytes {
   std::unique_ptr<char[]> data;
   std::size_t size = 0;

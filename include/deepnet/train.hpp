@@ -5,6 +5,7 @@
 // before its update. It is recorded when i % record_every == 0 and at i = N-1.
 #include <cstdint>
 #include <functional>
+#include <type_traits>
 #include <string>
 #include <vector>
 
@@ -130,8 +131,11 @@ struct ValidationSet {
 // parameters are non-finite at the end of an epoch.
 // probe: see StepProbe (null: none); blocked steps (gradient_blocks > 1 or a
 // communicator) have no single forward pass to show and refuse a probe.
+// X may be any column-major view of the examples (a Matrix, or an
+// Eigen::Map over memory the caller keeps alive and unchanged, such as float32
+// data that needs no normalising): it is read, never copied whole.
 template <typename T>
-TrainerState train_minibatch(Network<T>& network, const Matrix<T>& X, const Matrix<T>& Y,
+TrainerState train_minibatch(Network<T>& network, std::type_identity_t<MatrixCRef<T>> X, const Matrix<T>& Y,
                              const ValidationSet& validation, const MiniBatchOptions& options,
                              const TrainerState* resume = nullptr, StepProbe<T>* probe = nullptr);
 

@@ -204,7 +204,7 @@ class _DeepNetBase(BaseEstimator):
         if extra_settings:
             settings.update(extra_settings)
         names = self._feature_names(feature_names, X.shape[1])
-        # X as validated: float64 or float32 (the binding widens float32 in its one copy).
+        # X as validated: float64 (copied once by the binding) or float32 (C-ordered: borrowed, not copied).
         if partial:
             return _core.partial_fit(X, y_values, class_names, names, target_name, settings, None,
                                      bool(self.verbose), getattr(self, "_state", None))

@@ -90,12 +90,13 @@ Eigen::Map<const deepnet::Matrix<double>> as_matrix(const InputArray& X, const c
   return {X.data(), static_cast<Eigen::Index>(X.shape(1)), static_cast<Eigen::Index>(X.shape(0))};
 }
 
-// X into the Dataset: a C-ordered float32 array borrowed as it lies, no copy
+// X into the Dataset: a C-ordered, aligned float32 array borrowed as it lies, no copy
 // (Dataset::borrowed_singles: the (n, m) column-major floats; X_any, the
 // caller's array, lives until the call returns, and the Dataset no longer);
 // anything else copied once into the (n, m) double matrix through float64.
 void fill_features(Dataset& data, const py::array& X_any) {
-  if (py::isinstance<py::array_t<float>>(X_any) && (X_any.flags() & py::array::c_style) != 0) {
+  if (py::isinstance<py::array_t<float>>(X_any) && (X_any.flags() & py::array::c_style) != 0 &&
+      (X_any.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_) != 0) {
     data.borrowed_singles = static_cast<const float*>(X_any.data());
     data.borrowed_features = static_cast<Eigen::Index>(X_any.shape(1));
     data.borrowed_examples = static_cast<Eigen::Index>(X_any.shape(0));

@@ -161,12 +161,18 @@ void print_notes(const Dataset& data) {
   for (const std::string& note : data.notes) std::cerr << "deepnet: note: " << data.source << ": " << note << "\n";
 }
 
-void check_finite_features(const Dataset& data) {  // pixels (bytes) are always finite: only X is read
-  for (Eigen::Index j = 0; j < data.X.cols(); ++j)
-    for (Eigen::Index i = 0; i < data.X.rows(); ++i)
-      if (!std::isfinite(data.X(i, j)))
-        throw Error(data.source + ": example " + std::to_string(j + 1) + ", feature " + std::to_string(i + 1) +
-                    ": expected a finite number, got " + std::to_string(data.X(i, j)));
+void check_finite_features(const Dataset& data) {  // pixels (bytes) are always finite: X or the floats are read
+  auto check = [&data](const auto& values) {
+    for (Eigen::Index j = 0; j < values.cols(); ++j)
+      for (Eigen::Index i = 0; i < values.rows(); ++i)
+        if (!std::isfinite(values(i, j)))
+          throw Error(data.source + ": example " + std::to_string(j + 1) + ", feature " + std::to_string(i + 1) +
+                      ": expected a finite number, got " + std::to_string(values(i, j)));
+  };
+  if (data.has_singles())
+    check(data.singles_view());
+  else
+    check(data.X);
 }
 
 void add_precision_flag(CLI::App& cmd, NetworkFlags& f) {

@@ -38,11 +38,13 @@ std::string pick_key(const std::string& path, const std::vector<std::string>& ke
   throw Error(path + ": give " + what + "; the file holds: " + join(keys));
 }
 
-NumericArray load_one(const std::string& path, FileFormat format, const std::string& key, bool keep_uint8 = false) {
+// compact: the features (X): 8-bit images stay bytes (IDX, NPY, NPZ: Dataset::pixels)
+// and float32 arrays floats (NPY, NPZ: Dataset::singles), not 8-byte doubles.
+NumericArray load_one(const std::string& path, FileFormat format, const std::string& key, bool compact = false) {
   switch (format) {
-    case FileFormat::npy: return load_npy(path);
-    case FileFormat::idx: return load_idx(path, keep_uint8);
-    case FileFormat::npz: return load_npz_array(path, key);
+    case FileFormat::npy: return compact ? load_npy_compact(path) : load_npy(path);
+    case FileFormat::idx: return load_idx(path, compact);
+    case FileFormat::npz: return compact ? load_npz_array_compact(path, key) : load_npz_array(path, key);
     case FileFormat::hdf5: return load_hdf5_dataset(path, key);
     case FileFormat::csv: break;
   }
@@ -93,6 +95,8 @@ Dataset dataset_from_arrays(const NumericArray& X, const NumericArray* y, bool e
     if (!X.bytes.empty())
       data.pixels =
           Eigen::Map<const Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(X.bytes.data(), n, m);
+    else if (!X.floats.empty())
+      data.singles = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(X.floats.data(), n, m);
     else
       data.X = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(X.values.data(), n, m);
   } else {
@@ -101,6 +105,8 @@ Dataset dataset_from_arrays(const NumericArray& X, const NumericArray* y, bool e
     // Row-major (m, d1, d2, ...) read column-major as (n, m) is exactly course layout.
     if (!X.bytes.empty())
       data.pixels = Eigen::Map<const Matrix<std::uint8_t>>(X.bytes.data(), n, m);
+    else if (!X.floats.empty())
+      data.singles = Eigen::Map<const Matrix<float>>(X.floats.data(), n, m);
     else
       data.X = Eigen::Map<const Matrix<double>>(X.values.data(), n, m);
   }
@@ -129,7 +135,7 @@ Dataset load_array_dataset(const std::string& path, const ArrayOptions& arrays) 
   if (format == FileFormat::hdf5) keys = hdf5_dataset_names(path);
   const bool keyed = format == FileFormat::npz || format == FileFormat::hdf5;
   const std::string x_key = keyed ? pick_key(path, keys, arrays.x_key, {"X", "x"}, "the X key (x_key)", false) : "";
-  const NumericArray X = load_one(path, format, x_key, true);  // 8-bit IDX images stay bytes (Dataset::pixels)
+  const NumericArray X = load_one(path, format, x_key, true);  // bytes or floats kept as such
   std::string source = path + (x_key.empty() ? "" : ":" + x_key);
 
   NumericArray y;

@@ -465,8 +465,34 @@ NpyContents parse_npy_contents(std::string_view bytes, const std::string& name, 
   return {header, type, *count, data_start, bytes.substr(data_start, data_bytes), layout};
 }
 
-NumericArray parse_npy_bytes(std::string_view bytes, const std::string& name) {
+NumericArray parse_npy_bytes(std::string_view bytes, const std::string& name, bool compact = false) {
   const NpyContents npy = parse_npy_contents(bytes, name, false);
+  if (compact && !npy.header.fortran_order && npy.type.size == 1 && npy.type.kind == Kind::unsigned_integer) {
+    check_memory(npy.count, name + ": header: " + npy.layout + " claims " + std::to_string(npy.count) + " values = ",
+                 " as bytes");
+    NumericArray array;
+    array.shape = npy.header.shape;
+    array.dtype = npy.header.descr;
+    array.bytes.assign(npy.data.begin(), npy.data.end());
+    return array;
+  }
+  if (compact && !npy.header.fortran_order && npy.type.size == 4 && npy.type.kind == Kind::floating) {
+    check_memory(npy.count * sizeof(float),
+                 name + ": header: " + npy.layout + " claims " + std::to_string(npy.count) + " values = ", " as float");
+    NumericArray array;
+    array.shape = npy.header.shape;
+    array.dtype = npy.header.descr;
+    array.floats.resize(npy.count);
+    std::memcpy(array.floats.data(), npy.data.data(), npy.count * sizeof(float));
+    if (npy.type.big_endian != (std::endian::native == std::endian::big))
+      for (float& f : array.floats) {
+        std::uint32_t bits;
+        std::memcpy(&bits, &f, 4);
+        bits = __builtin_bswap32(bits);
+        std::memcpy(&f, &bits, 4);
+      }
+    return array;
+  }
   // The values become doubles, 8 bytes each (count <= the file's bytes, so no overflow),
   // and twice that while a Fortran-order array is reordered.
   check_memory(npy.count * sizeof(double) * (npy.header.fortran_order ? 2 : 1),
@@ -663,6 +689,9 @@ StringArray parse_npy_strings(const std::string& bytes, const std::string& name)
 }
 
 NumericArray load_npy(const std::string& path) { return parse_npy_bytes(io::read_maybe_gzip(path), path); }
+NumericArray load_npy_compact(const std::string& path) {
+  return parse_npy_bytes(io::read_maybe_gzip(path), path, true);
+}
 
 namespace {
 
@@ -717,6 +746,12 @@ NumericArray load_npz_array(const std::string& path, const std::string& key) {
   std::string name;
   const std::string bytes = extract_npz_member(path, key, name);
   return parse_npy_bytes(bytes, path + ": member '" + printable(name) + "'");
+}
+
+NumericArray load_npz_array_compact(const std::string& path, const std::string& key) {
+  std::string name;
+  const std::string bytes = extract_npz_member(path, key, name);
+  return parse_npy_bytes(bytes, path + ": member '" + printable(name) + "'", true);
 }
 
 StringArray load_npz_strings(const std::string& path, const std::string& key) {

@@ -10,8 +10,9 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <memory>
+#include <new>
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,37 +23,44 @@ namespace deepnet::io {
 
 namespace {
 
-// A read-only mapping of a regular, non-empty file no larger than the memory
-// limit; mapped() is false for anything else (the caller then reads it).
-class MappedFile {
+// The whole of a regular, non-empty gzip file no larger than the memory limit,
+// read with read() into memory that is not zero-filled first (the compressed
+// Fashion-MNIST training images are 26 MB: filling them with zeros and then
+// with the file cost about 20 ms of a 0.3 s start). loaded() is false for
+// anything else, or when the file changed size while it was read: the caller
+// then reads it the ordinary way, with its messages. (A read-only mapping would
+// save one copy, but a file truncated by another process while it is
+// decompressed would end the process with SIGBUS; read() cannot.)
+class GzipFile {
  public:
-  explicit MappedFile(const std::string& path) {
+  explicit GzipFile(const std::string& path) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return;
     struct stat info {};
-    if (::fstat(fd, &info) == 0 && S_ISREG(info.st_mode) && info.st_size > 0 &&
-        static_cast<std::uint64_t>(info.st_size) <= memory_limit()) {
-      // Not populated up front: a file that is not gzip (read_maybe_gzip then
-      // reads it the ordinary way) costs one page here, not a second reading.
-      void* p = ::mmap(nullptr, static_cast<std::size_t>(info.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
-      if (p != MAP_FAILED) {
-        ::madvise(p, static_cast<std::size_t>(info.st_size), MADV_SEQUENTIAL);
-        data_ = p;
-        size_ = static_cast<std::size_t>(info.st_size);
+    char magic[2] = {0, 0};
+    if (::fstat(fd, &info) == 0 && S_ISREG(info.st_mode) && info.st_size > 2 &&
+        static_cast<std::uint64_t>(info.st_size) <= memory_limit() && ::pread(fd, magic, 2, 0) == 2 &&
+        is_gzip(std::string_view(magic, 2))) {
+      const auto size = static_cast<std::size_t>(info.st_size);
+      data_.reset(new (std::nothrow) char[size]);  // not zero-filled: written once, by read()
+      std::size_t done = 0;
+      while (data_ && done < size) {
+        const ssize_t got = ::pread(fd, data_.get() + done, size - done, static_cast<off_t>(done));
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) break;
+        done += static_cast<std::size_t>(got);
       }
+      char extra;
+      if (data_ && done == size && ::pread(fd, &extra, 1, static_cast<off_t>(size)) == 0) size_ = size;  // nor grew
+      else data_.reset();
     }
     ::close(fd);
   }
-  ~MappedFile() {
-    if (data_) ::munmap(data_, size_);
-  }
-  MappedFile(const MappedFile&) = delete;
-  MappedFile& operator=(const MappedFile&) = delete;
-  bool mapped() const { return data_ != nullptr; }
-  std::string_view bytes() const { return {static_cast<const char*>(data_), size_}; }
+  bool loaded() const { return data_ != nullptr; }
+  std::string_view bytes() const { return {data_.get(), size_}; }
 
  private:
-  void* data_ = nullptr;
+  std::unique_ptr<char[]> data_;
   std::size_t size_ = 0;
 };
 
@@ -205,11 +213,9 @@ std::string gunzip(std::string_view bytes, const std::string& name, std::size_t 
 
 std::string read_maybe_gzip(const std::string& path, std::size_t max_bytes) {
   {
-    // A regular gzip file is decompressed from a read-only mapping of it: no
-    // zero-filled copy of the compressed bytes first (26 MB for the
-    // Fashion-MNIST training images: about 20 ms of a 0.3 s start).
-    const MappedFile mapped(path);
-    if (mapped.mapped() && is_gzip(mapped.bytes())) return gunzip(mapped.bytes(), path, max_bytes);
+    // A regular gzip file: its compressed bytes read once into memory not zero-filled first.
+    const GzipFile file(path);
+    if (file.loaded()) return gunzip(file.bytes(), path, max_bytes);
   }
   std::string bytes = read_whole_file(path);
   if (!is_gzip(bytes)) return bytes;
@@ -219,12 +225,12 @@ std::string read_maybe_gzip(const std::string& path, std::size_t max_bytes) {
 FileBytes read_maybe_gzip_bytes(const std::string& path, std::size_t max_bytes) {
   FileBytes result;
   {
-    const MappedFile mapped(path);
-    if (mapped.mapped() && is_gzip(mapped.bytes())) {
-      const std::uint64_t isize = gzip_trailer_size(mapped.bytes(), path);
+    const GzipFile file(path);
+    if (file.loaded()) {
+      const std::uint64_t isize = gzip_trailer_size(file.bytes(), path);
       if (isize > 0 && isize <= max_bytes && kWholeBufferInflate) {
         result.data.reset(new char[static_cast<std::size_t>(isize)]);  // not zero-filled: written once, by inflate
-        if (inflate_single_member(mapped.bytes(), isize, result.data.get())) {
+        if (inflate_single_member(file.bytes(), isize, result.data.get())) {
           result.size = static_cast<std::size_t>(isize);
           return result;
         }

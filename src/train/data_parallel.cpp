@@ -285,7 +285,7 @@ double BlockedStep<T>::finish_exchange(T* total) {
 }
 
 template <typename T>
-double BlockedStep<T>::gradient(const Matrix<T>& X, const Matrix<T>& Y, const std::vector<Eigen::Index>& order,
+double BlockedStep<T>::gradient(MatrixCRef<T> X, const Matrix<T>& Y, const std::vector<Eigen::Index>& order,
                                 std::size_t begin, long long m, const std::vector<double>& example_weights, double l2,
                                 std::uint64_t dropout_seed) {
   batch_ = GradientBlocks{m, blocks_};

@@ -26,7 +26,7 @@ class BlockedStep {
   // leaves it (with the L2 term lambda/m W) in network.gradients() on every
   // rank and returns the batch's cost (with the L2 term). The network's own
   // l2 must be 0 (this adds it once, for the whole batch).
-  double gradient(const Matrix<T>& X, const Matrix<T>& Y, const std::vector<Eigen::Index>& order, std::size_t begin,
+  double gradient(MatrixCRef<T> X, const Matrix<T>& Y, const std::vector<Eigen::Index>& order, std::size_t begin,
                   long long m, const std::vector<double>& example_weights, double l2, std::uint64_t dropout_seed);
 
  private:

@@ -9,10 +9,12 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <type_traits>
 
 #include "deepnet/gemm.hpp"
 #include "deepnet/loss.hpp"
 #include "deepnet/trace.hpp"
+#include "train/chunks.hpp"
 #include "train/trace_capture.hpp"
 
 namespace deepnet {
@@ -44,25 +46,11 @@ Matrix<T> scaled_targets(const Matrix<T>& labels, double offset, double scale) {
   return ((labels.template cast<double>().array() - offset) / scale).matrix().template cast<T>();
 }
 
-// Scores a network on m examples, taken score_chunk() at a time from
+// Scores a network on m examples, taken detail::evaluation_chunk() at a time from
 // chunk(first, count) (normalised, in the network's precision): a float32 (or
 // float64) forward pass over the examples without a copy of the whole data set
 // and without keeping a workspace for all of them. The cost is the training
 // cost function without L2 (PartScore), summed over the chunks.
-//
-// Examples per chunk: as many as keep the chunk's input and its Z and A caches
-// within 32 MB, 256 to 4096, a multiple of 64 (4096 for Fashion-MNIST's
-// 784-256-128-10; 768 for a 1024-2048-2048-10 net, whose 4096-example
-// workspace alone took 134 MB of a 480 MB peak).
-template <typename T>
-Eigen::Index score_chunk(const Network<T>& net) {
-  double units = net.units(0);
-  for (int l = 1; l <= net.layers(); ++l) units += 2.0 * net.units(l);
-  const double per_example = units * static_cast<double>(sizeof(T));
-  const double fits = std::floor(32.0 * 1024 * 1024 / per_example / 64) * 64;
-  return static_cast<Eigen::Index>(std::clamp(fits, 256.0, 4096.0));
-}
-
 template <typename T, typename Chunk>
 PartScore score_network(Network<T>& net, const std::string& name, Eigen::Index m, Chunk chunk, const Matrix<T>& labels,
                         double target_offset, double target_scale) {
@@ -73,7 +61,7 @@ PartScore score_network(Network<T>& net, const std::string& name, Eigen::Index m
   const bool regression = output == Output::linear;
   std::vector<double> predicted(static_cast<std::size_t>(m)), truth(predicted.size());
   double cost_sum = 0;
-  const Eigen::Index step = score_chunk(net);
+  const Eigen::Index step = detail::evaluation_chunk(net);
   // The training batches' caches are not needed here, nor, at the last short
   // chunk, the full chunks' (a network keeps one workspace per batch size);
   // none is kept once the score is taken.
@@ -105,9 +93,9 @@ PartScore score_network(Network<T>& net, const std::string& name, Eigen::Index m
   return score;
 }
 
-// X: normalised, in the network's precision (the training copy).
+// X: normalised, in the network's precision (the training copy, or the data's own floats).
 template <typename T>
-PartScore score_network(Network<T>& net, const std::string& name, const Matrix<T>& X, const Matrix<T>& labels,
+PartScore score_network(Network<T>& net, const std::string& name, MatrixCRef<T> X, const Matrix<T>& labels,
                         double target_offset, double target_scale) {
   return score_network(
       net, name, X.cols(), [&](Eigen::Index first, Eigen::Index count) { return Matrix<T>(X.middleCols(first, count)); },
@@ -313,12 +301,22 @@ FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSe
   FitResult result;
   result.plan = plan;
   const Architecture& arch = plan.architecture;
-  // The one copy of the training features: normalised, in the network's precision.
+  // The training features: one copy, normalised, in the network's precision.
   // The data's fingerprint (a single chain of hashing) is taken on a second
   // thread while the features are converted, when more than one is allowed.
   std::future<std::string> fingerprint = std::async(threads() > 1 ? std::launch::async : std::launch::deferred,
                                                     [&train] { return data_fingerprint_text(train); });
-  const Matrix<T> X = normalizer.features<T>(train);
+  // Mini-batch training in float32 on float32 data that is not normalised
+  // (Dataset::singles, owned or borrowed from the Python module's array) reads
+  // the data where it lies: no copy at all.
+  const bool read_in_place = std::is_same_v<T, float> && !s.full_batch_gd && train.has_singles() &&
+                             normalizer.kind == Normalization::none;
+  const Matrix<T> X_copy = read_in_place ? Matrix<T>() : normalizer.features<T>(train);
+  const MatrixCRef<T> X = [&]() -> MatrixCRef<T> {
+    if constexpr (std::is_same_v<T, float>)
+      if (read_in_place) return train.singles_view();
+    return X_copy;
+  }();
   const Matrix<T> labels = labels_of<T>(plan.encoding, train, "the training data");
   // Regression targets standardised (mean 0, std 1 over the training part): the
   // output starts near its targets whatever their units; the model undoes it.
@@ -412,7 +410,7 @@ FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSe
     options.on_record = callbacks.on_record;
     options.on_iteration = callbacks.on_iteration;
     options.health = health;
-    result.cost_history = train_gradient_descent(network, X, Y, options, probe_at);
+    result.cost_history = train_gradient_descent(network, X_copy, Y, options, probe_at);
     if (trace) {
       if (!probe->seen) throw SettingError("trace_step", "the run has no step " + std::to_string(trace->step));
       return result;

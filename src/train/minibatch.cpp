@@ -7,6 +7,7 @@
 #include <numeric>
 #include <optional>
 #include <string>
+#include <type_traits>
 
 #include "deepnet/error.hpp"
 #include "deepnet/gemm.hpp"
@@ -46,7 +47,7 @@ std::string non_finite_place(const Network<T>& net, int epoch, long long step, l
 }
 
 template <typename T>
-void copy_columns(const Matrix<T>& from, const std::vector<Eigen::Index>& order, std::size_t begin, Matrix<T>& to) {
+void copy_columns(std::type_identity_t<MatrixCRef<T>> from, const std::vector<Eigen::Index>& order, std::size_t begin, Matrix<T>& to) {
   // Gathering scattered columns is bound by memory latency: share it among threads.
   const ColumnBlocks blocks = column_blocks(to.cols(), 64.0 * static_cast<double>(to.size()));
   parallel_blocks(blocks.count, [&](Eigen::Index block) {
@@ -71,7 +72,7 @@ bool training_cost_converged(const std::vector<EpochRecord>& history, double tol
 }  // namespace
 
 template <typename T>
-TrainerState train_minibatch(Network<T>& network, const Matrix<T>& X, const Matrix<T>& Y,
+TrainerState train_minibatch(Network<T>& network, std::type_identity_t<MatrixCRef<T>> X, const Matrix<T>& Y,
                              const ValidationSet& validation, const MiniBatchOptions& options,
                              const TrainerState* resume, StepProbe<T>* probe) {
   if (options.epochs < 1) throw Error("epochs: expected at least 1, got " + std::to_string(options.epochs));
@@ -296,10 +297,10 @@ TrainerState train_minibatch(Network<T>& network, const Matrix<T>& X, const Matr
   return state;
 }
 
-template TrainerState train_minibatch<float>(Network<float>&, const Matrix<float>&, const Matrix<float>&,
+template TrainerState train_minibatch<float>(Network<float>&, MatrixCRef<float>, const Matrix<float>&,
                                              const ValidationSet&, const MiniBatchOptions&, const TrainerState*,
                                              StepProbe<float>*);
-template TrainerState train_minibatch<double>(Network<double>&, const Matrix<double>&, const Matrix<double>&,
+template TrainerState train_minibatch<double>(Network<double>&, MatrixCRef<double>, const Matrix<double>&,
                                               const ValidationSet&, const MiniBatchOptions&, const TrainerState*,
                                               StepProbe<double>*);
 

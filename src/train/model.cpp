@@ -10,6 +10,7 @@
 
 #include "deepnet/error.hpp"
 #include "deepnet/preprocess.hpp"
+#include "train/chunks.hpp"
 
 namespace deepnet {
 
@@ -121,24 +122,32 @@ Prediction predict_one_example(const Model& model, OneExample<T>& one, const dou
   return p;
 }
 
-// Network::forward on the whole batch, then finish_example per column.
+// Network::forward a chunk of columns at a time (detail::evaluation_chunk: the
+// workspace stays within about 32 MiB however many examples come, and no copy
+// of the whole batch is made), then finish_example per column. A prepared
+// model's network keeps its (at most max_workspaces) chunk workspaces for the
+// next call: repeated batches allocate nothing.
 template <typename T>
 Prediction predict_batch(const Model& model, Network<T>& net, MatrixCRef<double> X_raw) {
-  Matrix<double> X = X_raw;
-  model.normalizer.apply(X);
-  Matrix<double> A;
-  if constexpr (sizeof(T) == sizeof(double)) {
-    A = net.forward(X);
-  } else {
-    const Matrix<T> Xt = X.cast<T>();
-    A = net.forward(Xt).template cast<double>();
-  }
+  const Eigen::Index m = X_raw.cols(), chunk = detail::evaluation_chunk(net);
   Prediction p;
-  const Eigen::Index m = X.cols();
   p.outputs.resize(output_count_of(model), m);
   p.labels.resize(static_cast<std::size_t>(m));
-  for (Eigen::Index j = 0; j < m; ++j)
-    p.labels[static_cast<std::size_t>(j)] = finish_example(model, A.col(j).data(), p.outputs.col(j).data());
+  Matrix<double> X, A;
+  for (Eigen::Index first = 0; first < m; first += chunk) {
+    const Eigen::Index count = std::min(chunk, m - first);
+    X = X_raw.middleCols(first, count);
+    model.normalizer.apply(X);
+    if constexpr (sizeof(T) == sizeof(double)) {
+      A = net.forward(X);
+    } else {
+      const Matrix<T> Xt = X.cast<T>();
+      A = net.forward(Xt).template cast<double>();
+    }
+    for (Eigen::Index j = 0; j < count; ++j)
+      p.labels[static_cast<std::size_t>(first + j)] =
+          finish_example(model, A.col(j).data(), p.outputs.col(first + j).data());
+  }
   return p;
 }
 
@@ -152,11 +161,13 @@ Prediction predict_unprepared(const Model& model, MatrixCRef<double> X) {
   return predict_batch(model, net, X);
 }
 
-// A data set's features (X or pixels), normalised and run `chunk` examples at a time.
+// A data set's features (X, pixels or floats), normalised and run a chunk of
+// examples at a time (detail::evaluation_chunk: a small workspace, no copy of
+// the data set; the full chunks' workspace is freed before the last, shorter one).
 template <typename T>
 Prediction predict_dataset(const Model& model, const Dataset& data) {
-  constexpr Eigen::Index chunk = 4096;  // examples per forward pass: a small workspace, no copy of the data set
   Network<T> net = model.network<T>();
+  const Eigen::Index chunk = detail::evaluation_chunk(net);
   const Eigen::Index m = data.examples();
   Prediction p;
   p.outputs.resize(output_count_of(model), m);
@@ -164,6 +175,7 @@ Prediction predict_dataset(const Model& model, const Dataset& data) {
   Matrix<double> A;
   for (Eigen::Index first = 0; first < m; first += chunk) {
     const Eigen::Index count = std::min(chunk, m - first);
+    if (count != chunk && first > 0) net.release_workspaces();
     A = net.forward(model.normalizer.features<T>(data, first, count)).template cast<double>();
     for (Eigen::Index j = 0; j < count; ++j)
       p.labels[static_cast<std::size_t>(first + j)] =

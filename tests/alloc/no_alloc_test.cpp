@@ -369,11 +369,12 @@ TEST(LiveMemory, ScoringAWideNetKeepsItsWorkspaceNear32MB) {
   EXPECT_TRUE(std::isfinite(score.cost));
   // One chunk: the input and Z, A of 256 + 2 (1024 + 1024 + 10) float units per
   // example, 32 MiB of them (1856 examples); the network (parameters and gradients
-  // in float); 8 MiB for the rest (labels, targets, the products' packing). With
+  // in float); 16 MiB for the rest (labels, targets, the products' packing
+  // buffers, which depend on the CPU and may be held by two threads). With
   // 4096-example chunks, dZ kept by forward passes and a second workspace for the
   // last short chunk, this was 161 MiB.
   const long long network_bytes = 2 * static_cast<long long>(model.parameters.size()) * 4;
-  EXPECT_LT(peak, (40ll << 20) + network_bytes) << "peak live bytes while scoring: " << peak;
+  EXPECT_LT(peak, (48ll << 20) + network_bytes) << "peak live bytes while scoring: " << peak;
   EXPECT_GT(peak, 16ll << 20) << "the measurement sees the workspace";
   set_threads(1);
 }

@@ -4,7 +4,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
+#include <limits>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -834,6 +837,39 @@ TEST_F(Cli, ArrayFileClaimingATrillionRowsIsRefusedAtOnce) {
   EXPECT_NE(r.err.find("shape (1000000000000, 784) of '<f4'"), std::string::npos) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   EXPECT_LT(seconds, 5.0);
+}
+
+// A float32 NPY file stays float32 in memory (Dataset::singles); a NaN in it is
+// refused by name and place as in any other file, and a clean one trains.
+TEST_F(Cli, Float32NpyFeaturesAreCheckedAndTrain) {
+  auto npy = [](const char* descr, const std::string& shape, const std::string& data) {
+    std::string dict = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+    while ((10 + dict.size() + 1) % 64 != 0) dict += ' ';
+    dict += '\n';
+    return std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(dict.size() & 0xff) +
+           static_cast<char>(dict.size() >> 8) + dict + data;
+  };
+  std::string X, y;
+  for (int j = 0; j < 40; ++j) {
+    for (int i = 0; i < 3; ++i) {
+      const float v = static_cast<float>((j * 7 + i * 3) % 11) / 11.0f + (j % 2 ? 1.0f : 0.0f);
+      X.append(reinterpret_cast<const char*>(&v), 4);
+    }
+    const std::int64_t label = j % 2;
+    y.append(reinterpret_cast<const char*>(&label), 8);
+  }
+  write("x.npy", npy("<f4", "(40, 3)", X));
+  write("y.npy", npy("<i8", "(40,)", y));
+  const Result ok = run("train --data x.npy --labels y.npy --layers 4 --epochs 3 --quiet");
+  EXPECT_EQ(ok.status, 0) << ok.err;
+  std::string bad = X;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::memcpy(&bad[(1 * 3 + 2) * 4], &nan, 4);  // example 2, feature 3
+  write("bad.npy", npy("<f4", "(40, 3)", bad));
+  const Result r = run("train --data bad.npy --labels y.npy --epochs 1");
+  EXPECT_EQ(r.status, 3) << r.err;
+  EXPECT_EQ(r.err.rfind("deepnet: error: bad.npy: example 2, feature 3: expected a finite number, got nan", 0), 0u)
+      << r.err;
 }
 
 TEST_F(CliWithModel, MaxMemoryCoversTheModelFileToo) {

@@ -6,6 +6,8 @@
 #include "test_util.hpp"
 
 #include <filesystem>
+#include <algorithm>
+#include <cstring>
 #include <fstream>
 
 #include "deepnet/data.hpp"
@@ -145,6 +147,83 @@ TEST(ArrayDataset, IdxIsRecognisedByItsMagicBytesWhateverItsName) {
   const std::string text = (dir.path() / "data.bin").string();
   std::ofstream(text) << "a,y\n1,0\n";
   EXPECT_EQ(detect_format(text), FileFormat::csv);
+}
+
+}  // namespace
+}  // namespace deepnet
+
+namespace deepnet {
+namespace {
+
+// An NPY file of float32 values (C order, shape (rows, cols)) written byte by byte.
+std::string npy_f4(const std::string& descr, std::size_t rows, std::size_t cols, const std::vector<float>& values) {
+  std::string header = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" + std::to_string(rows) + ", " +
+                       std::to_string(cols) + "), }";
+  while ((10 + header.size() + 1) % 64 != 0) header += ' ';
+  header += '\n';
+  std::string out = std::string("\x93NUMPY\x01\x00", 8);
+  out += static_cast<char>(header.size() & 0xff);
+  out += static_cast<char>(header.size() >> 8);
+  out += header;
+  for (float v : values) {
+    char b[4];
+    std::memcpy(b, &v, 4);
+    if (descr[0] == '>') std::reverse(b, b + 4);
+    out.append(b, 4);
+  }
+  return out;
+}
+
+// Features stay compact: a float32 array as floats (Dataset::singles), an 8-bit
+// one as bytes (Dataset::pixels), each value as it reads as a double; other
+// types and Fortran order as doubles. The same through load_npy_compact.
+TEST(ArrayDataset, Float32AndUint8ArraysStayCompact) {
+  test::TempDir dir;
+  std::vector<float> values;
+  for (int k = 0; k < 12; ++k) values.push_back(static_cast<float>(k * 0.37 - 1.5));
+  values[5] = 1e-40f;  // a subnormal survives as it is
+  const std::string little = (dir.path() / "x.npy").string(), big = (dir.path() / "xb.npy").string();
+  std::ofstream(little, std::ios::binary) << npy_f4("<f4", 3, 4, values);
+  std::ofstream(big, std::ios::binary) << npy_f4(">f4", 3, 4, values);
+  for (const std::string& path : {little, big}) {
+    const NumericArray compact = load_npy_compact(path), plain = load_npy(path);
+    ASSERT_EQ(compact.floats.size(), 12u) << path;
+    EXPECT_TRUE(compact.values.empty());
+    for (std::size_t k = 0; k < 12; ++k) EXPECT_EQ(double(compact.floats[k]), plain.values[k]) << path << " " << k;
+    ArrayOptions options;
+    options.labels_optional = true;
+    const Dataset d = load_array_dataset(path, options);
+    ASSERT_TRUE(d.has_singles()) << path;
+    EXPECT_EQ(d.X.size(), 0);
+    ASSERT_EQ(d.features(), 4);
+    ASSERT_EQ(d.examples(), 3);
+    for (int j = 0; j < 3; ++j)
+      for (int i = 0; i < 4; ++i) EXPECT_EQ(d.value(i, j), plain.values[static_cast<std::size_t>(j * 4 + i)]);
+    options.examples_as_columns = true;  // (n_x, m) = (3, 4)
+    const Dataset columns = load_array_dataset(path, options);
+    ASSERT_TRUE(columns.has_singles());
+    ASSERT_EQ(columns.features(), 3);
+    for (int j = 0; j < 4; ++j)
+      for (int i = 0; i < 3; ++i) EXPECT_EQ(columns.value(i, j), plain.values[static_cast<std::size_t>(i * 4 + j)]);
+  }
+  ArrayOptions options;
+  options.labels_optional = true;
+  const Dataset images = load_array_dataset(data_dir + "/npy/u1_images.npy", options);
+  ASSERT_TRUE(images.has_pixels());  // (3, 4, 4, 3) uint8: 3 examples of 48 bytes
+  EXPECT_TRUE(images.uint8_pixels);
+  const NumericArray u1 = load_npy(data_dir + "/npy/u1_images.npy");
+  ASSERT_EQ(images.features(), 48);
+  for (int j = 0; j < 3; ++j)
+    for (int i = 0; i < 48; ++i) EXPECT_EQ(images.value(i, j), u1.values[static_cast<std::size_t>(j * 48 + i)]);
+  for (const char* name : {"/npy/f4_fortran_2d.npy", "/npy/f8_c_2d.npy", "/npy/i8_labels.npy"}) {
+    const NumericArray compact = load_npy_compact(data_dir + name);
+    EXPECT_TRUE(compact.floats.empty() && compact.bytes.empty()) << name;
+    EXPECT_EQ(compact.values, load_npy(data_dir + name).values) << name;
+  }
+  const NumericArray member = load_npz_array_compact(data_dir + "/npy/big_endian.npz", "f4");
+  EXPECT_EQ(member.floats.size(), 3u);
+  const NumericArray member_plain = load_npz_array(data_dir + "/npy/big_endian.npz", "f4");
+  for (std::size_t k = 0; k < 3; ++k) EXPECT_EQ(double(member.floats[k]), member_plain.values[k]);
 }
 
 }  // namespace

@@ -462,9 +462,9 @@ TEST(Gunzip, OneMemberSeveralMembersAndDamagedData) {
   EXPECT_THROW((void)io::gunzip(one, "limited.gz", text.size() - 1), Error);
 }
 
-// io::read_maybe_gzip_bytes (a mapping of the file, the output not
-// zero-filled first) gives read_maybe_gzip's bytes and errors: one member,
-// several members (zlib's way), a plain file, and a damaged one.
+// io::read_maybe_gzip_bytes (the file read once, the output not zero-filled
+// first) gives read_maybe_gzip's bytes and errors: one member, several members
+// (zlib's way), a plain file, a damaged one, a cut-off one and the bare magic.
 TEST(Gunzip, FileBytesAreReadMaybeGzipsBytes) {
   const TempDir dir("deepnet-gunzip");
   std::string text;
@@ -499,6 +499,24 @@ TEST(Gunzip, FileBytesAreReadMaybeGzipsBytes) {
   }
   EXPECT_THROW((void)io::read_maybe_gzip_bytes(one, text.size() - 1), Error);
   EXPECT_THROW((void)io::read_maybe_gzip_bytes(dir.file("missing.gz")), Error);
+  const std::string cut = dir.file("cut.csv.gz"), magic = dir.file("magic.gz");
+  write_bytes(cut, gzip(text).substr(0, gzip(text).size() / 2));
+  write_bytes(magic, "\x1f\x8b");
+  for (const std::string& path : {cut, magic}) {
+    std::string general, fast;
+    try {
+      (void)io::read_maybe_gzip(path);
+    } catch (const Error& e) {
+      general = e.what();
+    }
+    try {
+      (void)io::read_maybe_gzip_bytes(path);
+    } catch (const Error& e) {
+      fast = e.what();
+    }
+    EXPECT_FALSE(general.empty()) << path << " was accepted";
+    EXPECT_EQ(fast, general) << path;
+  }
 }
 
 // idx_layout checks what parse_idx checks and says where the values are.

@@ -176,8 +176,9 @@ void expect_same_bits_at_any_rank_count() {
         // Each layer exchanged during the backward pass (per-layer slices): the same bits.
         Case overlapped = c;
         overlapped.overlap = true;
-        if (ranks > 1)
+        if (ranks > 1) {
           for (const auto& params : train_on_ranks<T>(p, overlapped, blocks, ranks)) EXPECT_EQ(params, alone);
+        }
       }
     }
     // The blocks do change the sum's order: 4 and 1 block give (slightly) other bits, but both learn.

@@ -295,6 +295,18 @@ TEST(Singles, BorrowedFloatsGiveTheBitsOfOwnedOnes) {
   const FitResult b = fit(owned, nullptr, s);
   EXPECT_EQ(a.model.parameters, b.model.parameters);
   EXPECT_EQ(a.scores.back().cost, b.scores.back().cost);
+  // Not normalised, float32, mini-batch: training reads the floats where they lie
+  // (no training copy); the same bits as the doubles' normalised copy.
+  s.validation_fraction = 0;
+  s.normalization = Normalization::none;
+  const FitResult in_place = fit(borrowed, nullptr, s);
+  const FitResult owned_in_place = fit(owned, nullptr, s);
+  const FitResult copied = fit(doubles, nullptr, s);
+  EXPECT_EQ(in_place.model.parameters, copied.model.parameters);
+  EXPECT_EQ(owned_in_place.model.parameters, copied.model.parameters);
+  ASSERT_EQ(in_place.scores.size(), 1u);
+  EXPECT_EQ(in_place.scores[0].cost, copied.scores[0].cost);
+  EXPECT_EQ(in_place.scores[0].accuracy, copied.scores[0].accuracy);
   const Dataset part = subset(borrowed, {4, 0, 300});
   ASSERT_TRUE(part.has_singles());
   EXPECT_EQ(part.borrowed_singles, nullptr);  // a subset owns its values
