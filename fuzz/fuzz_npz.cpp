@@ -75,6 +75,19 @@ void load(const std::string& bytes) {
     deepnet_fuzz::accepts([&] {
       const deepnet::NumericArray array = deepnet::load_npz_array(file.path(), key);
       FUZZ_CHECK(array.values.size() == array.size());
+      // The compact reading (uint8 as bytes, float32 as floats) holds the same values.
+      const deepnet::NumericArray compact = deepnet::load_npz_array_compact(file.path(), key);
+      FUZZ_CHECK(compact.shape == array.shape);
+      FUZZ_CHECK(compact.values.size() + compact.bytes.size() + compact.floats.size() == array.size());
+      for (std::size_t k = 0; k < compact.bytes.size(); ++k) FUZZ_CHECK(double(compact.bytes[k]) == array.values[k]);
+      for (std::size_t k = 0; k < compact.floats.size(); ++k) {
+        const double v = compact.floats[k];
+        FUZZ_CHECK(v == array.values[k] || (v != v && array.values[k] != array.values[k]));
+      }
+      for (std::size_t k = 0; k < compact.values.size(); ++k) {
+        const double v = compact.values[k];
+        FUZZ_CHECK(v == array.values[k] || (v != v && array.values[k] != array.values[k]));
+      }
     });
 }
 
