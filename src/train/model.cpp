@@ -126,7 +126,7 @@ Prediction predict_one_example(const Model& model, OneExample<T>& one, const dou
 // workspace stays within about 32 MiB however many examples come, and no copy
 // of the whole batch is made), then finish_example per column. A prepared
 // model's network keeps its (at most max_workspaces) chunk workspaces for the
-// next call: repeated batches allocate nothing.
+// next call: repeated batches reuse them.
 template <typename T>
 Prediction predict_batch(const Model& model, Network<T>& net, MatrixCRef<double> X_raw) {
   const Eigen::Index m = X_raw.cols(), chunk = detail::evaluation_chunk(net);
