@@ -1,6 +1,7 @@
 // HDF5 datasets through libhdf5's C API (1.10 or later). libhdf5 converts every
 // integer, float and integer-based enum type, in either byte order, to double
 // on read; other type classes are refused by name.
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <hdf5.h>
 #include <sys/wait.h>
@@ -10,6 +11,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <new>
@@ -27,6 +29,96 @@
 #include "io/hdf5_reader.hpp"
 
 namespace deepnet {
+namespace {
+
+// ---------------------------------------------------------------------------
+// libhdf5 is loaded when the first HDF5 file is read, not when the program
+// starts (cmake/hdf5_runtime.cmake: Debian's libhdf5 brings libcurl, GnuTLS,
+// Kerberos and LDAP, about 4 ms of start-up in every command). Every call
+// into it goes through h5(), whose members are libhdf5's functions of the
+// same names, found with dlsym in the library this file was built against
+// (DEEPNET_HDF5_LIBRARY, a soname) or in the one the environment variable
+// DEEPNET_HDF5_LIBRARY names. The header's macros that call libhdf5 to give a
+// value are replaced: H5F_ACC_RDONLY by kReadOnly, H5T_NATIVE_DOUBLE by
+// native_double().
+#define DEEPNET_HDF5_FUNCTIONS(X) \
+  X(H5open) X(H5Fis_hdf5) X(H5Fopen) X(H5Fclose) X(H5Fget_filesize) \
+  X(H5Oopen) X(H5Oclose) X(H5Iget_type) X(H5Lvisit) X(H5Eget_auto2) \
+  X(H5Eset_auto2) X(H5Eclear2) X(H5Ewalk2) X(H5Tget_sign) X(H5Tget_size) \
+  X(H5Tget_nmembers) X(H5Tget_member_name) X(H5Tget_member_value) X(H5Tget_class) X(H5Tget_super) \
+  X(H5Tclose) X(H5Tis_variable_str) X(H5Tget_precision) X(H5Tget_offset) X(H5Tget_fields) \
+  X(H5free_memory) X(H5Pget_nfilters) X(H5Pget_filter2) X(H5Zfilter_avail) X(H5Dget_type) \
+  X(H5Dget_space) X(H5Sclose) X(H5Sget_simple_extent_type) X(H5Sget_simple_extent_ndims) X(H5Sget_simple_extent_dims) \
+  X(H5Dget_create_plist) X(H5Pclose) X(H5Pget_layout) X(H5Dget_storage_size) X(H5Pget_external_count) \
+  X(H5Dget_offset) X(H5Pget_chunk) X(H5Dread)
+// The symbol's name: a function the header renames with a macro (H5Lvisit in
+// libhdf5 1.12) is looked up under the name it expands to.
+#define DEEPNET_HDF5_NAME(name) DEEPNET_HDF5_QUOTE(name)
+#define DEEPNET_HDF5_QUOTE(name) #name
+
+struct Hdf5Library {
+#define DEEPNET_HDF5_MEMBER(name) decltype(&::name) name = nullptr;
+  DEEPNET_HDF5_FUNCTIONS(DEEPNET_HDF5_MEMBER)
+#undef DEEPNET_HDF5_MEMBER
+  const hid_t* native_double = nullptr;  // H5T_NATIVE_DOUBLE_g, set by H5open
+  std::string failure;                   // why the library could not be loaded, or ""
+};
+
+// Loaded once per process, on first use; never unloaded. Nothing in the
+// library runs here (no H5open), so loading it in a parent process that only
+// forks readers leaves libhdf5 uninitialised there.
+const Hdf5Library& hdf5_library() {
+  static const Hdf5Library library = [] {
+    Hdf5Library lib;
+    const char* from_environment = std::getenv("DEEPNET_HDF5_LIBRARY");
+    const std::string name = from_environment && *from_environment ? from_environment : DEEPNET_HDF5_LIBRARY;
+    void* handle = ::dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+      const char* why = ::dlerror();
+      lib.failure = why ? why : name + ": cannot be loaded";
+      return lib;
+    }
+    auto find = [&](const char* symbol) {
+      void* address = ::dlsym(handle, symbol);
+      if (address == nullptr && lib.failure.empty()) lib.failure = name + " has no symbol " + symbol;
+      return address;
+    };
+#define DEEPNET_HDF5_LOAD(name) lib.name = reinterpret_cast<decltype(lib.name)>(find(DEEPNET_HDF5_NAME(name)));
+    DEEPNET_HDF5_FUNCTIONS(DEEPNET_HDF5_LOAD)
+#undef DEEPNET_HDF5_LOAD
+    // A variable is read where libhdf5's own code reads it: in the global scope
+    // when a definition is there (a program that links libhdf5 itself and uses
+    // H5T_NATIVE_DOUBLE holds the variable, copied there at link time, and
+    // the library's references bind to that copy), else in the library.
+    const void* global = ::dlsym(RTLD_DEFAULT, "H5T_NATIVE_DOUBLE_g");
+    lib.native_double = static_cast<const hid_t*>(global ? global : find("H5T_NATIVE_DOUBLE_g"));
+    return lib;
+  }();
+  return library;
+}
+
+// Throws unless libhdf5 is loaded; `path` is the file about to be read.
+void require_hdf5(const std::string& path) {
+  const Hdf5Library& library = hdf5_library();
+  if (!library.failure.empty())
+    throw Error(path + ": cannot read HDF5 files: libhdf5 could not be loaded (" + library.failure +
+                "); on Debian 12 it comes with the package libhdf5-103-1");
+}
+
+// libhdf5's functions (require_hdf5 has been called on this path).
+const Hdf5Library& h5() { return hdf5_library(); }
+
+// H5F_ACC_RDONLY without the H5check()/H5open() calls its macro makes.
+constexpr unsigned kReadOnly = 0x0000u;
+
+// H5T_NATIVE_DOUBLE: the library is initialised first, as the macro does.
+hid_t native_double() {
+  h5().H5open();
+  return *h5().native_double;
+}
+
+}  // namespace
+
 
 namespace {
 
@@ -62,14 +154,14 @@ class Handle {
 class QuietLibraryErrors {
  public:
   QuietLibraryErrors() {
-    H5Eget_auto2(H5E_DEFAULT, &handler_, &data_);
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    h5().H5Eget_auto2(H5E_DEFAULT, &handler_, &data_);
+    h5().H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   }
   QuietLibraryErrors(const QuietLibraryErrors&) = delete;
   QuietLibraryErrors& operator=(const QuietLibraryErrors&) = delete;
   ~QuietLibraryErrors() {
-    H5Eclear2(H5E_DEFAULT);
-    H5Eset_auto2(H5E_DEFAULT, handler_, data_);
+    h5().H5Eclear2(H5E_DEFAULT);
+    h5().H5Eset_auto2(H5E_DEFAULT, handler_, data_);
   }
 
  private:
@@ -86,8 +178,8 @@ herr_t keep_innermost_description(unsigned, const H5E_error2_t* entry, void* out
 // eof = 4096, ..."), as " (libhdf5: ...)", or "" when the stack is empty.
 std::string library_detail() {
   std::string description;
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, keep_innermost_description, &description);
-  H5Eclear2(H5E_DEFAULT);
+  h5().H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, keep_innermost_description, &description);
+  h5().H5Eclear2(H5E_DEFAULT);
   return description.empty() ? "" : " (libhdf5: " + description + ")";
 }
 
@@ -96,11 +188,11 @@ Handle open_file(const std::string& path) {
   if (std::filesystem::is_directory(path, ec)) throw Error(path + ": is a directory, expected a file");
   if (!std::ifstream(path, std::ios::binary)) throw Error(path + ": cannot open the file for reading");
   // The HDF5 superblock signature is at byte 0, 512, 1024, 2048, ...
-  if (H5Fis_hdf5(path.c_str()) == 0)
+  if (h5().H5Fis_hdf5(path.c_str()) == 0)
     throw Error(path +
                 ": not an HDF5 file (no HDF5 signature \\x89HDF\\r\\n\\x1a\\n at byte 0, 512, "
                 "1024 or a later power of two); expected a file written by h5py or libhdf5");
-  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  Handle file(h5().H5Fopen(path.c_str(), kReadOnly, H5P_DEFAULT), h5().H5Fclose);
   if (!file.valid()) throw Error(path + ": libhdf5 cannot open the file" + library_detail());
   return file;
 }
@@ -114,12 +206,12 @@ herr_t collect_dataset_name(hid_t group, const char* name, const H5L_info_t* inf
   auto& collector = *static_cast<NameCollector*>(data);
   // An external link would open another file; a soft link may dangle.
   if (info->type == H5L_TYPE_EXTERNAL) return 0;
-  const Handle object(H5Oopen(group, name, H5P_DEFAULT), H5Oclose);
+  const Handle object(h5().H5Oopen(group, name, H5P_DEFAULT), h5().H5Oclose);
   if (!object.valid()) {
-    H5Eclear2(H5E_DEFAULT);
+    h5().H5Eclear2(H5E_DEFAULT);
     return 0;
   }
-  if (H5Iget_type(object.get()) != H5I_DATASET) return 0;
+  if (h5().H5Iget_type(object.get()) != H5I_DATASET) return 0;
   try {
     collector.names.emplace_back(name);
   } catch (...) {
@@ -131,7 +223,7 @@ herr_t collect_dataset_name(hid_t group, const char* name, const H5L_info_t* inf
 
 std::vector<std::string> dataset_names(hid_t file, const std::string& path) {
   NameCollector collector;
-  const herr_t status = H5Lvisit(file, H5_INDEX_NAME, H5_ITER_INC, collect_dataset_name, &collector);
+  const herr_t status = h5().H5Lvisit(file, H5_INDEX_NAME, H5_ITER_INC, collect_dataset_name, &collector);
   if (collector.failure) std::rethrow_exception(collector.failure);
   if (status < 0) throw Error(path + ": cannot list the file's datasets" + library_detail());
   return collector.names;
@@ -147,21 +239,21 @@ std::string names_for_message(const std::vector<std::string>& names) {
 }
 
 std::string integer_name(hid_t type) {
-  const bool is_signed = H5Tget_sign(type) != H5T_SGN_NONE;
-  return (is_signed ? "int" : "uint") + std::to_string(H5Tget_size(type) * 8);
+  const bool is_signed = h5().H5Tget_sign(type) != H5T_SGN_NONE;
+  return (is_signed ? "int" : "uint") + std::to_string(h5().H5Tget_size(type) * 8);
 }
 
 // h5py stores numpy's bool as an enum of int8 with members FALSE = 0, TRUE = 1.
 bool is_h5py_bool(hid_t enum_type, hid_t base) {
-  if (H5Tget_nmembers(enum_type) != 2 || H5Tget_size(base) != 1) return false;
+  if (h5().H5Tget_nmembers(enum_type) != 2 || h5().H5Tget_size(base) != 1) return false;
   const char* expected[2] = {"FALSE", "TRUE"};
   for (unsigned k = 0; k < 2; ++k) {
-    char* name = H5Tget_member_name(enum_type, k);
+    char* name = h5().H5Tget_member_name(enum_type, k);
     if (name == nullptr) return false;
     const bool same = std::string(name) == expected[k];
-    H5free_memory(name);
+    h5().H5free_memory(name);
     signed char value = -1;
-    if (!same || H5Tget_member_value(enum_type, k, &value) < 0 || value != static_cast<signed char>(k))
+    if (!same || h5().H5Tget_member_value(enum_type, k, &value) < 0 || value != static_cast<signed char>(k))
       return false;
   }
   return true;
@@ -173,23 +265,23 @@ struct ElementType {
 };
 
 ElementType describe(hid_t type) {
-  switch (H5Tget_class(type)) {
+  switch (h5().H5Tget_class(type)) {
     case H5T_INTEGER:
       return {true, integer_name(type)};
     case H5T_FLOAT:
-      return {true, "float" + std::to_string(H5Tget_size(type) * 8)};
+      return {true, "float" + std::to_string(h5().H5Tget_size(type) * 8)};
     case H5T_ENUM: {
-      const Handle base(H5Tget_super(type), H5Tclose);
-      if (!base.valid() || H5Tget_class(base.get()) != H5T_INTEGER) return {false, "an enum of non-integers"};
+      const Handle base(h5().H5Tget_super(type), h5().H5Tclose);
+      if (!base.valid() || h5().H5Tget_class(base.get()) != H5T_INTEGER) return {false, "an enum of non-integers"};
       return {true, is_h5py_bool(type, base.get()) ? "bool" : integer_name(base.get())};
     }
     case H5T_STRING:
-      if (H5Tis_variable_str(type) > 0) return {false, "variable-length strings"};
-      return {false, "fixed-length strings of " + std::to_string(H5Tget_size(type)) + " bytes"};
+      if (h5().H5Tis_variable_str(type) > 0) return {false, "variable-length strings"};
+      return {false, "fixed-length strings of " + std::to_string(h5().H5Tget_size(type)) + " bytes"};
     case H5T_COMPOUND:
-      return {false, "compound records of " + std::to_string(H5Tget_nmembers(type)) + " fields"};
+      return {false, "compound records of " + std::to_string(h5().H5Tget_nmembers(type)) + " fields"};
     case H5T_ARRAY: {
-      const Handle base(H5Tget_super(type), H5Tclose);
+      const Handle base(h5().H5Tget_super(type), h5().H5Tclose);
       return {false,
               "fixed-size arrays of " + (base.valid() ? describe(base.get()).name : "an unknown type")};
     }
@@ -212,21 +304,21 @@ ElementType describe(hid_t type) {
 // soft converters overrun their buffers on impossible ones; a corrupt layout
 // is caught here, before H5Dread. Returns what is wrong, or "".
 std::string layout_problem(hid_t type) {
-  const H5T_class_t type_class = H5Tget_class(type);
+  const H5T_class_t type_class = h5().H5Tget_class(type);
   if (type_class == H5T_ENUM) {
-    const Handle base(H5Tget_super(type), H5Tclose);
+    const Handle base(h5().H5Tget_super(type), h5().H5Tclose);
     return base.valid() ? layout_problem(base.get()) : "an enum without a base type";
   }
-  const std::size_t bits = H5Tget_size(type) * 8;
+  const std::size_t bits = h5().H5Tget_size(type) * 8;
   const std::size_t max_bits = type_class == H5T_INTEGER ? 64 : 128;
-  const std::size_t precision = H5Tget_precision(type);
-  const int offset = H5Tget_offset(type);
+  const std::size_t precision = h5().H5Tget_precision(type);
+  const int offset = h5().H5Tget_offset(type);
   if (bits == 0 || bits > max_bits || precision == 0 || offset < 0 || offset + precision > bits)
     return "a " + std::to_string(bits) + "-bit element with " + std::to_string(precision) +
            " significant bits at bit offset " + std::to_string(offset);
   if (type_class != H5T_FLOAT) return "";
   std::size_t sign = 0, exponent = 0, exponent_bits = 0, mantissa = 0, mantissa_bits = 0;
-  if (H5Tget_fields(type, &sign, &exponent, &exponent_bits, &mantissa, &mantissa_bits) < 0 ||
+  if (h5().H5Tget_fields(type, &sign, &exponent, &exponent_bits, &mantissa, &mantissa_bits) < 0 ||
       mantissa < std::size_t(offset) || mantissa_bits == 0 || exponent_bits == 0 || exponent_bits > 32 ||
       mantissa + mantissa_bits > exponent || exponent + exponent_bits > sign || sign >= offset + precision)
     return "a float whose mantissa (bit " + std::to_string(mantissa) + ", " + std::to_string(mantissa_bits) +
@@ -261,15 +353,15 @@ const char* known_filter_name(H5Z_filter_t id) {
 // "" when every filter is available. Only asked after a read failed: a chunk
 // written while an optional filter was missing skips it and reads without it.
 std::string unavailable_filter(hid_t creation) {
-  const int count = H5Pget_nfilters(creation);
+  const int count = h5().H5Pget_nfilters(creation);
   for (int k = 0; k < count; ++k) {
     unsigned flags = 0, config = 0;
     std::size_t values = 0;
     char stored[64] = {};
     const H5Z_filter_t id =
-        H5Pget_filter2(creation, static_cast<unsigned>(k), &flags, &values, nullptr, sizeof stored, stored, &config);
-    if (id < 0 || H5Zfilter_avail(id) > 0) continue;
-    H5Eclear2(H5E_DEFAULT);
+        h5().H5Pget_filter2(creation, static_cast<unsigned>(k), &flags, &values, nullptr, sizeof stored, stored, &config);
+    if (id < 0 || h5().H5Zfilter_avail(id) > 0) continue;
+    h5().H5Eclear2(H5E_DEFAULT);
     std::string name;
     if (const char* known = known_filter_name(id)) {
       name = known;
@@ -280,7 +372,7 @@ std::string unavailable_filter(hid_t creation) {
     }
     return std::to_string(id) + (name.empty() ? "" : " (" + name + ")");
   }
-  H5Eclear2(H5E_DEFAULT);
+  h5().H5Eclear2(H5E_DEFAULT);
   return "";
 }
 
@@ -296,30 +388,32 @@ std::string shape_text(const std::vector<std::size_t>& shape) {
 namespace io {
 
 std::vector<std::string> hdf5_dataset_names_in_process(const std::string& path) {
+  require_hdf5(path);
   const QuietLibraryErrors quiet;
   const Handle file = open_file(path);
   return dataset_names(file.get(), path);
 }
 
 NumericArray load_hdf5_dataset_in_process(const std::string& path, const std::string& key) {
+  require_hdf5(path);
   const QuietLibraryErrors quiet;
   const Handle file = open_file(path);
   const std::string where = path + ": dataset '" + key + "'";
 
-  const Handle object(key.empty() ? H5I_INVALID_HID : H5Oopen(file.get(), key.c_str(), H5P_DEFAULT),
-                      H5Oclose);
+  const Handle object(key.empty() ? H5I_INVALID_HID : h5().H5Oopen(file.get(), key.c_str(), H5P_DEFAULT),
+                      h5().H5Oclose);
   if (!object.valid()) {
-    H5Eclear2(H5E_DEFAULT);
+    h5().H5Eclear2(H5E_DEFAULT);
     throw Error(path + ": no dataset '" + key + "'; " + names_for_message(dataset_names(file.get(), path)));
   }
-  if (H5Iget_type(object.get()) != H5I_DATASET) {
-    const char* what = H5Iget_type(object.get()) == H5I_GROUP ? "a group" : "a named datatype";
+  if (h5().H5Iget_type(object.get()) != H5I_DATASET) {
+    const char* what = h5().H5Iget_type(object.get()) == H5I_GROUP ? "a group" : "a named datatype";
     throw Error(path + ": '" + key + "' is " + what + ", not a dataset; " +
                 names_for_message(dataset_names(file.get(), path)));
   }
   const hid_t dataset = object.get();
 
-  const Handle type(H5Dget_type(dataset), H5Tclose);
+  const Handle type(h5().H5Dget_type(dataset), h5().H5Tclose);
   if (!type.valid()) throw Error(where + ": cannot read its element type" + library_detail());
   const ElementType element = describe(type.get());
   if (!element.numeric)
@@ -327,20 +421,20 @@ NumericArray load_hdf5_dataset_in_process(const std::string& path, const std::st
                 ", not numbers; expected integers, floats or an integer enum");
   if (const std::string problem = layout_problem(type.get()); !problem.empty())
     throw Error(where + ": its " + element.name + " type declares " + problem + "; the file is corrupt");
-  const std::size_t element_bytes = H5Tget_size(type.get());
+  const std::size_t element_bytes = h5().H5Tget_size(type.get());
 
-  const Handle space(H5Dget_space(dataset), H5Sclose);
+  const Handle space(h5().H5Dget_space(dataset), h5().H5Sclose);
   if (!space.valid()) throw Error(where + ": cannot read its shape" + library_detail());
   NumericArray array;
   array.dtype = element.name;
-  switch (H5Sget_simple_extent_type(space.get())) {
+  switch (h5().H5Sget_simple_extent_type(space.get())) {
     case H5S_SCALAR:
       break;
     case H5S_SIMPLE: {
-      const int rank = H5Sget_simple_extent_ndims(space.get());
+      const int rank = h5().H5Sget_simple_extent_ndims(space.get());
       if (rank < 0) throw Error(where + ": cannot read its shape" + library_detail());
       std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
-      if (H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr) < 0)
+      if (h5().H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr) < 0)
         throw Error(where + ": cannot read its shape" + library_detail());
       array.shape.assign(dims.begin(), dims.end());
       break;
@@ -372,7 +466,7 @@ NumericArray load_hdf5_dataset_in_process(const std::string& path, const std::st
                 (value_overflow ? std::string("more than 2^64 bytes") : format_bytes(value_bytes)) +
                 " as double, " + over_memory_limit(limit));
   hsize_t file_bytes = 0;
-  if (H5Fget_filesize(file.get(), &file_bytes) < 0)
+  if (h5().H5Fget_filesize(file.get(), &file_bytes) < 0)
     throw Error(path + ": cannot tell the file's size" + library_detail());
   if (__builtin_mul_overflow(count, static_cast<std::uint64_t>(element_bytes), &stored_bytes) ||
       stored_bytes / kMaxCompressionRatio > file_bytes)
@@ -382,16 +476,16 @@ NumericArray load_hdf5_dataset_in_process(const std::string& path, const std::st
 
   // libhdf5 1.10 reads and allocates what the layout message declares without
   // comparing it with the shape and type: a mismatch would overrun a buffer.
-  const Handle creation(H5Dget_create_plist(dataset), H5Pclose);
+  const Handle creation(h5().H5Dget_create_plist(dataset), h5().H5Pclose);
   if (!creation.valid()) throw Error(where + ": cannot read its storage layout" + library_detail());
-  const H5D_layout_t layout = H5Pget_layout(creation.get());
-  const hsize_t storage = H5Dget_storage_size(dataset);
+  const H5D_layout_t layout = h5().H5Pget_layout(creation.get());
+  const hsize_t storage = h5().H5Dget_storage_size(dataset);
   if (layout == H5D_COMPACT && storage != stored_bytes)
     throw Error(where + " stores " + std::to_string(storage) + " bytes in its header for shape " +
                 shape_text(array.shape) + " of " + element.name + " (" + std::to_string(stored_bytes) +
                 " bytes); the file is corrupt");
-  if (layout == H5D_CONTIGUOUS && H5Pget_external_count(creation.get()) == 0) {
-    const haddr_t offset = H5Dget_offset(dataset);
+  if (layout == H5D_CONTIGUOUS && h5().H5Pget_external_count(creation.get()) == 0) {
+    const haddr_t offset = h5().H5Dget_offset(dataset);
     const bool never_written = offset == HADDR_UNDEF && storage == 0;  // reads as the fill value
     if (!never_written && (storage != stored_bytes || offset == HADDR_UNDEF || offset > file_bytes ||
                            storage > file_bytes - offset))
@@ -402,7 +496,7 @@ NumericArray load_hdf5_dataset_in_process(const std::string& path, const std::st
   }
   if (layout == H5D_CHUNKED) {
     hsize_t chunk[H5S_MAX_RANK];
-    const int chunk_rank = H5Pget_chunk(creation.get(), H5S_MAX_RANK, chunk);
+    const int chunk_rank = h5().H5Pget_chunk(creation.get(), H5S_MAX_RANK, chunk);
     if (chunk_rank != static_cast<int>(array.shape.size()))
       throw Error(where + " has " + std::to_string(array.shape.size()) + " dimensions but chunks of " +
                   std::to_string(chunk_rank) + "; the file is corrupt");
@@ -419,7 +513,7 @@ NumericArray load_hdf5_dataset_in_process(const std::string& path, const std::st
 
   array.values.resize(static_cast<std::size_t>(count));
   if (count > 0 &&
-      H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, array.values.data()) < 0) {
+      h5().H5Dread(dataset, native_double(), H5S_ALL, H5S_ALL, H5P_DEFAULT, array.values.data()) < 0) {
     const std::string detail = library_detail();
     if (const std::string filter = unavailable_filter(creation.get()); !filter.empty())
       throw Error(where + " uses HDF5 filter " + filter +
@@ -436,7 +530,7 @@ NumericArray load_hdf5_dataset_in_process(const std::string& path, const std::st
 // files (docs/reliability.md), which deepnet cannot check for beforehand. So
 // the public functions fork: the child opens the file with libhdf5, runs the
 // in-process reader above and sends its answer back over a pipe; the parent
-// never calls libhdf5 and turns a child that dies into an Error.
+// loads libhdf5 but never calls it, and turns a child that dies into an Error.
 //
 // The answer is a sequence of frames, each a tag byte, a 64-bit length and
 // that many bytes (both processes are the same binary, so native byte order):
@@ -635,6 +729,9 @@ void read_answer(FrameReader& in, const std::string& path, const std::string& wh
 // file (and dataset) in the parent's own errors.
 Answer run_in_reader_process(const std::string& path, const std::string& where,
                              const std::function<void(FrameWriter&)>& work) {
+  // Loaded here, before the fork: a missing libhdf5 is the parent's own error,
+  // and no child runs the dynamic loader.
+  require_hdf5(path);
   int ends[2];
   if (::pipe2(ends, O_CLOEXEC) != 0)
     throw Error(path + ": cannot start the HDF5 reader process (pipe: " + errno_text(errno) + ")");

@@ -282,6 +282,23 @@ TEST_F(Cli, TrainsOnHdf5ImagesAndIdxFiles) {
   EXPECT_NE(missing.err.find("nope"), std::string::npos) << missing.err;
 }
 
+// libhdf5 is loaded when the first HDF5 file is read (src/io/hdf5.cpp); when
+// it cannot be, reading one is a one-line error naming the file and the
+// library, and every other format still works.
+TEST_F(Cli, Hdf5FileWithoutLibhdf5IsAnErrorNamingTheFile) {
+  const std::string h5 = test_data + "/hdf5/course.h5";
+  const std::string missing_library = "DEEPNET_HDF5_LIBRARY=libdeepnet-test-no-such-hdf5.so.0";
+  const Result r = run_with_env(missing_library, "train --data " + h5 + " --x-key train_set_x --y-key train_set_y --out cat.dnn --quiet");
+  EXPECT_EQ(r.status, 3) << r.err;
+  EXPECT_NE(r.err.find(h5 + ": cannot read HDF5 files: libhdf5 could not be loaded (libdeepnet-test-no-such-hdf5.so.0"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "cat.dnn"));
+  const Result csv = run_with_env(missing_library, "train --data planar --iterations 5 --quiet");
+  EXPECT_EQ(csv.status, 0) << csv.err;
+}
+
 // The library's errors name its settings (x_key, examples_as_columns, ...); the
 // CLI prints its flags in their place (src/cli/flag_names.cpp).
 TEST_F(Cli, DataErrorsNameTheFlags) {
