@@ -122,6 +122,12 @@ class Network {
   // dropout masks of the last forward pass multiply dA[l] of the hidden layers.
   void backward(MatrixCRef<T> Y, Matrix<T>* input_gradient = nullptr, const T* example_weights = nullptr);
 
+  // forward(X), zero_grad() and backward(Y, nullptr, example_weights) in one
+  // call: the same values, bits and caches. On the small-net path each chunk
+  // of examples goes forward and back at once, so a full-batch step hands
+  // work to the library's threads once instead of twice.
+  void forward_backward(const Matrix<T>& X, MatrixCRef<T> Y, const T* example_weights = nullptr);
+
   // L2 regularisation strength lambda >= 0 (0 = off).
   void set_l2(double lambda);
   double l2() const { return l2_; }
@@ -178,9 +184,11 @@ class Network {
   // general path (small false) or of the small-net path.
   void ensure_workspace(Eigen::Index m, bool small);
   // The small-net path (small_net.cpp).
-  void forward_small(const Matrix<T>& X);
+  // With Y, each chunk's backward pass follows its forward pass (forward_backward).
+  void forward_small(const Matrix<T>& X, const MatrixCRef<T>* Y = nullptr, const T* example_weights = nullptr);
   double loss_sum_small(MatrixCRef<T> Y, const T* example_weights) const;
   void backward_small(MatrixCRef<T> Y, Matrix<T>* input_gradient, const T* example_weights);
+  void add_small_gradients();  // the chunks' gradient sums, in chunk order, into the gradients (and L2)
   void lay_out_small(int l, int which) const;  // Z(l) (0), A(l) (1) or dZ(l) (2) column-major from the unit-major buffers
 
   Architecture arch_;

@@ -52,11 +52,27 @@ struct SmallNetPass {  // an aggregate: the driver fills every field
   std::size_t m;                     // real examples (columns < m)
 };
 
-// The examples are processed in chunks of small_net_chunk columns (the last
-// one shorter); each chunk's parameter-gradient sums are kept apart and added
-// in chunk order, so results never depend on which thread ran a chunk.
+// The examples are processed in chunks of at most small_net_chunk columns,
+// as even as multiples of small_net_columns allow (the last one may be
+// shorter): 400 examples are two chunks of 208 and 192, not 256 and 144, so
+// two threads share them evenly. The layout depends on ld alone; each chunk's
+// parameter-gradient sums are kept apart and added in chunk order, so results
+// never depend on which thread ran a chunk.
 inline constexpr std::size_t small_net_columns = 16;  // ld is a multiple (the widest vector of float)
 inline constexpr std::size_t small_net_chunk = 256;   // a multiple of small_net_columns
+
+struct SmallNetChunks {
+  std::size_t count = 0, width = 0;  // chunk c is columns [c width, min(ld, (c + 1) width))
+};
+inline SmallNetChunks small_net_chunks(std::size_t ld) {
+  SmallNetChunks chunks;
+  chunks.count = (ld + small_net_chunk - 1) / small_net_chunk;
+  if (chunks.count == 0) return chunks;
+  const std::size_t even = (ld + chunks.count - 1) / chunks.count;
+  chunks.width = (even + small_net_columns - 1) / small_net_columns * small_net_columns;
+  chunks.count = (ld + chunks.width - 1) / chunks.width;  // rounding up may leave one fewer
+  return chunks;
+}
 
 // Targets Y and example weights are read where the caller keeps them: Y(i, j)
 // at Y[i + j * y_stride] (column-major), weights[j] (m values, or null).

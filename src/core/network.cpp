@@ -267,6 +267,23 @@ void Network<T>::swap_gradients(std::vector<T>& other) {
 }
 
 template <typename T>
+void Network<T>::forward_backward(const Matrix<T>& X, MatrixCRef<T> Y, const T* example_weights) {
+  const bool fused = small_net_path() && X.rows() == units(0) && X.cols() >= 1 &&
+                     X.cols() < (Eigen::Index(1) << 31) && Y.rows() == units(layers()) && Y.cols() == X.cols();
+  if (!fused) {  // the general path (or an error from forward or backward, as they would give it)
+    forward(X);
+    zero_grad();
+    backward(Y, nullptr, example_weights);
+    return;
+  }
+  forward_small(X, &Y, example_weights);
+  zero_grad();
+  add_small_gradients();
+  if (ready_)
+    for (int l = layers(); l >= 1; --l) ready_(ready_context_, l);
+}
+
+template <typename T>
 void Network<T>::zero_grad() {
   std::fill(grads_.begin(), grads_.end(), T(0));
 }

@@ -24,14 +24,29 @@ namespace deepnet {
 
 namespace {
 
-constexpr std::size_t chunk = detail::small_net_chunk;
-
-std::size_t chunk_count(std::size_t ld) { return (ld + chunk - 1) / chunk; }
+// Columns [begin, end) of chunk c (kernels.hpp: small_net_chunks).
+struct ChunkLayout {
+  detail::SmallNetChunks chunks;
+  std::size_t ld;
+  explicit ChunkLayout(std::size_t ld_) : chunks(detail::small_net_chunks(ld_)), ld(ld_) {}
+  std::size_t count() const { return chunks.count; }
+  std::size_t begin(std::size_t c) const { return c * chunks.width; }
+  std::size_t end(std::size_t c) const { return std::min(ld, (c + 1) * chunks.width); }
+};
 
 template <typename T>
 const detail::SmallNetKernels<T>& kernels_for(const detail::KernelSet& set) {
   if constexpr (sizeof(T) == sizeof(float)) return set.small_float;
   else return set.small_double;
+}
+
+// Values from one chunk's gradient sums to the next: at least a 64-byte
+// cache line apart (whatever the buffer's alignment), so threads running
+// neighbouring chunks never write to one line.
+template <typename T>
+std::size_t sums_stride(std::size_t parameters) {
+  constexpr std::size_t line = 64;
+  return (parameters * sizeof(T) + 2 * line - 1) / line * line / sizeof(T);
 }
 
 // Multiply-adds of one pass over m examples (to decide whether threads pay).
@@ -99,7 +114,7 @@ void Network<T>::allocate_small(Workspace& w) const {
   w.small.assign(at + align, T(0));
   const auto address = reinterpret_cast<std::uintptr_t>(w.small.data());
   w.small_base = ((64 - address % 64) % 64) / sizeof(T);
-  w.sums.assign(chunk_count(ld) * params_.size(), T(0));
+  w.sums.assign(ChunkLayout(ld).count() * sums_stride<T>(params_.size()), T(0));
   w.A[L].resize(units(L), w.m);
   w.laid_out.assign(3 * slots, 0);
   w.x_copy.assign(static_cast<std::size_t>(units(0)) * m, T(0));
@@ -116,7 +131,7 @@ void Network<T>::allocate_small(Workspace& w) const {
   }
 
 template <typename T>
-void Network<T>::forward_small(const Matrix<T>& X) {
+void Network<T>::forward_small(const Matrix<T>& X, const MatrixCRef<T>* Y, const T* example_weights) {
   const Eigen::Index m = X.cols();
   ensure_workspace(m, true);
   Workspace& w = ws();
@@ -163,11 +178,26 @@ void Network<T>::forward_small(const Matrix<T>& X) {
 
   const detail::SmallNetPass<T> pass = DEEPNET_SMALL_PASS(w, work);
   const auto& kernels = kernels_for<T>(*small_kernels_);
-  for_each_chunk(chunk_count(ld), pass_work(arch_.sizes, ld), [&](std::size_t c) {
-    kernels.forward(pass, c * chunk, std::min(ld, (c + 1) * chunk));
-  });
+  const ChunkLayout chunks(ld);
+  if (Y == nullptr) {
+    for_each_chunk(chunks.count(), pass_work(arch_.sizes, ld), [&](std::size_t c) {
+      kernels.forward(pass, chunks.begin(c), chunks.end(c));
+    });
+  } else {
+    // forward_backward: each chunk forward, then back (the values of forward, then backward)
+    backward_done_ = true;
+    const std::size_t P = sums_stride<T>(params_.size());
+    for (int l = 1; l <= layers(); ++l) w.laid_out[3 * static_cast<std::size_t>(l) + 2] = 0;
+    for_each_chunk(chunks.count(), 3 * pass_work(arch_.sizes, ld), [&](std::size_t c) {
+      kernels.forward(pass, chunks.begin(c), chunks.end(c));
+      kernels.backward(pass, Y->data(), static_cast<std::size_t>(Y->outerStride()), example_weights,
+                       w.sums.data() + c * P, nullptr, chunks.begin(c), chunks.end(c));
+    });
+  }
 
-  // forward() returns A[L] column-major.
+  // forward() returns A[L] column-major; forward_backward lays it out only when asked
+  // (A(L)): the caller's thread would read the other threads' freshly written lines.
+  if (Y != nullptr) return;
   const int L = layers();
   const int nL = units(L);
   Matrix<T>& AL = w.A[L];
@@ -189,10 +219,11 @@ double Network<T>::loss_sum_small(MatrixCRef<T> Y, const T* example_weights) con
   const detail::SmallNetPass<T> pass = DEEPNET_SMALL_PASS(w, work);
   const auto& kernels = kernels_for<T>(*small_kernels_);
   const int output = static_cast<int>(arch_.output);
+  const ChunkLayout chunks(w.ld);
   double total = 0;  // chunk by chunk, in order
-  for (std::size_t c = 0, chunks = chunk_count(w.ld); c < chunks; ++c)
+  for (std::size_t c = 0; c < chunks.count(); ++c)
     total += kernels.loss_sum(pass, output, Y.data(), static_cast<std::size_t>(Y.outerStride()), example_weights,
-                              c * chunk, std::min(w.ld, (c + 1) * chunk));
+                              chunks.begin(c), chunks.end(c));
   return total;
 }
 
@@ -202,16 +233,31 @@ void Network<T>::backward_small(MatrixCRef<T> Y, Matrix<T>* input_gradient, cons
   T* work = w.small.data() + w.small_base;
   const detail::SmallNetPass<T> pass = DEEPNET_SMALL_PASS(w, work);
   const auto& kernels = kernels_for<T>(*small_kernels_);
-  const std::size_t ld = w.ld, chunks = chunk_count(ld), P = params_.size();
+  const std::size_t ld = w.ld, P = sums_stride<T>(params_.size());
+  const ChunkLayout chunks(ld);
   if (input_gradient && w.input_gradient.size() != static_cast<std::size_t>(units(0)) * ld)
     w.input_gradient.assign(static_cast<std::size_t>(units(0)) * ld, T(0));
   T* dA0 = input_gradient ? w.input_gradient.data() : nullptr;
   for (int l = 1; l <= layers(); ++l) w.laid_out[3 * static_cast<std::size_t>(l) + 2] = 0;
-  for_each_chunk(chunks, 2 * pass_work(arch_.sizes, ld), [&](std::size_t c) {
+  for_each_chunk(chunks.count(), 2 * pass_work(arch_.sizes, ld), [&](std::size_t c) {
     kernels.backward(pass, Y.data(), static_cast<std::size_t>(Y.outerStride()), example_weights, w.sums.data() + c * P,
-                     dA0, c * chunk, std::min(ld, (c + 1) * chunk));
+                     dA0, chunks.begin(c), chunks.end(c));
   });
-  // dW += (1/m) sum_j dZ A_prev^T, db += (1/m) sum_j dZ: each chunk's sums, in chunk order.
+  add_small_gradients();
+  if (input_gradient) {
+    input_gradient->resize(units(0), m_);
+    for (Eigen::Index j = 0; j < m_; ++j)
+      for (int k = 0; k < units(0); ++k)
+        (*input_gradient)(k, j) = dA0[static_cast<std::size_t>(k) * ld + static_cast<std::size_t>(j)];
+  }
+}
+
+// dW += (1/m) sum_j dZ A_prev^T, db += (1/m) sum_j dZ: each chunk's sums, in
+// chunk order; then L2's (lambda/m) W.
+template <typename T>
+void Network<T>::add_small_gradients() {
+  const Workspace& w = ws();
+  const std::size_t chunks = ChunkLayout(w.ld).count(), P = sums_stride<T>(params_.size());
   const T inv_m = T(1) / static_cast<T>(m_);
   const T* sums = w.sums.data();
   for (std::size_t q = 0; q < P; ++q) {
@@ -221,12 +267,6 @@ void Network<T>::backward_small(MatrixCRef<T> Y, Matrix<T>* input_gradient, cons
   }
   if (l2_ > 0)
     for (int l = 1; l <= layers(); ++l) dW(l) += static_cast<T>(l2_ / static_cast<double>(m_)) * W(l);
-  if (input_gradient) {
-    input_gradient->resize(units(0), m_);
-    for (Eigen::Index j = 0; j < m_; ++j)
-      for (int k = 0; k < units(0); ++k)
-        (*input_gradient)(k, j) = dA0[static_cast<std::size_t>(k) * ld + static_cast<std::size_t>(j)];
-  }
 }
 
 // Z[l] (which 0), A[l] (1) or dZ[l] (2) of the last small-net pass,
@@ -266,9 +306,10 @@ bool Network<T>::dZ_finite(int l) const {
   template void Network<T>::set_small_net_path(bool);                                         \
   template bool Network<T>::small_net_path() const;                                           \
   template void Network<T>::allocate_small(Workspace&) const;                                 \
-  template void Network<T>::forward_small(const Matrix<T>&);                                  \
+  template void Network<T>::forward_small(const Matrix<T>&, const MatrixCRef<T>*, const T*);  \
   template double Network<T>::loss_sum_small(MatrixCRef<T>, const T*) const;                  \
   template void Network<T>::backward_small(MatrixCRef<T>, Matrix<T>*, const T*);              \
+  template void Network<T>::add_small_gradients();                                            \
   template void Network<T>::lay_out_small(int, int) const;                                    \
   template bool Network<T>::dZ_finite(int) const;
 DEEPNET_INSTANTIATE(float)

@@ -99,9 +99,13 @@ std::vector<CostRecord> train_gradient_descent(Network<T>& network, const Matrix
                                    static_cast<std::size_t>((options.iterations - 1) / options.record_every + 2), true);
   const std::size_t parameter_count = network.gradients().size();
   for (int i = 0; i < options.iterations; ++i) {
-    network.forward(X);
     const bool record = i % options.record_every == 0 || i == options.iterations - 1;
-    if (record) {
+    if (!record) {
+      // Nothing to look at between the passes: both at once (the same values;
+      // on the small-net path one hand-off to the threads instead of two).
+      network.forward_backward(X, Y);
+    } else {
+      network.forward(X);
       const double cost = network.cost(Y);
       if (!std::isfinite(cost))
         throw TrainingDiverged("iteration " + std::to_string(i) + ": the cost is " + std::to_string(cost) +
@@ -111,9 +115,9 @@ std::vector<CostRecord> train_gradient_descent(Network<T>& network, const Matrix
       if (options.on_record) options.on_record(history.back());
       health.cost(i, cost, "iteration");
       health.after_forward(network);
+      network.zero_grad();
+      network.backward(Y);
     }
-    network.zero_grad();
-    network.backward(Y);
     // A pass over the gradients (cheap beside the products over all m
     // examples): the first non-finite value is found in the iteration it appears.
     if (!Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(network.gradients().data(),

@@ -38,6 +38,7 @@
 #include "deepnet/rng.hpp"
 #include "deepnet/train.hpp"
 #include "deepnet/vmath.hpp"
+#include "core/kernels.hpp"  // detail::small_net_chunks (the chunk layout)
 
 namespace deepnet {
 namespace {
@@ -597,6 +598,62 @@ TEST(SmallNetThreads, OneAndTwoThreadsGiveTheSameBits) {
   }
   set_threads(1);
   EXPECT_EQ(results[0], results[1]);
+}
+
+// forward_backward (each chunk forward and back at once, full-batch training's
+// step) gives the bits of forward, zero_grad and backward: gradients, Z, A,
+// dZ and the cost, on both paths, for every case (dropout and example weights too).
+template <typename T>
+void expect_forward_backward_is_the_separate_passes(const Case& c, bool small_path) {
+  const Problem<T> p = make_problem<T>(c, 41);
+  Network<T> separate = make_network<T>(c, 42);
+  separate.set_small_net_path(small_path);
+  Network<T> fused = separate;
+  const T* w = c.weights ? p.weights.data() : nullptr;
+  Rng rng_a(43), rng_b(43);
+  separate.set_dropout(c.dropout, c.dropout.empty() ? nullptr : &rng_a);
+  fused.set_dropout(c.dropout, c.dropout.empty() ? nullptr : &rng_b);
+  for (int step = 0; step < 2; ++step) {  // the second pass starts from stale gradients and caches
+    separate.forward(p.X);
+    separate.zero_grad();
+    separate.backward(p.Y, nullptr, w);
+    fused.forward_backward(p.X, p.Y, w);
+    const std::string what = c.name + (small_path ? " small" : " general") + " step " + std::to_string(step);
+    ASSERT_EQ(std::vector<T>(fused.gradients().begin(), fused.gradients().end()),
+              std::vector<T>(separate.gradients().begin(), separate.gradients().end()))
+        << what;
+    for (int l = 1; l <= separate.layers(); ++l) {
+      EXPECT_TRUE(fused.Z(l) == separate.Z(l)) << what << " Z" << l;
+      EXPECT_TRUE(fused.A(l) == separate.A(l)) << what << " A" << l;
+      EXPECT_TRUE(fused.dZ(l) == separate.dZ(l)) << what << " dZ" << l;
+    }
+    EXPECT_EQ(fused.cost(p.Y, w), separate.cost(p.Y, w)) << what;
+    separate.update(0.1);
+    fused.update(0.1);
+  }
+}
+
+TEST(SmallNet, ForwardBackwardGivesTheBitsOfTheSeparatePasses) {
+  for (const Case& c : cases())
+    for (bool small_path : {true, false}) {
+      expect_forward_backward_is_the_separate_passes<double>(c, small_path);
+      if (c.sizes.front() <= Network<float>::small_net_max_width)
+        expect_forward_backward_is_the_separate_passes<float>(c, small_path);
+    }
+}
+
+TEST(SmallNet, ChunksAreEvenAndCoverEveryColumnOnce) {
+  for (std::size_t ld = detail::small_net_columns; ld <= 20000; ld += detail::small_net_columns) {
+    const detail::SmallNetChunks chunks = detail::small_net_chunks(ld);
+    ASSERT_EQ(chunks.width % detail::small_net_columns, 0u) << ld;
+    ASSERT_LE(chunks.width, detail::small_net_chunk) << ld;
+    ASSERT_EQ(chunks.count, (ld + detail::small_net_chunk - 1) / detail::small_net_chunk) << ld;
+    ASSERT_GE(chunks.count * chunks.width, ld) << ld;          // every column
+    ASSERT_LT((chunks.count - 1) * chunks.width, ld) << ld;    // no empty chunk
+    // as even as multiples of 16 allow: the last chunk is at most 16 columns per chunk shorter
+    ASSERT_LE(chunks.count * chunks.width - ld, detail::small_net_columns * chunks.count) << ld;
+  }
+  EXPECT_EQ(detail::small_net_chunks(400).width, 208u);  // the course's planar set: 208 + 192, not 256 + 144
 }
 
 TEST(SmallNet, ZAndAAreLaidOutAfterEachPassAndForwardReturnsAL) {
