@@ -257,12 +257,12 @@ void Network<T>::backward_small(MatrixCRef<T> Y, Matrix<T>* input_gradient, cons
 template <typename T>
 void Network<T>::add_small_gradients() {
   const Workspace& w = ws();
-  const std::size_t chunks = ChunkLayout(w.ld).count(), P = sums_stride<T>(params_.size());
+  const std::size_t chunks = ChunkLayout(w.ld).count(), stride = sums_stride<T>(params_.size());
   const T inv_m = T(1) / static_cast<T>(m_);
   const T* sums = w.sums.data();
-  for (std::size_t q = 0; q < P; ++q) {
+  for (std::size_t q = 0; q < params_.size(); ++q) {  // (the values between stride and the next chunk: padding)
     T total = sums[q];
-    for (std::size_t c = 1; c < chunks; ++c) total += sums[c * P + q];
+    for (std::size_t c = 1; c < chunks; ++c) total += sums[c * stride + q];
     grads_[q] += inv_m * total;
   }
   if (l2_ > 0)
