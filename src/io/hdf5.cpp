@@ -117,11 +117,6 @@ hid_t native_double() {
   return *h5().native_double;
 }
 
-}  // namespace
-
-
-namespace {
-
 // Deflate cannot compress better than about 1032:1, so a dataset cannot hold
 // more stored bytes than this many times the file size (only a dataset that
 // was never written, all fill value, could; such files are refused too).
