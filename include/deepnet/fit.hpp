@@ -12,6 +12,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -61,6 +62,22 @@ struct TaskChoice {
   std::vector<std::string> warnings;  // e.g. classes with a single example
 };
 TaskChoice choose_task(const Dataset& data, Task requested);
+
+// What FitResult::scores holds for the training data once training ends.
+enum class TrainingScore {
+  // Mini-batch runs on one process whose last epoch ran the final network's
+  // function unchanged (no dropout, L2, example or class weights, bf16
+  // products, blocked steps, or early stopping's return to an earlier epoch):
+  // that epoch's running figures (each batch scored by its own forward pass,
+  // before its update), which cost no extra pass over the data, as Keras and
+  // scikit-learn report them. Otherwise (and in full-batch gradient descent)
+  // a pass.
+  automatic,
+  pass,  // a forward pass over the training data with the final weights
+  none,  // no training score (a validation score is still taken)
+};
+TrainingScore parse_training_score(std::string_view name);  // auto, pass, none; Error otherwise
+std::string_view to_string(TrainingScore score);
 
 struct FitSettings {
   // ---- task and network
@@ -147,6 +164,9 @@ struct FitSettings {
   // The cheap rules (symmetric hidden units at the start, a rising training
   // cost) run in every fit; false turns every rule off.
   bool health_warnings = true;
+
+  // ---- scores
+  TrainingScore training_score = TrainingScore::automatic;
 };
 
 // What a fit decided from the data before training (fit_plan): printed by
@@ -187,6 +207,9 @@ struct PartScore {
   double cost = 0;   // the training cost function (without L2)
   double accuracy = std::numeric_limits<double>::quiet_NaN();  // classifiers
   double mse = std::numeric_limits<double>::quiet_NaN();       // regression: (1/m) sum (y - y_hat)^2
+  // The last epoch's running figures (TrainingScore::automatic), not a pass
+  // with the final weights.
+  bool running = false;
 };
 
 struct FitResult {

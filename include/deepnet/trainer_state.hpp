@@ -12,6 +12,12 @@ namespace deepnet {
 struct EpochRecord {
   int epoch = 0;                 // 1-based
   double train_cost = 0;         // mean over the epoch's batches (dropout active), weighted by batch size
+  // The same batches' running figures, taken from each step's forward pass
+  // before its update (NaN where the output has none; not in checkpoints):
+  // the fraction predicted right (sigmoid and softmax outputs) and the mean
+  // squared error in the network's target units (a linear output of one unit).
+  double train_accuracy = std::numeric_limits<double>::quiet_NaN();
+  double train_squared_error = std::numeric_limits<double>::quiet_NaN();
   double validation_cost = std::numeric_limits<double>::quiet_NaN();
   double validation_accuracy = std::numeric_limits<double>::quiet_NaN();  // classifiers with a validation set
   double learning_rate = 0;      // at the epoch's last step

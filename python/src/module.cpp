@@ -160,6 +160,9 @@ auto parsed(const char* setting, F&& parse) {
 // library's names (python/deepnet/estimators.py maps them).
 FitSettings settings_from(const py::dict& d) {
   FitSettings s;
+  // The estimators report no training-set score (scikit-learn's do not
+  // either; score(X, y) is the user's call): no pass over the data after fit.
+  s.training_score = deepnet::TrainingScore::none;
   s.task = parsed("task", [&] { return deepnet::parse_task(get<std::string>(d, "task", "auto")); });
   s.hidden_layers = get<std::vector<int>>(d, "hidden_layers", {});
   s.hidden_activations.clear();

@@ -71,6 +71,7 @@ struct TrainSettings {
   double val_split = 0;
   std::string normalize = "auto";
   std::string scale_target = "auto";
+  std::string train_score = "auto";
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   bool json = false;
   bool quiet = false;
@@ -239,6 +240,9 @@ FitSettings fit_settings(const TrainSettings& s) {
   FitSettings f;
   apply_network_flags(s.network, f);
   f.task = with_exit_code(exit_usage, [&] { return parse_task(s.task); });
+  if (s.train_score != "auto" && s.train_score != "pass" && s.train_score != "none")
+    throw CliError(exit_usage, "--train-score: expected auto, pass or none, got '" + s.train_score + "'");
+  f.training_score = parse_training_score(s.train_score);
   f.full_batch_gd = s.iterations_given;
   f.iterations = s.iterations;
   f.record_every = s.print_every;
@@ -379,6 +383,7 @@ void report(const TrainSettings& s, const FitResult& r, const std::vector<PartSc
       part["cost"] = p.cost;
       if (!std::isnan(p.accuracy)) part["accuracy"] = p.accuracy;
       if (!std::isnan(p.mse)) part["mse"] = p.mse;
+      if (p.name == "training") part["running"] = p.running;
       j[p.name] = part;
     }
     if (!s.out.empty()) j["model"] = s.out;
@@ -387,10 +392,12 @@ void report(const TrainSettings& s, const FitResult& r, const std::vector<PartSc
   }
   if (r.best_epoch > 0 && !s.quiet) std::printf("early stopping: kept the weights of epoch %d\n", r.best_epoch);
   for (const PartScore& p : scores) {
+    // The last epoch's running figures: said so, and how to get a pass instead.
+    const char* how = p.running ? " (running, over the last epoch's batches; --train-score pass scores the final weights)" : "";
     if (!std::isnan(p.accuracy))
-      std::printf("%s accuracy: %.4f\n", p.name.c_str(), p.accuracy);
+      std::printf("%s accuracy: %.4f%s\n", p.name.c_str(), p.accuracy, how);
     else
-      std::printf("%s mse: %.6g\n", p.name.c_str(), p.mse);
+      std::printf("%s mse: %.6g%s\n", p.name.c_str(), p.mse, how);
   }
   if (!s.out.empty() && !s.quiet) std::printf("model saved to %s\n", s.out.c_str());
 }
@@ -728,6 +735,12 @@ GivenFlags add_train_flags(CLI::App* cmd, const std::shared_ptr<TrainSettings>& 
                   "Feature scaling fitted on the training data and stored in the model: auto (div255 for "
                   "8-bit image arrays such as IDX or uint8 NPY/HDF5; standard for other data in mini-batch "
                   "training; none with --iterations), none, standard (mean 0, std 1), minmax ([0, 1]), div255 (x / 255)")
+      ->capture_default_str();
+  cmd->add_option("--train-score", s->train_score,
+                  "The training-set score printed after training: auto (mini-batch training without dropout, L2, "
+                  "weights, bf16 or data-parallel blocks: the last epoch's running figures, each batch scored by its "
+                  "own forward pass before its update, as Keras reports them, at no extra cost; otherwise a pass), "
+                  "pass (a forward pass over the training data with the final weights), none")
       ->capture_default_str();
   cmd->add_option("--scale-target", s->scale_target,
                   "Regression: train on standardised targets (stored in the model; predictions come back in the "

@@ -112,6 +112,29 @@ PartScore score_network(Network<T>& net, const std::string& name, const Dataset&
       target_offset, target_scale);
 }
 
+// TrainingScore::automatic: the training score from the last epoch's running
+// figures (train_minibatch), when the run's last epoch computed the final
+// network's function (`same_function`: no dropout, L2, weights, bf16 products
+// or blocked steps) and the run ended with that epoch's weights.
+std::optional<PartScore> running_training_score(const FitResult& result, bool same_function, Eigen::Index m,
+                                                double target_scale) {
+  if (!same_function || result.best_epoch > 0 || result.state.history.empty()) return std::nullopt;
+  const EpochRecord& last = result.state.history.back();
+  const bool regression = result.plan.architecture.output == Output::linear;
+  const double figure = regression ? last.train_squared_error : last.train_accuracy;
+  if (std::isnan(figure)) return std::nullopt;
+  PartScore score;
+  score.name = "training";
+  score.examples = static_cast<std::int64_t>(m);
+  score.cost = last.train_cost;
+  if (regression)
+    score.mse = figure * target_scale * target_scale;  // in the data's own units
+  else
+    score.accuracy = figure;
+  score.running = true;
+  return score;
+}
+
 long long auto_batch_size(const FitSettings& s, Eigen::Index examples, bool& automatic) {
   automatic = s.batch_size == -1 && !s.full_batch_gd;
   if (s.full_batch_gd) return 0;
@@ -400,6 +423,7 @@ FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSe
     probe->after_update = [trace](const Network<T>& net) { detail::capture_update(net, *trace->out); };
   }
   StepProbe<T>* const probe_at = probe ? &*probe : nullptr;
+  bool running_score_allowed = false;  // TrainingScore::automatic may use the last epoch's running figures
   if (s.full_batch_gd) {
     Rng rng(s.seed, s.rng);
     initialize(network, plan.init, rng, s.init_scale);
@@ -504,6 +528,11 @@ FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSe
       };
     }
     result.state = train_minibatch<T>(network, X, Y, val, options, resume_from, probe_at);
+    running_score_allowed =
+        s.training_score == TrainingScore::automatic && options.l2 == 0 && options.example_weights.empty() &&
+        std::none_of(options.dropout.begin(), options.dropout.end(), [](double p) { return p > 0; }) &&
+        s.float_products == FloatProducts::float32 && options.gradient_blocks <= 1 &&
+        (options.communicator == nullptr || options.communicator->size() <= 1);
     if (trace) {
       const long long batch = plan.batch_size == 0 ? X.cols() : std::min<long long>(plan.batch_size, X.cols());
       const long long steps = X.cols() / batch + (X.cols() % batch > 0 && !s.drop_last ? 1 : 0);
@@ -531,7 +560,10 @@ FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSe
 
   products.reset();
   result.health.on_warning = nullptr;  // the callbacks' captures end with this call
-  result.scores.push_back(score_network(network, "training", X, labels, target_offset, target_scale));
+  if (const std::optional<PartScore> running = running_training_score(result, running_score_allowed, X.cols(), target_scale))
+    result.scores.push_back(*running);
+  else if (s.training_score != TrainingScore::none)
+    result.scores.push_back(score_network(network, "training", X, labels, target_offset, target_scale));
   if (validation)
     result.scores.push_back(
         score_network(network, "validation", *validation, normalizer, val_labels, target_offset, target_scale));
@@ -539,6 +571,22 @@ FitResult fit_typed(const Dataset& train, const Dataset* validation, const FitSe
 }
 
 }  // namespace
+
+TrainingScore parse_training_score(std::string_view name) {
+  if (name == "auto") return TrainingScore::automatic;
+  if (name == "pass") return TrainingScore::pass;
+  if (name == "none") return TrainingScore::none;
+  throw Error("training score: expected auto, pass or none, got '" + std::string(name) + "'");
+}
+
+std::string_view to_string(TrainingScore score) {
+  switch (score) {
+    case TrainingScore::automatic: return "auto";
+    case TrainingScore::pass: return "pass";
+    case TrainingScore::none: return "none";
+  }
+  return "?";
+}
 
 Task parse_task(std::string_view name) {
   if (name == "auto") return Task::automatic;

@@ -56,6 +56,36 @@ void copy_columns(std::type_identity_t<MatrixCRef<T>> from, const std::vector<Ei
   });
 }
 
+// A batch's running figure from its forward pass (A[L], before the update):
+// how many examples it predicts right (a sigmoid output of one unit: A > 0.5
+// against the 0/1 target; softmax: the largest A against the one-hot target's
+// class, as Network::predict and the scores decide), or, for a linear output
+// of one unit, the sum of its squared errors. NaN for other outputs.
+template <typename T>
+double running_figure(Output output, const Matrix<T>& A, const Matrix<T>& Y) {
+  const Eigen::Index m = A.cols();
+  double sum = 0;
+  if (output == Output::softmax) {
+    for (Eigen::Index j = 0; j < m; ++j) {
+      Eigen::Index predicted = 0, truth = 0;
+      A.col(j).maxCoeff(&predicted);
+      Y.col(j).maxCoeff(&truth);
+      sum += predicted == truth ? 1 : 0;
+    }
+    return sum;
+  }
+  if (A.rows() != 1) return std::numeric_limits<double>::quiet_NaN();
+  for (Eigen::Index j = 0; j < m; ++j) {
+    if (output == Output::sigmoid) {
+      sum += (A(0, j) > T(0.5)) == (Y(0, j) > T(0.5)) ? 1 : 0;
+    } else {
+      const double e = static_cast<double>(A(0, j)) - static_cast<double>(Y(0, j));
+      sum += e * e;
+    }
+  }
+  return sum;
+}
+
 // The convergence rule over the history so far (recomputed from the history,
 // so a resumed run decides exactly as an uninterrupted one).
 bool training_cost_converged(const std::vector<EpochRecord>& history, double tolerance, int n_iter_no_change) {
@@ -162,7 +192,7 @@ TrainerState train_minibatch(Network<T>& network, std::type_identity_t<MatrixCRe
   for (int epoch = state.epochs_done; epoch < options.epochs; ++epoch) {
     std::iota(order.begin(), order.end(), Eigen::Index{0});
     for (std::size_t k = order.size(); k > 1; --k) std::swap(order[k - 1], order[shuffle_rng.below(k)]);
-    double cost_sum = 0, lr = 0;
+    double cost_sum = 0, figure_sum = 0, lr = 0;
     long long seen = 0;
     for (long long s = 0; s < steps_per_epoch; ++s) {
       const bool last = s == full_batches;
@@ -184,8 +214,9 @@ TrainerState train_minibatch(Network<T>& network, std::type_identity_t<MatrixCRe
       } else {
         copy_columns(X, order, begin, xb);
         copy_columns(Y, order, begin, yb);
-        network.forward(xb);
+        const Matrix<T>& A = network.forward(xb);
         cost = network.cost(yb, weights);
+        figure_sum += running_figure(network.architecture().output, A, yb);
       }
       if (!std::isfinite(cost))
         throw TrainingDiverged("epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(s + 1) + ": the cost became " +
@@ -232,6 +263,10 @@ TrainerState train_minibatch(Network<T>& network, std::type_identity_t<MatrixCRe
     EpochRecord record;
     record.epoch = epoch + 1;
     record.train_cost = cost_sum / static_cast<double>(seen);
+    if (!blocked) {  // (blocked steps keep no forward pass of the whole batch here)
+      const double figure = figure_sum / static_cast<double>(seen);
+      (network.architecture().output == Output::linear ? record.train_squared_error : record.train_accuracy) = figure;
+    }
     record.learning_rate = lr;
     if (validation.X) {
       network.set_dropout(options.dropout, nullptr);  // no dropout when measuring

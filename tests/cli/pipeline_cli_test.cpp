@@ -125,6 +125,37 @@ TEST_F(Pipeline, WholeNumberScoresAreRegressionAndTheFirstLineSaysWhy) {
   EXPECT_EQ(r.err.rfind("deepnet: error: --task: regression needs numeric labels, but the label 'kind' in named.csv", 0), 0u) << r.err;
 }
 
+TEST_F(Pipeline, TrainingScoreSaysWhetherItIsTheLastEpochsRunningFigures) {
+  // Mini-batch training reports the last epoch's running figures (no extra
+  // pass over the data) and says so; --train-score pass scores the final
+  // weights, as evaluate does; none leaves the training score out.
+  Result r = run("train --data iris --layers 8 --epochs 5 --batch-size 16 --seed 3 --out i.dnn");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::regex running(R"(training accuracy: 0\.\d{4} \(running, over the last epoch's batches; --train-score pass scores the final weights\)\n)");
+  EXPECT_TRUE(std::regex_search(r.out, running)) << r.out;
+  r = run("train --data iris --layers 8 --epochs 5 --batch-size 16 --seed 3 --json --quiet");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(nlohmann::json::parse(r.out).at("training").at("running").get<bool>()) << r.out;
+  r = run("train --data iris --layers 8 --epochs 5 --batch-size 16 --seed 3 --json --quiet --train-score pass --out p.dnn");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_FALSE(nlohmann::json::parse(r.out).at("training").at("running").get<bool>()) << r.out;
+  EXPECT_EQ(read("p.dnn"), read("i.dnn"));  // the score does not change the training
+  const double accuracy = json_number(r.out, "training", "accuracy");
+  Result e = run("evaluate --model p.dnn --data iris --json");
+  ASSERT_EQ(e.status, 0) << e.err;
+  EXPECT_EQ(nlohmann::json::parse(e.out).at("accuracy").get<double>(), accuracy) << e.out;
+  r = run("train --data iris --layers 8 --epochs 5 --batch-size 16 --seed 3 --train-score none --quiet");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.find("training accuracy"), std::string::npos) << r.out;
+  // The course's full-batch loop scores with a pass (no running figures there).
+  r = run("train --data planar --layers 4 --hidden-activation tanh --lr 1.2 --iterations 50 --json --quiet");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_FALSE(nlohmann::json::parse(r.out).at("training").at("running").get<bool>()) << r.out;
+  r = run("train --data iris --epochs 1 --train-score final");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err, "deepnet: error: --train-score: expected auto, pass or none, got 'final'\n");
+}
+
 TEST_F(Pipeline, RegressionTrainsOnStandardisedTargetsAndPredictsInTheDataUnits) {
   // Targets around 185 with spread 60: without scaling, 200 epochs of Adam at 1e-3
   // leave the output far from them (an MSE above the targets' variance).
@@ -138,9 +169,12 @@ TEST_F(Pipeline, RegressionTrainsOnStandardisedTargetsAndPredictsInTheDataUnits)
     squares += y * y / 300;
   }
   const double variance = squares - mean * mean;
-  Result r = run("train --data score.csv --layers 32 --out r.dnn --json");
+  // --train-score pass: the training MSE of the final weights (the default
+  // reports the last epoch's running figure), which evaluate must repeat.
+  Result r = run("train --data score.csv --layers 32 --out r.dnn --json --train-score pass");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("targets: standardised for training"), std::string::npos) << r.err;
+  EXPECT_FALSE(nlohmann::json::parse(r.out).at("training").at("running").get<bool>()) << r.out;
   const double mse = json_number(r.out, "training", "mse");
   EXPECT_LT(mse, 0.05 * variance) << r.out;
   // evaluate and predict answer in the data's units, also after export and import.

@@ -2,6 +2,7 @@
 // the data fingerprint a resumed run checks, and partial_fit's epochs.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <limits>
 #include <string>
@@ -176,7 +177,9 @@ TEST(Pixels, ScoresAndPredictionsInChunksMatchOnePass) {
   s.hidden_layers = {5};
   s.epochs = 2;
   s.normalization = Normalization::standard;
+  s.training_score = TrainingScore::pass;  // the chunked pass, not the running figures
   const FitResult r = fit(doubles, nullptr, s);
+  EXPECT_FALSE(r.scores[0].running);
   const Prediction chunked = predict(r.model, doubles), whole = predict(r.model, doubles.X);
   EXPECT_EQ(chunked.labels, whole.labels);
   EXPECT_LT((chunked.outputs - whole.outputs).cwiseAbs().maxCoeff(), 1e-6);
@@ -184,6 +187,120 @@ TEST(Pixels, ScoresAndPredictionsInChunksMatchOnePass) {
   for (std::size_t j = 0; j < whole.labels.size(); ++j) right += whole.labels[j] == doubles.targets[j] ? 1 : 0;
   EXPECT_DOUBLE_EQ(r.scores[0].accuracy, right / 9000.0);
   EXPECT_DOUBLE_EQ(score_model(r.model, bytes, "all").accuracy, right / 9000.0);
+}
+
+// ---------------------------------------------------------------- the training score
+
+// m examples of 4 features: 3 classes, 2 classes (0/1) or a quantity (regression).
+Dataset scored_set(Eigen::Index m, int classes) {
+  Dataset d;
+  d.X.resize(4, m);
+  for (Eigen::Index j = 0; j < m; ++j) {
+    const double a = std::sin(0.37 * j + 0.1), b = std::cos(0.91 * j), c = std::sin(1.7 * j + 2.0), e = std::cos(2.3 * j);
+    d.X.col(j) << a, b, c, e;
+    const double t = 2 * a - b + 0.5 * c * e;
+    d.targets.push_back(classes == 0 ? 100 + 30 * t : classes == 2 ? (t > 0.1 ? 1 : 0) : (t < -0.6 ? 0 : t < 0.6 ? 1 : 2));
+  }
+  d.source = "scored";
+  return d;
+}
+
+TEST(TrainingScore, RunningFiguresAreThoseOfEachBatchBeforeItsUpdate) {
+  // One batch per epoch (the whole set): the last epoch's running figures are
+  // the score of the weights after the epoch before, which a one-epoch run
+  // with a pass gives independently.
+  for (const int classes : {3, 2, 0}) {
+    SCOPED_TRACE("classes " + std::to_string(classes));
+    const Dataset data = scored_set(300, classes);
+    FitSettings s;
+    s.hidden_layers = {6};
+    s.float64 = true;
+    s.batch_size = 0;
+    s.learning_rate = 0.05;
+    s.task = classes == 0 ? Task::regress : Task::classify;
+    s.epochs = 30;
+    const FitResult three = fit(data, nullptr, s);
+    ASSERT_EQ(three.scores.size(), 1u);
+    const PartScore& running = three.scores[0];
+    EXPECT_TRUE(running.running);
+    EXPECT_EQ(running.name, "training");
+    EXPECT_EQ(running.examples, 300);
+    EXPECT_EQ(running.cost, three.state.history.back().train_cost);
+    s.epochs = 29;
+    s.training_score = TrainingScore::pass;
+    const FitResult two = fit(data, nullptr, s);
+    ASSERT_EQ(two.scores.size(), 1u);
+    EXPECT_FALSE(two.scores[0].running);
+    const PartScore before = score_model(two.model, data, "training");
+    EXPECT_NEAR(running.cost, before.cost, 1e-12 * std::abs(before.cost));
+    if (classes == 0) {
+      EXPECT_TRUE(std::isnan(running.accuracy));
+      EXPECT_NEAR(running.mse, before.mse, 1e-9 * before.mse);  // in the data's units (the targets were standardised)
+      EXPECT_GT(before.mse, 1.0);
+      EXPECT_LT(before.mse, 0.5 * 30 * 30);  // it learnt something: below half the targets' spread
+    } else {
+      EXPECT_EQ(running.accuracy, before.accuracy);
+      EXPECT_GT(before.accuracy, 0.5);
+    }
+    // And the pass of the 30-epoch run is the final weights' score.
+    s.epochs = 30;
+    const FitResult passed = fit(data, nullptr, s);
+    EXPECT_EQ(passed.model.parameters, three.model.parameters);
+    const PartScore after = score_model(passed.model, data, "training");
+    EXPECT_EQ(passed.scores[0].cost, after.cost);
+    EXPECT_EQ(classes == 0 ? passed.scores[0].mse : passed.scores[0].accuracy, classes == 0 ? after.mse : after.accuracy);
+  }
+}
+
+TEST(TrainingScore, APassWhereTheLastEpochRanAnotherFunctionAndNoneWhenAsked) {
+  const Dataset data = scored_set(200, 3);
+  FitSettings base;
+  base.hidden_layers = {6};
+  base.epochs = 2;
+  base.batch_size = 32;
+  auto training_score = [&](FitSettings s) {
+    const FitResult r = fit(data, nullptr, s);
+    EXPECT_FALSE(r.scores.empty());
+    return r.scores.empty() ? PartScore{} : r.scores[0];
+  };
+  EXPECT_TRUE(training_score(base).running);
+  FitSettings s = base;
+  s.dropout = {0.2};
+  EXPECT_FALSE(training_score(s).running) << "dropout";
+  s = base;
+  s.l2 = 0.01;
+  EXPECT_FALSE(training_score(s).running) << "L2";
+  s = base;
+  s.balanced_class_weights = true;
+  EXPECT_FALSE(training_score(s).running) << "class weights";
+  s = base;
+  s.gradient_blocks = 2;
+  EXPECT_FALSE(training_score(s).running) << "blocked steps";
+  s = base;
+  s.validation_fraction = 0.25;
+  s.patience = 1;
+  const FitResult stopped = fit(data, nullptr, s);
+  ASSERT_EQ(stopped.scores.size(), 2u);
+  EXPECT_GT(stopped.best_epoch, 0);
+  EXPECT_FALSE(stopped.scores[0].running) << "early stopping";
+  EXPECT_EQ(stopped.scores[1].name, "validation");
+  s = base;
+  s.full_batch_gd = true;
+  s.optimizer.kind = OptimizerKind::sgd;
+  s.batch_size = 0;
+  s.epochs = 0;
+  s.iterations = 20;
+  EXPECT_FALSE(training_score(s).running) << "full-batch gradient descent";
+  s = base;
+  s.training_score = TrainingScore::none;
+  s.validation_fraction = 0.25;
+  const FitResult none = fit(data, nullptr, s);
+  ASSERT_EQ(none.scores.size(), 1u);
+  EXPECT_EQ(none.scores[0].name, "validation");
+  EXPECT_EQ(parse_training_score("auto"), TrainingScore::automatic);
+  EXPECT_EQ(to_string(parse_training_score("pass")), "pass");
+  EXPECT_EQ(to_string(parse_training_score("none")), "none");
+  EXPECT_THROW(parse_training_score("final"), Error);
 }
 
 TEST(Pixels, SubsetsAndSplitsKeepBytesAndFeatureNames) {
