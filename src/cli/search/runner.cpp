@@ -25,7 +25,11 @@ namespace {
 // Trains a setting with the library's fit and scores it on the held-out part
 // (or, when it is the training part itself, on the training data).
 double train_and_score(const TrialSpec& spec, const Dataset& train, const Dataset& held_out, bool same) {
-  const FitResult result = fit(train, nullptr, spec.fit);
+  // The training data's own score is the final weights' (a pass, not the last
+  // epoch's running figures); a held-out part needs none from fit.
+  FitSettings settings = spec.fit;
+  settings.training_score = same ? TrainingScore::pass : TrainingScore::none;
+  const FitResult result = fit(train, nullptr, settings);
   const PartScore score = same ? result.scores.front() : score_model(result.model, held_out, "held-out");
   return score.name.empty() || std::isnan(score.accuracy) ? score.mse : score.accuracy;
 }
