@@ -206,8 +206,13 @@ class Network {
     std::vector<Matrix<T>> dZ, mask;
     mutable std::vector<char> laid_out;  // [3l] Z[l], [3l+1] A[l], [3l+2] dZ[l] current (small-net pass)
     // The small-net path's unit-major buffers (kernels.hpp), allocated on its
-    // first pass: offsets into `small` (64-byte aligned at small_base).
-    std::size_t ld = 0, small_base = 0, E_at = 0;
+    // first pass: offsets into `small` (64-byte aligned at small_base) within
+    // each chunk's region. Chunk c's buffers start at small_base + c region:
+    // its own rows of ld values (the chunk width), so threads running
+    // different chunks never write near each other's lines (not even where a
+    // prefetcher runs past the end of a row). columns: m rounded up to
+    // small_net_columns, which the chunks cover.
+    std::size_t ld = 0, small_base = 0, E_at = 0, columns = 0, region = 0;
     std::vector<T> small, sums, input_gradient;
     std::vector<T> x_copy;  // the X that A[0] = X^T was made from (a full batch comes back every pass)
     bool x_current = false;

@@ -57,10 +57,12 @@ double pass_work(const std::vector<int>& sizes, std::size_t m) {
 }
 
 // Runs f(c) for every chunk c: shared among threads when the work is worth
-// it. Which thread runs a chunk never changes what it computes.
+// it. Which thread runs a chunk never changes what it computes. A hand-off to
+// the pool's spinning worker costs about 0.25 us (docs/performance.md, "Small
+// nets"); a pass of 4096 multiply-adds with its activations takes longer.
 template <typename F>
 void for_each_chunk(std::size_t chunks, double multiply_adds, F&& f) {
-  if (chunks > 1 && threads() > 1 && multiply_adds >= double(1 << 20)) {
+  if (chunks > 1 && threads() > 1 && multiply_adds >= 4096) {
     parallel_blocks(static_cast<Eigen::Index>(chunks), [&](Eigen::Index c) { f(static_cast<std::size_t>(c)); });
   } else {
     for (std::size_t c = 0; c < chunks; ++c) f(c);
@@ -82,14 +84,17 @@ bool Network<T>::small_net_path() const {
   return true;
 }
 
-// Unit-major buffers for the workspace's m: A[0] = X^T, and Z, A, dZ (and a
-// dropout mask for hidden layers) per layer, each n[l] rows of ld values;
-// the padding columns m..ld-1 start at 0. Plus one set of gradient sums per chunk.
+// Unit-major buffers for the workspace's m, one region per chunk: A[0] = X^T,
+// and Z, A, dZ (and a dropout mask for hidden layers) per layer, each n[l]
+// rows of the chunk width; the padding columns start at 0. Plus one set of
+// gradient sums per chunk.
 template <typename T>
 void Network<T>::allocate_small(Workspace& w) const {
   const int L = layers();
   const std::size_t m = static_cast<std::size_t>(w.m);
-  const std::size_t ld = (m + detail::small_net_columns - 1) / detail::small_net_columns * detail::small_net_columns;
+  const std::size_t columns = (m + detail::small_net_columns - 1) / detail::small_net_columns * detail::small_net_columns;
+  const ChunkLayout chunks(columns);
+  const std::size_t ld = chunks.chunks.width;
   const std::size_t slots = static_cast<std::size_t>(L) + 1;
   w.Z_at.assign(slots, 0);
   w.A_at.assign(slots, 0);
@@ -110,24 +115,43 @@ void Network<T>::allocate_small(Workspace& w) const {
     if (l < L) w.mask_at[l] = take(units(l));
   }
   w.E_at = arch_.output == Output::sigmoid ? take(units(L)) : detail::no_mask;
-  constexpr std::size_t align = 64 / sizeof(T);
-  w.small.assign(at + align, T(0));
+  // Regions 64-byte aligned, with 4 spare lines between them.
+  constexpr std::size_t line = 64 / sizeof(T);
+  w.region = (at + 4 * line + line - 1) / line * line;
+  w.small.assign(chunks.count() * w.region + line, T(0));
   const auto address = reinterpret_cast<std::uintptr_t>(w.small.data());
   w.small_base = ((64 - address % 64) % 64) / sizeof(T);
-  w.sums.assign(ChunkLayout(ld).count() * sums_stride<T>(params_.size()), T(0));
+  w.sums.assign(chunks.count() * sums_stride<T>(params_.size()), T(0));
   w.A[L].resize(units(L), w.m);
   w.laid_out.assign(3 * slots, 0);
   w.x_copy.assign(static_cast<std::size_t>(units(0)) * m, T(0));
   w.x_current = false;
+  w.columns = columns;
   w.ld = ld;
 }
 
-// The kernels' view of the active workspace.
-#define DEEPNET_SMALL_PASS(w, work)                                                                    \
+namespace {
+
+// f(j, at) for every real example j < m in order, `at` the place of column j
+// in the workspace's buffers (past small_base): chunk j / ld's region plus the
+// column within the chunk. The value (i, j) of the buffer at offset B
+// (Z_at[l], ...) is at B + at + i ld.
+template <typename W, typename F>
+void for_each_example(const W& w, std::size_t m, F&& f) {
+  for (std::size_t c = 0, j = 0; j < m; ++c)
+    for (std::size_t jj = 0; jj < w.ld && j < m; ++jj, ++j) f(j, c * w.region + jj);
+}
+
+}  // namespace
+
+// The kernels' view of chunk c of the active workspace: its region, its row
+// stride (the chunk width) and its real examples (columns below m).
+#define DEEPNET_SMALL_PASS(w, work, c)                                                                 \
   detail::SmallNetPass<T> {                                                                            \
     layers(), arch_.sizes.data(), kernel_activation_.data(), static_cast<T>(arch_.leaky_slope),        \
-        params_.data(), offsets_.data(), (work), (w).Z_at.data(), (w).A_at.data(), (w).dZ_at.data(),    \
-        (w).mask_used.data(), (w).E_at, (w).ld, static_cast<std::size_t>(m_)                            \
+        params_.data(), offsets_.data(), (work) + (c) * (w).region, (w).Z_at.data(), (w).A_at.data(),   \
+        (w).dZ_at.data(), (w).mask_used.data(), (w).E_at, (w).ld,                                       \
+        std::min((w).ld, static_cast<std::size_t>(m_) - std::min(static_cast<std::size_t>(m_), (c) * (w).ld)) \
   }
 
 template <typename T>
@@ -141,7 +165,6 @@ void Network<T>::forward_small(const Matrix<T>& X, const MatrixCRef<T>* Y, const
   small_kernels_ = detail::active_kernels();
   std::fill(w.laid_out.begin(), w.laid_out.end(), char(0));
   T* work = w.small.data() + w.small_base;
-  const std::size_t ld = w.ld;
 
   // A[0] = X^T: row k holds feature k of every example. Full-batch training
   // passes the same X every iteration: when its bytes equal those of the last
@@ -150,12 +173,10 @@ void Network<T>::forward_small(const Matrix<T>& X, const MatrixCRef<T>* Y, const
   const std::size_t count = static_cast<std::size_t>(n0) * static_cast<std::size_t>(m);
   if (!(w.x_current && std::memcmp(w.x_copy.data(), X.data(), count * sizeof(T)) == 0)) {
     std::memcpy(w.x_copy.data(), X.data(), count * sizeof(T));
-    T* a0 = work + w.A_at[0];
-    for (int k = 0; k < n0; ++k) {
-      T* row = a0 + static_cast<std::size_t>(k) * ld;
-      const T* x = X.data() + k;
-      for (Eigen::Index j = 0; j < m; ++j) row[j] = x[j * n0];
-    }
+    const std::size_t n = static_cast<std::size_t>(n0);
+    for_each_example(w, static_cast<std::size_t>(m), [&](std::size_t j, std::size_t at) {
+      for (std::size_t k = 0; k < n; ++k) work[w.A_at[0] + at + k * w.ld] = X.data()[j * n + k];
+    });
     w.x_current = true;
   }
 
@@ -167,48 +188,39 @@ void Network<T>::forward_small(const Matrix<T>& X, const MatrixCRef<T>* Y, const
     w.mask_used[l] = detail::no_mask;
     if (p <= 0) continue;
     const T keep_scale = static_cast<T>(1.0 / (1.0 - p));
-    T* mask = work + w.mask_at[l];
-    const int n = units(l);
-    for (Eigen::Index j = 0; j < m; ++j)
-      for (int i = 0; i < n; ++i)
-        mask[static_cast<std::size_t>(i) * ld + static_cast<std::size_t>(j)] = dropout_rng_->uniform() < p ? T(0) : keep_scale;
+    const std::size_t n = static_cast<std::size_t>(units(l));
+    for_each_example(w, static_cast<std::size_t>(m), [&](std::size_t, std::size_t at) {
+      for (std::size_t i = 0; i < n; ++i) work[w.mask_at[l] + at + i * w.ld] = dropout_rng_->uniform() < p ? T(0) : keep_scale;
+    });
     w.mask_used[l] = w.mask_at[l];
     masked_ = true;
   }
 
-  const detail::SmallNetPass<T> pass = DEEPNET_SMALL_PASS(w, work);
   const auto& kernels = kernels_for<T>(*small_kernels_);
-  const ChunkLayout chunks(ld);
+  const ChunkLayout chunks(w.columns);
+  const std::size_t y_stride = Y ? static_cast<std::size_t>(Y->outerStride()) : 0;
   if (Y == nullptr) {
-    for_each_chunk(chunks.count(), pass_work(arch_.sizes, ld), [&](std::size_t c) {
-      kernels.forward(pass, chunks.begin(c), chunks.end(c));
+    for_each_chunk(chunks.count(), pass_work(arch_.sizes, w.columns), [&](std::size_t c) {
+      kernels.forward(DEEPNET_SMALL_PASS(w, work, c), 0, chunks.end(c) - chunks.begin(c));
     });
   } else {
     // forward_backward: each chunk forward, then back (the values of forward, then backward)
     backward_done_ = true;
     const std::size_t P = sums_stride<T>(params_.size());
     for (int l = 1; l <= layers(); ++l) w.laid_out[3 * static_cast<std::size_t>(l) + 2] = 0;
-    for_each_chunk(chunks.count(), 3 * pass_work(arch_.sizes, ld), [&](std::size_t c) {
-      kernels.forward(pass, chunks.begin(c), chunks.end(c));
-      kernels.backward(pass, Y->data(), static_cast<std::size_t>(Y->outerStride()), example_weights,
-                       w.sums.data() + c * P, nullptr, chunks.begin(c), chunks.end(c));
+    for_each_chunk(chunks.count(), 3 * pass_work(arch_.sizes, w.columns), [&](std::size_t c) {
+      const detail::SmallNetPass<T> pass = DEEPNET_SMALL_PASS(w, work, c);
+      const std::size_t j0 = chunks.begin(c), width = chunks.end(c) - j0;
+      kernels.forward(pass, 0, width);
+      kernels.backward(pass, Y->data() + j0 * y_stride, y_stride, example_weights ? example_weights + j0 : nullptr,
+                       w.sums.data() + c * P, nullptr, 0, width);
     });
   }
 
   // forward() returns A[L] column-major; forward_backward lays it out only when asked
   // (A(L)): the caller's thread would read the other threads' freshly written lines.
   if (Y != nullptr) return;
-  const int L = layers();
-  const int nL = units(L);
-  Matrix<T>& AL = w.A[L];
-  const T* a = work + w.A_at[L];
-  if (nL == 1) {
-    std::memcpy(AL.data(), a, static_cast<std::size_t>(m) * sizeof(T));
-  } else {
-    for (Eigen::Index j = 0; j < m; ++j)
-      for (int i = 0; i < nL; ++i) AL(i, j) = a[static_cast<std::size_t>(i) * ld + static_cast<std::size_t>(j)];
-  }
-  w.laid_out[3 * static_cast<std::size_t>(L) + 1] = 1;
+  lay_out_small(layers(), 1);
 }
 
 template <typename T>
@@ -216,14 +228,16 @@ double Network<T>::loss_sum_small(MatrixCRef<T> Y, const T* example_weights) con
   const Workspace& w = ws();
   // The kernels only read through the pass; the buffer is the workspace's own.
   T* work = const_cast<T*>(w.small.data()) + w.small_base;
-  const detail::SmallNetPass<T> pass = DEEPNET_SMALL_PASS(w, work);
   const auto& kernels = kernels_for<T>(*small_kernels_);
   const int output = static_cast<int>(arch_.output);
-  const ChunkLayout chunks(w.ld);
+  const ChunkLayout chunks(w.columns);
+  const std::size_t y_stride = static_cast<std::size_t>(Y.outerStride());
   double total = 0;  // chunk by chunk, in order
-  for (std::size_t c = 0; c < chunks.count(); ++c)
-    total += kernels.loss_sum(pass, output, Y.data(), static_cast<std::size_t>(Y.outerStride()), example_weights,
-                              chunks.begin(c), chunks.end(c));
+  for (std::size_t c = 0; c < chunks.count(); ++c) {
+    const std::size_t j0 = chunks.begin(c);
+    total += kernels.loss_sum(DEEPNET_SMALL_PASS(w, work, c), output, Y.data() + j0 * y_stride, y_stride,
+                              example_weights ? example_weights + j0 : nullptr, 0, chunks.end(c) - j0);
+  }
   return total;
 }
 
@@ -231,24 +245,29 @@ template <typename T>
 void Network<T>::backward_small(MatrixCRef<T> Y, Matrix<T>* input_gradient, const T* example_weights) {
   Workspace& w = ws();
   T* work = w.small.data() + w.small_base;
-  const detail::SmallNetPass<T> pass = DEEPNET_SMALL_PASS(w, work);
   const auto& kernels = kernels_for<T>(*small_kernels_);
-  const std::size_t ld = w.ld, P = sums_stride<T>(params_.size());
-  const ChunkLayout chunks(ld);
-  if (input_gradient && w.input_gradient.size() != static_cast<std::size_t>(units(0)) * ld)
-    w.input_gradient.assign(static_cast<std::size_t>(units(0)) * ld, T(0));
+  const std::size_t P = sums_stride<T>(params_.size());
+  const ChunkLayout chunks(w.columns);
+  // dA[0] = W[1]^T dZ[1]: per chunk, n[0] rows of the chunk width.
+  const std::size_t n0 = static_cast<std::size_t>(units(0)), per_chunk = n0 * w.ld;
+  if (input_gradient && w.input_gradient.size() != chunks.count() * per_chunk)
+    w.input_gradient.assign(chunks.count() * per_chunk, T(0));
   T* dA0 = input_gradient ? w.input_gradient.data() : nullptr;
+  const std::size_t y_stride = static_cast<std::size_t>(Y.outerStride());
   for (int l = 1; l <= layers(); ++l) w.laid_out[3 * static_cast<std::size_t>(l) + 2] = 0;
-  for_each_chunk(chunks.count(), 2 * pass_work(arch_.sizes, ld), [&](std::size_t c) {
-    kernels.backward(pass, Y.data(), static_cast<std::size_t>(Y.outerStride()), example_weights, w.sums.data() + c * P,
-                     dA0, chunks.begin(c), chunks.end(c));
+  for_each_chunk(chunks.count(), 2 * pass_work(arch_.sizes, w.columns), [&](std::size_t c) {
+    const std::size_t j0 = chunks.begin(c);
+    kernels.backward(DEEPNET_SMALL_PASS(w, work, c), Y.data() + j0 * y_stride, y_stride,
+                     example_weights ? example_weights + j0 : nullptr, w.sums.data() + c * P,
+                     dA0 ? dA0 + c * per_chunk : nullptr, 0, chunks.end(c) - j0);
   });
   add_small_gradients();
   if (input_gradient) {
     input_gradient->resize(units(0), m_);
-    for (Eigen::Index j = 0; j < m_; ++j)
-      for (int k = 0; k < units(0); ++k)
-        (*input_gradient)(k, j) = dA0[static_cast<std::size_t>(k) * ld + static_cast<std::size_t>(j)];
+    for (std::size_t c = 0, j = 0; j < static_cast<std::size_t>(m_); ++c)
+      for (std::size_t jj = 0; jj < w.ld && j < static_cast<std::size_t>(m_); ++jj, ++j)
+        for (std::size_t k = 0; k < n0; ++k)
+          (*input_gradient)(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(j)) = dA0[c * per_chunk + k * w.ld + jj];
   }
 }
 
@@ -257,7 +276,7 @@ void Network<T>::backward_small(MatrixCRef<T> Y, Matrix<T>* input_gradient, cons
 template <typename T>
 void Network<T>::add_small_gradients() {
   const Workspace& w = ws();
-  const std::size_t chunks = ChunkLayout(w.ld).count(), stride = sums_stride<T>(params_.size());
+  const std::size_t chunks = ChunkLayout(w.columns).count(), stride = sums_stride<T>(params_.size());
   const T inv_m = T(1) / static_cast<T>(m_);
   const T* sums = w.sums.data();
   for (std::size_t q = 0; q < params_.size(); ++q) {  // (the values between stride and the next chunk: padding)
@@ -279,9 +298,13 @@ void Network<T>::lay_out_small(int l, int which) const {
   // dZ's column-major copy is only ever read (dZ() is const): the general path's buffer holds it.
   Matrix<T>& out = which == 0 ? w.Z[l] : which == 1 ? w.A[l] : const_cast<Matrix<T>&>(w.dZ[l]);
   out.resize(units(l), m_);
-  const T* from = w.small.data() + w.small_base + (which == 0 ? w.Z_at[l] : which == 1 ? w.A_at[l] : w.dZ_at[l]);
-  for (Eigen::Index j = 0; j < m_; ++j)
-    for (int i = 0; i < units(l); ++i) out(i, j) = from[static_cast<std::size_t>(i) * w.ld + static_cast<std::size_t>(j)];
+  const T* work = w.small.data() + w.small_base;
+  const std::size_t at = which == 0 ? w.Z_at[l] : which == 1 ? w.A_at[l] : w.dZ_at[l];
+  const std::size_t n = static_cast<std::size_t>(units(l));
+  T* column = out.data();
+  for_each_example(w, static_cast<std::size_t>(m_), [&](std::size_t, std::size_t place) {
+    for (std::size_t i = 0; i < n; ++i) *column++ = work[at + place + i * w.ld];
+  });
   done = 1;
 }
 
@@ -292,10 +315,13 @@ bool Network<T>::dZ_finite(int l) const {
   const Workspace& w = ws();
   if (!small_pass_) return w.dZ[l].size() == 0 || w.dZ[l].allFinite();
   if (w.ld == 0) return true;
-  const T* from = w.small.data() + w.small_base + w.dZ_at[l];
-  for (int i = 0; i < units(l); ++i)
-    for (Eigen::Index j = 0; j < m_; ++j)
-      if (!std::isfinite(from[static_cast<std::size_t>(i) * w.ld + static_cast<std::size_t>(j)])) return false;
+  const T* work = w.small.data() + w.small_base;
+  const std::size_t n = static_cast<std::size_t>(units(l));
+  bool finite = true;
+  for_each_example(w, static_cast<std::size_t>(m_), [&](std::size_t, std::size_t at) {
+    for (std::size_t i = 0; i < n; ++i) finite = finite && std::isfinite(work[w.dZ_at[l] + at + i * w.ld]);
+  });
+  if (!finite) return false;
   return true;
 }
 

@@ -30,6 +30,11 @@ inline void pause() {
 // How long an idle worker keeps spinning before it sleeps: a training step
 // asks for parallel work every few tens of microseconds.
 constexpr auto spin_time = std::chrono::microseconds(300);
+// For the first part of it, the spin has no pause instruction: a pause costs
+// a worker about 0.3 us of reaction time on the 2-core VM of the benchmarks
+// (a spinning hand-off with work on both sides: 0.13 us of overhead without
+// pauses, 0.44 us with them), which a small net's step (a few us) notices.
+constexpr auto hot_spin_time = std::chrono::microseconds(50);
 
 }  // namespace
 
@@ -78,21 +83,27 @@ void ThreadPool::worker_loop(std::uint64_t seen) {
   for (;;) {
     // Wait for a new job: spin a while, then sleep on the state word.
     auto spin_start = std::chrono::steady_clock::now();
+    bool hot = true;
     for (unsigned spins = 0;; ++spins) {
       const std::uint64_t state = state_.load(std::memory_order_acquire);
       if (generation_of(state) != seen) {
         seen = generation_of(state);  // before looking at stop_, which is set before the bump
         break;
       }
-      if ((spins & 255) == 255 && std::chrono::steady_clock::now() - spin_start > spin_time) {
-        std::unique_lock lock(sleep_mutex_);
-        sleepers_.fetch_add(1);
-        wake_.wait(lock, [&] { return generation_of(state_.load()) != seen; });
-        sleepers_.fetch_sub(1);
-        spin_start = std::chrono::steady_clock::now();
-        continue;
+      if ((spins & 255) == 255) {
+        const auto spun = std::chrono::steady_clock::now() - spin_start;
+        hot = spun < hot_spin_time;
+        if (spun > spin_time) {
+          std::unique_lock lock(sleep_mutex_);
+          sleepers_.fetch_add(1);
+          wake_.wait(lock, [&] { return generation_of(state_.load()) != seen; });
+          sleepers_.fetch_sub(1);
+          spin_start = std::chrono::steady_clock::now();
+          hot = true;
+          continue;
+        }
       }
-      pause();
+      if (!hot) pause();
     }
     if (stop_.load()) return;
     claim_and_run(seen);
@@ -115,9 +126,10 @@ void ThreadPool::run(int threads, std::int64_t count, FunctionRef<void(Eigen::In
   if (sleepers_.load() > 0) wake_sleepers();
   claim_and_run(generation);
   // Every block is claimed; wait for those still running on workers.
+  // (No pause in the first 4096 spins: see hot_spin_time.)
   for (unsigned spins = 0; done_.load(std::memory_order_acquire) < count; ++spins) {
-    if ((spins & 1023) == 1023) std::this_thread::yield();
-    else pause();
+    if ((spins & 1023) == 1023 && spins > 4096) std::this_thread::yield();
+    else if (spins > 4096) pause();
   }
   inside_job = false;
 }
