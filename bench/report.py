@@ -406,7 +406,9 @@ def markdown(report):
     accuracy_seeds = report.get("accuracy_seeds") or seeds
     lines.append("Time (loop): the timed part only (training loop, or forward passes; no data loading), the median "
                  "over the seeds. Whole command: deepnet's `deepnet train ...` from start to exit (loading, training, "
-                 "final evaluation), the median over the seeds, at its fastest thread setting. Throughput: examples "
+                 "final evaluation: the test set scored with the final weights; the training set's figures are the "
+                 "last epoch's running ones in mini-batch training, `--train-score auto`, and a pass in full-batch "
+                 "training), the median over the seeds, at its fastest thread setting. Throughput: examples "
                  "per second of the timed part (training: examples x epochs or iterations). Accuracy / cost: deepnet's "
                  "from the whole command; the test accuracy on the 10000 test images, or, for the synthetic sets that "
                  "have no test set, the final training cost (full batch: of the last iteration; mini-batch: the mean "

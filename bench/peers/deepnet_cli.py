@@ -16,7 +16,11 @@ The commands (--threads T added; --seed S where seeds repeat):
   wide-mlp        deepnet train --data X.npy --labels y.npy --layers 2048,2048 --optimizer sgd --lr 0.01
                   --batch-size 512 --epochs 2 --init he --normalize none --seed S
 each with --json --quiet (and --print-every ITERATIONS in full batch: the cost is
-recorded once). The synthetic data (the hash of common.py, the same as the
+recorded once). The training set's figures in the JSON are the last epoch's
+running ones in mini-batch training (--train-score auto: no pass over the
+training set after training, as a Keras or PyTorch loop reports them) and a
+pass in full-batch training; the test set is always scored with the final
+weights. The synthetic data (the hash of common.py, the same as the
 other systems') is written as .npy files into --work before any timing, so
 loading it is part of the command, as for a user. --quick: 50 iterations; one
 epoch on the first 2000 Fashion-MNIST examples (written as uint8 .npy files
