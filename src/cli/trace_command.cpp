@@ -447,6 +447,7 @@ Runner add_trace_command(CLI::App& app) {
       {"--history", "trace looks at one step; train writes the history"},
       {"--checkpoint", "trace looks at one step and writes no checkpoint (it resumes from one: --resume)"},
       {"--test", "trace looks at one training step; train scores test data"},
+      {"--train-score", "trace looks at one training step; train scores the training data"},
       {"--json", "trace prints a table or a comparison; --out writes the arrays"},
       {"--diagnose", "trace shows one step whole; train --diagnose records every epoch's health"},
       {"--plot", "trace draws no pictures; train --plot does"}};

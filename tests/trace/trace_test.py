@@ -316,6 +316,8 @@ def case_compare():
     check(p.stderr.count("\n") == 1 and "names.npz" in p.stderr and "weights" in p.stderr, "unknown names: %r" % p.stderr)
     p = run(base + ["--compare", "mine.npz", "--history", "h.csv"], expect=2)
     check("--history" in p.stderr, "--history is refused: %r" % p.stderr)
+    p = run(base + ["--train-score", "pass"], expect=2)
+    check("--train-score" in p.stderr and p.stderr.count("\n") == 1, "--train-score is refused: %r" % p.stderr)
     # Runs whose steps the course's equations do not describe are refused, naming the flag.
     for extra, flag in [(["--class-weight", "balanced"], "--class-weight"), (["--dropout", "0.2"], "--dropout"),
                         (["--clip-norm", "1"], "--clip-norm")]:
