@@ -29,7 +29,7 @@ the built-in set) and on 1024 wide-mlp examples.
 
 One JSON line per workload case, in the schema of common.emit, with
 "mode": "command": seconds is the median over the seeds of the command's wall
-time, value the mean of its final cost or test accuracy, peak_rss_mb the
+time (planar-shallow, one configuration of ~40 ms: the median of 9 runs), value the mean of its final cost or test accuracy, peak_rss_mb the
 largest peak resident memory of the commands.
 """
 import argparse
@@ -77,10 +77,12 @@ def final_json(text):
     raise SystemExit("deepnet_cli.py: no JSON result in the command's output: %r" % text[-200:])
 
 
-def measure(args, workload, case, base, seeds, metric, examples, flops, config, **extra):
-    """Runs base + [--seed S] for each seed (None: no --seed added), emits one record."""
+def measure(args, workload, case, base, seeds, metric, examples, flops, config, repeats=1, **extra):
+    """Runs base + [--seed S] for each seed (None: no --seed added), `repeats` times each (a command of
+    a few tens of milliseconds is timed several times: one run is at the mercy of a neighbour's
+    moment), emits one record."""
     walls, rss, values, costs = [], [], [], []
-    for seed in seeds:
+    for seed in [s for s in seeds for _ in range(repeats)]:
         argv = base + (["--seed", str(seed)] if seed is not None else [])
         wall, peak, out = run_command(argv)
         result = final_json(out)
@@ -135,7 +137,7 @@ def main():
                          "--rng", "numpy", "--seed", "2", "--dtype", "float64", "--print-every", str(it)] + common,
                 [None], "final_cost", m * it, 6 * c.weights_of(sizes) * m * it,
                 "deepnet train, 2-4-1 tanh/sigmoid, float64, %d it, lr 1.2, %d thr" % (it, args.threads),
-                iterations=it, init="course small (seed 2)")
+                repeats=1 if args.quick else 9, iterations=it, init="course small (seed 2)")
 
     elif args.workload == "deep-fullbatch":
         it = 50 if args.quick else 2500
