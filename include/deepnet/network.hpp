@@ -126,7 +126,12 @@ class Network {
   // call: the same values, bits and caches. On the small-net path each chunk
   // of examples goes forward and back at once, so a full-batch step hands
   // work to the library's threads once instead of twice.
-  void forward_backward(const Matrix<T>& X, MatrixCRef<T> Y, const T* example_weights = nullptr);
+  // input_unchanged: the caller's promise that X is the matrix of the last
+  // pass (the same object) and that its values have not changed since (a
+  // full-batch loop's X): the small-net path then skips comparing X with the
+  // copy it laid out. A different X object is compared whatever the flag says.
+  void forward_backward(const Matrix<T>& X, MatrixCRef<T> Y, const T* example_weights = nullptr,
+                        bool input_unchanged = false);
 
   // L2 regularisation strength lambda >= 0 (0 = off).
   void set_l2(double lambda);
@@ -185,7 +190,8 @@ class Network {
   void ensure_workspace(Eigen::Index m, bool small);
   // The small-net path (small_net.cpp).
   // With Y, each chunk's backward pass follows its forward pass (forward_backward).
-  void forward_small(const Matrix<T>& X, const MatrixCRef<T>* Y = nullptr, const T* example_weights = nullptr);
+  void forward_small(const Matrix<T>& X, const MatrixCRef<T>* Y = nullptr, const T* example_weights = nullptr,
+                     bool input_unchanged = false);
   double loss_sum_small(MatrixCRef<T> Y, const T* example_weights) const;
   void backward_small(MatrixCRef<T> Y, Matrix<T>* input_gradient, const T* example_weights);
   void add_small_gradients();  // the chunks' gradient sums, in chunk order, into the gradients (and L2)
@@ -211,11 +217,12 @@ class Network {
     // its own rows of ld values (the chunk width), so threads running
     // different chunks never write near each other's lines (not even where a
     // prefetcher runs past the end of a row). columns: m rounded up to
-    // small_net_columns, which the chunks cover.
+    // the type's small_net_granularity, which the chunks cover.
     std::size_t ld = 0, small_base = 0, E_at = 0, columns = 0, region = 0;
     std::vector<T> small, sums, input_gradient;
     std::vector<T> x_copy;  // the X that A[0] = X^T was made from (a full batch comes back every pass)
     bool x_current = false;
+    const T* x_source = nullptr;  // that X's data
     std::vector<std::size_t> Z_at, A_at, dZ_at, mask_at, mask_used;  // [l]
   };
   void allocate_small(Workspace& w) const;

@@ -60,7 +60,9 @@ struct StepProbe {
 // non-finite input, and (TrainingDiverged) when a value becomes non-finite:
 // the message names the iteration and the first non-finite quantity (Z, A,
 // dZ, dW, db of a layer), found by a check of the gradients every iteration.
-// probe: see StepProbe (null: none).
+// probe: see StepProbe (null: none). X and Y must not change until the call
+// returns (the callbacks of options included): every iteration's pass is
+// taken to see the X of the first.
 template <typename T>
 std::vector<CostRecord> train_gradient_descent(Network<T>& network, const Matrix<T>& X,
                                                const Matrix<T>& Y,

@@ -28,7 +28,7 @@ enum KernelOutput : int { k_out_sigmoid, k_out_softmax, k_out_linear };
 
 // One pass of the small-net path over unit-major buffers: row i of a layer
 // buffer holds unit i for every example, row stride `ld` (the batch size m
-// rounded up to small_net_columns; columns m..ld-1 are padding). Buffers are
+// rounded up to small_net_granularity<T>; columns m..ld-1 are padding). Buffers are
 // given as offsets into `work`, parameters as offsets into `params`, so the
 // tables stay valid when a Network is copied.
 //   A[0] = X^T (n[0] rows), Z[l], A[l], dZ[l] (n[l] rows), l = 1..L;
@@ -53,23 +53,28 @@ struct SmallNetPass {  // an aggregate: the driver fills every field
 };
 
 // The examples are processed in chunks of at most small_net_chunk columns,
-// as even as multiples of small_net_columns allow (the last one may be
-// shorter): 400 examples are two chunks of 208 and 192, not 256 and 144, so
-// two threads share them evenly. The layout depends on ld alone; each chunk's
-// parameter-gradient sums are kept apart and added in chunk order, so results
-// never depend on which thread ran a chunk.
-inline constexpr std::size_t small_net_columns = 16;  // ld is a multiple (the widest vector of float)
+// as even as multiples of the type's column granularity allow (the last one
+// may be shorter): 400 examples are two chunks of 200 in double (multiples of
+// 8) and 208 + 192 in float (multiples of 16), not 256 and 144, so two
+// threads share them evenly. The layout depends on ld and the type alone;
+// each chunk's parameter-gradient sums are kept apart and added in chunk
+// order, so results never depend on which thread ran a chunk.
+inline constexpr std::size_t small_net_columns = 16;  // the widest vector of float, a multiple of every granularity
 inline constexpr std::size_t small_net_chunk = 256;   // a multiple of small_net_columns
+// Columns come in multiples of the widest vector of T: 16 floats, 8 doubles.
+template <typename T>
+inline constexpr std::size_t small_net_granularity = 64 / sizeof(T);
 
 struct SmallNetChunks {
   std::size_t count = 0, width = 0;  // chunk c is columns [c width, min(ld, (c + 1) width))
 };
-inline SmallNetChunks small_net_chunks(std::size_t ld) {
+// ld: a multiple of granularity (small_net_granularity<T>).
+inline SmallNetChunks small_net_chunks(std::size_t ld, std::size_t granularity) {
   SmallNetChunks chunks;
   chunks.count = (ld + small_net_chunk - 1) / small_net_chunk;
   if (chunks.count == 0) return chunks;
   const std::size_t even = (ld + chunks.count - 1) / chunks.count;
-  chunks.width = (even + small_net_columns - 1) / small_net_columns * small_net_columns;
+  chunks.width = (even + granularity - 1) / granularity * granularity;
   chunks.count = (ld + chunks.width - 1) / chunks.width;  // rounding up may leave one fewer
   return chunks;
 }
@@ -79,7 +84,7 @@ inline SmallNetChunks small_net_chunks(std::size_t ld) {
 template <typename T>
 struct SmallNetKernels {
   // Z[l] = W[l] A[l-1] + b[l], A[l] = g[l](Z[l]) (times the dropout mask) for
-  // l = 1..L, columns [j0, j1) (multiples of small_net_columns, j1 <= ld).
+  // l = 1..L, columns [j0, j1) (multiples of small_net_granularity<T>, j1 <= ld).
   void (*forward)(const SmallNetPass<T>& pass, std::size_t j0, std::size_t j1);
   // For columns [j0, j1): dZ[L] = (A[L] - Y) w (zero in the padding), then for
   // l = L..1 the sums over these columns

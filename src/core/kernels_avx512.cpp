@@ -13,6 +13,7 @@
 #define DEEPNET_FMA_F(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define DEEPNET_ANY_D(mask) (_mm512_test_epi64_mask((__m512i)(mask), (__m512i)(mask)) != 0)
 #define DEEPNET_ANY_F(mask) (_mm512_test_epi32_mask((__m512i)(mask), (__m512i)(mask)) != 0)
+#define DEEPNET_PERMUTE16_D(lo8, hi8, index) ((vd)_mm512_permutex2var_pd((lo8), (__m512i)(index), (hi8)))
 
 namespace deepnet::detail {
 namespace avx512_impl {

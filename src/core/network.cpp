@@ -267,7 +267,8 @@ void Network<T>::swap_gradients(std::vector<T>& other) {
 }
 
 template <typename T>
-void Network<T>::forward_backward(const Matrix<T>& X, MatrixCRef<T> Y, const T* example_weights) {
+void Network<T>::forward_backward(const Matrix<T>& X, MatrixCRef<T> Y, const T* example_weights,
+                                  bool input_unchanged) {
   const bool fused = small_net_path() && X.rows() == units(0) && X.cols() >= 1 &&
                      X.cols() < (Eigen::Index(1) << 31) && Y.rows() == units(layers()) && Y.cols() == X.cols();
   if (!fused) {  // the general path (or an error from forward or backward, as they would give it)
@@ -276,7 +277,7 @@ void Network<T>::forward_backward(const Matrix<T>& X, MatrixCRef<T> Y, const T* 
     backward(Y, nullptr, example_weights);
     return;
   }
-  forward_small(X, &Y, example_weights);
+  forward_small(X, &Y, example_weights, input_unchanged);
   zero_grad();
   add_small_gradients();
   if (ready_)

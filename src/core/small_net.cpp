@@ -17,6 +17,7 @@
 #include <cstring>
 
 #include "core/kernels.hpp"
+#include "core/thread_pool.hpp"
 #include "deepnet/gemm.hpp"
 #include "deepnet/network.hpp"
 
@@ -25,10 +26,11 @@ namespace deepnet {
 namespace {
 
 // Columns [begin, end) of chunk c (kernels.hpp: small_net_chunks).
+template <typename T>
 struct ChunkLayout {
   detail::SmallNetChunks chunks;
   std::size_t ld;
-  explicit ChunkLayout(std::size_t ld_) : chunks(detail::small_net_chunks(ld_)), ld(ld_) {}
+  explicit ChunkLayout(std::size_t ld_) : chunks(detail::small_net_chunks(ld_, detail::small_net_granularity<T>)), ld(ld_) {}
   std::size_t count() const { return chunks.count; }
   std::size_t begin(std::size_t c) const { return c * chunks.width; }
   std::size_t end(std::size_t c) const { return std::min(ld, (c + 1) * chunks.width); }
@@ -60,10 +62,14 @@ double pass_work(const std::vector<int>& sizes, std::size_t m) {
 // it. Which thread runs a chunk never changes what it computes. A hand-off to
 // the pool's spinning worker costs about 0.25 us (docs/performance.md, "Small
 // nets"); a pass of 4096 multiply-adds with its activations takes longer.
+// The pool is called directly, not through parallel_blocks: the kernels call
+// no OpenMP backend, so there is no OpenMP thread count to pin (two calls to
+// omp_set_num_threads per pass, ~70 ns on a 3 us step).
 template <typename F>
 void for_each_chunk(std::size_t chunks, double multiply_adds, F&& f) {
   if (chunks > 1 && threads() > 1 && multiply_adds >= 4096) {
-    parallel_blocks(static_cast<Eigen::Index>(chunks), [&](Eigen::Index c) { f(static_cast<std::size_t>(c)); });
+    detail::thread_pool().run(threads(), static_cast<std::int64_t>(chunks),
+                              [&](Eigen::Index c) { f(static_cast<std::size_t>(c)); });
   } else {
     for (std::size_t c = 0; c < chunks; ++c) f(c);
   }
@@ -92,8 +98,9 @@ template <typename T>
 void Network<T>::allocate_small(Workspace& w) const {
   const int L = layers();
   const std::size_t m = static_cast<std::size_t>(w.m);
-  const std::size_t columns = (m + detail::small_net_columns - 1) / detail::small_net_columns * detail::small_net_columns;
-  const ChunkLayout chunks(columns);
+  constexpr std::size_t granularity = detail::small_net_granularity<T>;
+  const std::size_t columns = (m + granularity - 1) / granularity * granularity;
+  const ChunkLayout<T> chunks(columns);
   const std::size_t ld = chunks.chunks.width;
   const std::size_t slots = static_cast<std::size_t>(L) + 1;
   w.Z_at.assign(slots, 0);
@@ -155,7 +162,8 @@ void for_each_example(const W& w, std::size_t m, F&& f) {
   }
 
 template <typename T>
-void Network<T>::forward_small(const Matrix<T>& X, const MatrixCRef<T>* Y, const T* example_weights) {
+void Network<T>::forward_small(const Matrix<T>& X, const MatrixCRef<T>* Y, const T* example_weights,
+                               bool input_unchanged) {
   const Eigen::Index m = X.cols();
   ensure_workspace(m, true);
   Workspace& w = ws();
@@ -166,19 +174,27 @@ void Network<T>::forward_small(const Matrix<T>& X, const MatrixCRef<T>* Y, const
   std::fill(w.laid_out.begin(), w.laid_out.end(), char(0));
   T* work = w.small.data() + w.small_base;
 
-  // A[0] = X^T: row k holds feature k of every example. Full-batch training
-  // passes the same X every iteration: when its bytes equal those of the last
-  // pass's X, A[0] is still right (comparing costs less than transposing).
-  const int n0 = units(0);
-  const std::size_t count = static_cast<std::size_t>(n0) * static_cast<std::size_t>(m);
-  if (!(w.x_current && std::memcmp(w.x_copy.data(), X.data(), count * sizeof(T)) == 0)) {
-    std::memcpy(w.x_copy.data(), X.data(), count * sizeof(T));
-    const std::size_t n = static_cast<std::size_t>(n0);
-    for_each_example(w, static_cast<std::size_t>(m), [&](std::size_t j, std::size_t at) {
-      for (std::size_t k = 0; k < n; ++k) work[w.A_at[0] + at + k * w.ld] = X.data()[j * n + k];
-    });
-    w.x_current = true;
-  }
+  // A[0] = X^T: row k holds feature k of every example, laid out by each
+  // chunk for its own columns, on the thread that runs the chunk. Full-batch
+  // training passes the same X every iteration: when a chunk's columns of X
+  // have the bytes of the last pass's, its A[0] is still right (comparing
+  // costs less than transposing), and the caller of forward_backward may
+  // promise that they have (the same X object, unchanged).
+  const std::size_t n = static_cast<std::size_t>(units(0));
+  const bool x_known = w.x_current && w.x_source == X.data();
+  const bool x_same = x_known && input_unchanged;
+  auto lay_out_input = [&](std::size_t c, std::size_t j0, std::size_t j1) {
+    j1 = std::min(j1, static_cast<std::size_t>(m));
+    if (j0 >= j1) return;
+    const T* x = X.data() + j0 * n;
+    T* copy = w.x_copy.data() + j0 * n;
+    const std::size_t bytes = (j1 - j0) * n * sizeof(T);
+    if (x_same || (x_known && std::memcmp(copy, x, bytes) == 0)) return;
+    std::memcpy(copy, x, bytes);
+    T* a0 = work + c * w.region + w.A_at[0];
+    for (std::size_t jj = 0; jj < j1 - j0; ++jj)
+      for (std::size_t k = 0; k < n; ++k) a0[jj + k * w.ld] = x[jj * n + k];
+  };
 
   // Inverted dropout: the same draws, in the same order, as the general path
   // (layer by layer, column-major within a layer).
@@ -197,10 +213,11 @@ void Network<T>::forward_small(const Matrix<T>& X, const MatrixCRef<T>* Y, const
   }
 
   const auto& kernels = kernels_for<T>(*small_kernels_);
-  const ChunkLayout chunks(w.columns);
+  const ChunkLayout<T> chunks(w.columns);
   const std::size_t y_stride = Y ? static_cast<std::size_t>(Y->outerStride()) : 0;
   if (Y == nullptr) {
     for_each_chunk(chunks.count(), pass_work(arch_.sizes, w.columns), [&](std::size_t c) {
+      lay_out_input(c, chunks.begin(c), chunks.end(c));
       kernels.forward(DEEPNET_SMALL_PASS(w, work, c), 0, chunks.end(c) - chunks.begin(c));
     });
   } else {
@@ -211,11 +228,15 @@ void Network<T>::forward_small(const Matrix<T>& X, const MatrixCRef<T>* Y, const
     for_each_chunk(chunks.count(), 3 * pass_work(arch_.sizes, w.columns), [&](std::size_t c) {
       const detail::SmallNetPass<T> pass = DEEPNET_SMALL_PASS(w, work, c);
       const std::size_t j0 = chunks.begin(c), width = chunks.end(c) - j0;
+      lay_out_input(c, j0, chunks.end(c));
       kernels.forward(pass, 0, width);
       kernels.backward(pass, Y->data() + j0 * y_stride, y_stride, example_weights ? example_weights + j0 : nullptr,
                        w.sums.data() + c * P, nullptr, 0, width);
     });
   }
+
+  w.x_current = true;
+  w.x_source = X.data();
 
   // forward() returns A[L] column-major; forward_backward lays it out only when asked
   // (A(L)): the caller's thread would read the other threads' freshly written lines.
@@ -230,7 +251,7 @@ double Network<T>::loss_sum_small(MatrixCRef<T> Y, const T* example_weights) con
   T* work = const_cast<T*>(w.small.data()) + w.small_base;
   const auto& kernels = kernels_for<T>(*small_kernels_);
   const int output = static_cast<int>(arch_.output);
-  const ChunkLayout chunks(w.columns);
+  const ChunkLayout<T> chunks(w.columns);
   const std::size_t y_stride = static_cast<std::size_t>(Y.outerStride());
   double total = 0;  // chunk by chunk, in order
   for (std::size_t c = 0; c < chunks.count(); ++c) {
@@ -247,7 +268,7 @@ void Network<T>::backward_small(MatrixCRef<T> Y, Matrix<T>* input_gradient, cons
   T* work = w.small.data() + w.small_base;
   const auto& kernels = kernels_for<T>(*small_kernels_);
   const std::size_t P = sums_stride<T>(params_.size());
-  const ChunkLayout chunks(w.columns);
+  const ChunkLayout<T> chunks(w.columns);
   // dA[0] = W[1]^T dZ[1]: per chunk, n[0] rows of the chunk width.
   const std::size_t n0 = static_cast<std::size_t>(units(0)), per_chunk = n0 * w.ld;
   if (input_gradient && w.input_gradient.size() != chunks.count() * per_chunk)
@@ -276,7 +297,7 @@ void Network<T>::backward_small(MatrixCRef<T> Y, Matrix<T>* input_gradient, cons
 template <typename T>
 void Network<T>::add_small_gradients() {
   const Workspace& w = ws();
-  const std::size_t chunks = ChunkLayout(w.columns).count(), stride = sums_stride<T>(params_.size());
+  const std::size_t chunks = ChunkLayout<T>(w.columns).count(), stride = sums_stride<T>(params_.size());
   const T inv_m = T(1) / static_cast<T>(m_);
   const T* sums = w.sums.data();
   for (std::size_t q = 0; q < params_.size(); ++q) {  // (the values between stride and the next chunk: padding)
@@ -332,7 +353,7 @@ bool Network<T>::dZ_finite(int l) const {
   template void Network<T>::set_small_net_path(bool);                                         \
   template bool Network<T>::small_net_path() const;                                           \
   template void Network<T>::allocate_small(Workspace&) const;                                 \
-  template void Network<T>::forward_small(const Matrix<T>&, const MatrixCRef<T>*, const T*);  \
+  template void Network<T>::forward_small(const Matrix<T>&, const MatrixCRef<T>*, const T*, bool);  \
   template double Network<T>::loss_sum_small(MatrixCRef<T>, const T*) const;                  \
   template void Network<T>::backward_small(MatrixCRef<T>, Matrix<T>*, const T*);              \
   template void Network<T>::add_small_gradients();                                            \

@@ -103,7 +103,9 @@ std::vector<CostRecord> train_gradient_descent(Network<T>& network, const Matrix
     if (!record) {
       // Nothing to look at between the passes: both at once (the same values;
       // on the small-net path one hand-off to the threads instead of two).
-      network.forward_backward(X, Y);
+      // X is the last pass's X, unchanged (const here; the callbacks are told
+      // not to touch it: GradientDescentOptions).
+      network.forward_backward(X, Y, nullptr, i > 0);
     } else {
       network.forward(X);
       const double cost = network.cost(Y);

@@ -643,17 +643,24 @@ TEST(SmallNet, ForwardBackwardGivesTheBitsOfTheSeparatePasses) {
 }
 
 TEST(SmallNet, ChunksAreEvenAndCoverEveryColumnOnce) {
-  for (std::size_t ld = detail::small_net_columns; ld <= 20000; ld += detail::small_net_columns) {
-    const detail::SmallNetChunks chunks = detail::small_net_chunks(ld);
-    ASSERT_EQ(chunks.width % detail::small_net_columns, 0u) << ld;
-    ASSERT_LE(chunks.width, detail::small_net_chunk) << ld;
-    ASSERT_EQ(chunks.count, (ld + detail::small_net_chunk - 1) / detail::small_net_chunk) << ld;
-    ASSERT_GE(chunks.count * chunks.width, ld) << ld;          // every column
-    ASSERT_LT((chunks.count - 1) * chunks.width, ld) << ld;    // no empty chunk
-    // as even as multiples of 16 allow: the last chunk is at most 16 columns per chunk shorter
-    ASSERT_LE(chunks.count * chunks.width - ld, detail::small_net_columns * chunks.count) << ld;
+  for (std::size_t granularity : {detail::small_net_granularity<float>, detail::small_net_granularity<double>}) {
+    SCOPED_TRACE(granularity);
+    for (std::size_t ld = granularity; ld <= 20000; ld += granularity) {
+      const detail::SmallNetChunks chunks = detail::small_net_chunks(ld, granularity);
+      ASSERT_EQ(chunks.width % granularity, 0u) << ld;
+      ASSERT_LE(chunks.width, detail::small_net_chunk) << ld;
+      ASSERT_EQ(chunks.count, (ld + detail::small_net_chunk - 1) / detail::small_net_chunk) << ld;
+      ASSERT_GE(chunks.count * chunks.width, ld) << ld;          // every column
+      ASSERT_LT((chunks.count - 1) * chunks.width, ld) << ld;    // no empty chunk
+      // as even as the granularity allows: the last chunk is at most one granule per chunk shorter
+      ASSERT_LE(chunks.count * chunks.width - ld, granularity * chunks.count) << ld;
+    }
   }
-  EXPECT_EQ(detail::small_net_chunks(400).width, 208u);  // the course's planar set: 208 + 192, not 256 + 144
+  EXPECT_EQ(detail::small_net_granularity<float>, 16u);
+  EXPECT_EQ(detail::small_net_granularity<double>, 8u);
+  // the course's planar set: 200 + 200 in double, 208 + 192 in float, not 256 + 144
+  EXPECT_EQ(detail::small_net_chunks(400, detail::small_net_granularity<double>).width, 200u);
+  EXPECT_EQ(detail::small_net_chunks(400, detail::small_net_granularity<float>).width, 208u);
 }
 
 TEST(SmallNet, ZAndAAreLaidOutAfterEachPassAndForwardReturnsAL) {
@@ -727,6 +734,35 @@ TEST(SmallNet, ChangedInputDataIsSeenEvenAtTheSameAddress) {
   const Matrix<double> a = net.forward(p.X);
   const Matrix<double> b = general.forward(p.X);
   EXPECT_TRUE(a.isApprox(b, 1e-14));
+}
+
+TEST(SmallNet, TheUnchangedInputPromiseCoversOnlyTheSameMatrix) {
+  // forward_backward(..., input_unchanged = true) skips comparing X with the
+  // kept copy only when X is the matrix of the last pass; another matrix (here
+  // with other values) is compared and laid out as ever.
+  const Case c = cases()[0];
+  const Problem<double> p = make_problem<double>(c, 53);
+  Network<double> net = make_network<double>(c, 54);
+  ASSERT_TRUE(net.small_net_path());
+  Network<double> general = net;
+  general.set_small_net_path(false);
+  net.forward_backward(p.X, p.Y);
+  Matrix<double> other = p.X;
+  other(1, 7) += 1.0;
+  net.forward_backward(other, p.Y, nullptr, true);
+  general.forward_backward(other, p.Y);
+  EXPECT_TRUE(net.A(net.layers()).isApprox(general.A(general.layers()), 1e-14));
+  // Kept (the same matrix, unchanged), the promise changes no bit.
+  Network<double> promised = make_network<double>(c, 55), compared = promised;
+  for (int step = 0; step < 3; ++step) {
+    promised.forward_backward(p.X, p.Y, nullptr, step > 0);
+    compared.forward_backward(p.X, p.Y);
+    ASSERT_EQ(std::vector<double>(promised.gradients().begin(), promised.gradients().end()),
+              std::vector<double>(compared.gradients().begin(), compared.gradients().end()))
+        << "step " << step;
+    promised.update(0.5);
+    compared.update(0.5);
+  }
 }
 
 }  // namespace
