@@ -15,7 +15,6 @@
 #include <omp.h>
 #endif
 #ifdef DEEPNET_WITH_DNNL
-#include <oneapi/dnnl/dnnl.h>
 #include <pthread.h>
 
 #include <csignal>
@@ -23,6 +22,7 @@
 
 #include "core/gemm_bf16.hpp"
 #include "core/dgemm.hpp"
+#include "core/onednn.hpp"
 #include "core/thread_pool.hpp"
 #include "deepnet/error.hpp"
 
@@ -180,16 +180,20 @@ void gemm_block(bool trans_a, bool trans_b, Eigen::Index m, Eigen::Index n, Eige
     return;
   }
 #ifdef DEEPNET_WITH_DNNL
+  // (Where libdnnl cannot be loaded, Eigen computes every float product:
+  // gemm_backend says so.)
   if constexpr (sizeof(T) == sizeof(float)) {
-    // oneDNN is row-major: column-major C = op(A) op(B) is row-major C^T = op(B)^T op(A)^T.
-    const AsyncSignalsHeld held;
-    if (float_product_kind.load(std::memory_order_relaxed) == FloatProducts::bf16 &&
-        detail::gemm_bf16_block(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc))
-      return;
-    if (dnnl_sgemm(trans_b ? 'T' : 'N', trans_a ? 'T' : 'N', n, m, k, alpha, B, ldb, A, lda, beta,
-                   C, ldc) == dnnl_success)
-      return;
-    // oneDNN refused (it should not for valid shapes): Eigen computes the block instead.
+    if (const detail::OneDnn& dnnl = detail::onednn(); dnnl.loaded()) {
+      // oneDNN is row-major: column-major C = op(A) op(B) is row-major C^T = op(B)^T op(A)^T.
+      const AsyncSignalsHeld held;
+      if (float_product_kind.load(std::memory_order_relaxed) == FloatProducts::bf16 &&
+          detail::gemm_bf16_block(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc))
+        return;
+      if (dnnl.dnnl_sgemm(trans_b ? 'T' : 'N', trans_a ? 'T' : 'N', n, m, k, alpha, B, ldb, A, lda, beta,
+                          C, ldc) == dnnl_success)
+        return;
+      // oneDNN refused (it should not for valid shapes): Eigen computes the block instead.
+    }
   }
 #endif
   if constexpr (std::is_same_v<T, double>) {
@@ -226,24 +230,32 @@ void set_float_products(FloatProducts products) {
 
 FloatProducts float_products() { return float_product_kind.load(std::memory_order_relaxed); }
 
+namespace {
+std::string eigen_description() {
+  return "Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
+         std::to_string(EIGEN_MINOR_VERSION) + " (" + Eigen::SimdInstructionSetsInUse() + ")";
+}
+}  // namespace
+
 const char* gemm_backend(bool single_precision) {
 #ifdef DEEPNET_WITH_DNNL
   if (single_precision) {
-    static const std::string name = [] {
-      const dnnl_version_t* v = dnnl_version();
+    static const std::string name = []() -> std::string {
+      const detail::OneDnn& dnnl = detail::onednn();
+      if (!dnnl.loaded()) return "";
+      const dnnl_version_t* v = dnnl.dnnl_version();
       return "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
              std::to_string(v->patch) + " sgemm";
     }();
-    return name.c_str();
+    if (!name.empty()) return name.c_str();
+    static const std::string eigen = eigen_description() + "; oneDNN could not be loaded: " + detail::onednn().failure;
+    return eigen.c_str();
   }
 #endif
   if (!single_precision) {
     if (const char* description = double_kernel().description) return description;
   }
-  static const std::string eigen = "Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." +
-                                   std::to_string(EIGEN_MAJOR_VERSION) + "." +
-                                   std::to_string(EIGEN_MINOR_VERSION) + " (" +
-                                   Eigen::SimdInstructionSetsInUse() + ")";
+  static const std::string eigen = eigen_description();
   return eigen.c_str();
 }
 

@@ -4,12 +4,11 @@
 #include <cstdint>
 #include <cstring>
 #include <map>
+#include <string>
 #include <tuple>
 #include <vector>
 
-#ifdef DEEPNET_WITH_DNNL
-#include <oneapi/dnnl/dnnl.hpp>
-#endif
+#include "core/onednn.hpp"
 
 namespace deepnet::detail {
 
@@ -17,7 +16,10 @@ bool bf16_products_supported(const char** why) {
 #ifdef DEEPNET_WITH_DNNL
   static const bool cpu = __builtin_cpu_supports("avx512bf16") || __builtin_cpu_supports("amx-bf16");
   if (!cpu && why) *why = "this CPU has neither AVX512_BF16 nor AMX-BF16 (bfloat16 dot products)";
-  return cpu;
+  if (!cpu) return false;
+  static const std::string failure = onednn().loaded() ? "" : "oneDNN could not be loaded: " + onednn().failure;
+  if (!failure.empty() && why) *why = failure.c_str();
+  return failure.empty();
 #else
   if (why) *why = "deepnet was built without oneDNN (DEEPNET_WITH_DNNL=OFF)";
   return false;
@@ -48,26 +50,82 @@ void pack_bf16(const float* M, Eigen::Index rows, Eigen::Index cols, Eigen::Inde
 
 // Per thread: the matmul primitives by shape, and the bfloat16 and float32 buffers
 // (grown once; the training loop's shapes repeat, so nothing is allocated after
-// the first steps).
+// the first steps). oneDNN's C interface, through onednn().
 struct Bf16Product {
-  dnnl::matmul primitive;
-  dnnl::memory src, weights, dst;  // their data pointers are set at each call
+  dnnl_primitive_t primitive = nullptr;
+  dnnl_memory_t src = nullptr, weights = nullptr, dst = nullptr;  // their data pointers are set at each call
 };
 struct Bf16Workspace {
-  dnnl::stream stream;
+  dnnl_stream_t stream = nullptr;
   std::map<std::tuple<bool, bool, Eigen::Index, Eigen::Index, Eigen::Index>, Bf16Product> primitives;
   std::vector<std::uint16_t> src, weights;
   std::vector<float> dst;
+  Bf16Workspace(const Bf16Workspace&) = delete;
+  Bf16Workspace& operator=(const Bf16Workspace&) = delete;
+  Bf16Workspace() = default;
+  ~Bf16Workspace() {
+    const OneDnn& dnnl = onednn();
+    for (auto& [key, p] : primitives) {
+      dnnl.dnnl_primitive_destroy(p.primitive);
+      for (dnnl_memory_t memory : {p.src, p.weights, p.dst}) dnnl.dnnl_memory_destroy(memory);
+    }
+    if (stream) dnnl.dnnl_stream_destroy(stream);
+  }
 };
 
-dnnl::engine& cpu_engine() {
-  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+// The CPU engine, made once (kept until the process ends), or null.
+dnnl_engine_t cpu_engine() {
+  static const dnnl_engine_t engine = [] {
+    dnnl_engine_t made = nullptr;
+    if (onednn().dnnl_engine_create(&made, dnnl_cpu, 0) != dnnl_success) return dnnl_engine_t{nullptr};
+    return made;
+  }();
   return engine;
 }
 
-Bf16Workspace& workspace() {
-  thread_local Bf16Workspace w{dnnl::stream(cpu_engine()), {}, {}, {}, {}};
-  return w;
+// This thread's workspace; null when oneDNN gives no engine or stream.
+Bf16Workspace* workspace() {
+  thread_local Bf16Workspace w;
+  if (w.stream == nullptr) {
+    const dnnl_engine_t engine = cpu_engine();
+    if (engine == nullptr || onednn().dnnl_stream_create(&w.stream, engine, dnnl_stream_default_flags) != dnnl_success) {
+      w.stream = nullptr;
+      return nullptr;
+    }
+  }
+  return &w;
+}
+
+// The matmul of src (n x k, bf16) and weights (k x m, bf16) into dst (n x m, f32,
+// row-major) with the given strides, and its three memory objects; false when
+// oneDNN refuses (whatever was made is destroyed).
+bool make_product(dnnl_engine_t engine, const dnnl_dims_t src_dims, const dnnl_dims_t src_strides,
+                  const dnnl_dims_t wei_dims, const dnnl_dims_t wei_strides, const dnnl_dims_t dst_dims,
+                  Bf16Product& out) {
+  const OneDnn& dnnl = onednn();
+  dnnl_memory_desc_t src, wei, dst;
+  dnnl_matmul_desc_t desc;
+  if (dnnl.dnnl_memory_desc_init_by_strides(&src, 2, src_dims, dnnl_bf16, src_strides) != dnnl_success ||
+      dnnl.dnnl_memory_desc_init_by_strides(&wei, 2, wei_dims, dnnl_bf16, wei_strides) != dnnl_success ||
+      dnnl.dnnl_memory_desc_init_by_tag(&dst, 2, dst_dims, dnnl_f32, dnnl_ab) != dnnl_success ||
+      dnnl.dnnl_matmul_desc_init(&desc, &src, &wei, nullptr, &dst) != dnnl_success)
+    return false;
+  dnnl_primitive_desc_t pd = nullptr;
+  if (dnnl.dnnl_primitive_desc_create(&pd, &desc, nullptr, engine, nullptr) != dnnl_success) return false;
+  Bf16Product p;
+  const bool made = dnnl.dnnl_primitive_create(&p.primitive, pd) == dnnl_success &&
+                    dnnl.dnnl_memory_create(&p.src, &src, engine, DNNL_MEMORY_NONE) == dnnl_success &&
+                    dnnl.dnnl_memory_create(&p.weights, &wei, engine, DNNL_MEMORY_NONE) == dnnl_success &&
+                    dnnl.dnnl_memory_create(&p.dst, &dst, engine, DNNL_MEMORY_NONE) == dnnl_success;
+  dnnl.dnnl_primitive_desc_destroy(pd);
+  if (!made) {
+    if (p.primitive) dnnl.dnnl_primitive_destroy(p.primitive);
+    for (dnnl_memory_t memory : {p.src, p.weights, p.dst})
+      if (memory) dnnl.dnnl_memory_destroy(memory);
+    return false;
+  }
+  out = p;
+  return true;
 }
 
 }  // namespace
@@ -76,52 +134,44 @@ bool gemm_bf16_block(bool trans_a, bool trans_b, Eigen::Index m, Eigen::Index n,
                      const float* A, Eigen::Index lda, const float* B, Eigen::Index ldb, float beta, float* C,
                      Eigen::Index ldc) {
   // oneDNN is row-major: C^T (n x m) = op(B)^T (n x k) op(A)^T (k x m).
-  Bf16Workspace& w = workspace();
-  using dt = dnnl::memory::data_type;
-  using tag = dnnl::memory::format_tag;
+  if (!onednn().loaded()) return false;
+  Bf16Workspace* const w = workspace();
+  if (w == nullptr) return false;
+  const OneDnn& dnnl = onednn();
   // A and B are converted as they are stored (contiguous columns); the
   // transposes are strides in oneDNN's memory descriptors:
   // src (n x k) = op(B)^T: B stored (k x n) -> strides {k, 1}; B^T stored (n x k) -> {1, n}.
   // weights (k x m) = op(A)^T: A stored (m x k) -> strides {m, 1}; A^T stored (k x m) -> {1, k}.
-  const dnnl::memory::dims src_strides = trans_b ? dnnl::memory::dims{1, n} : dnnl::memory::dims{k, 1};
-  const dnnl::memory::dims wei_strides = trans_a ? dnnl::memory::dims{1, k} : dnnl::memory::dims{m, 1};
   const auto key = std::make_tuple(trans_a, trans_b, m, n, k);
-  auto found = w.primitives.find(key);
-  if (found == w.primitives.end()) {
-    try {
-      const dnnl::memory::desc src({n, k}, dt::bf16, src_strides), wei({k, m}, dt::bf16, wei_strides),
-          dst({n, m}, dt::f32, tag::ab);
-      const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, wei, dst), cpu_engine());
-      found = w.primitives
-                  .emplace(key, Bf16Product{dnnl::matmul(pd), dnnl::memory(src, cpu_engine(), DNNL_MEMORY_NONE),
-                                            dnnl::memory(wei, cpu_engine(), DNNL_MEMORY_NONE),
-                                            dnnl::memory(dst, cpu_engine(), DNNL_MEMORY_NONE)})
-                  .first;
-    } catch (const dnnl::error&) {
-      return false;
-    }
+  auto found = w->primitives.find(key);
+  if (found == w->primitives.end()) {
+    const dnnl_dims_t src_dims = {n, k}, wei_dims = {k, m}, dst_dims = {n, m};
+    const dnnl_dims_t src_strides = {trans_b ? 1 : k, trans_b ? n : 1};
+    const dnnl_dims_t wei_strides = {trans_a ? 1 : m, trans_a ? k : 1};
+    Bf16Product product;
+    if (!make_product(cpu_engine(), src_dims, src_strides, wei_dims, wei_strides, dst_dims, product)) return false;
+    found = w->primitives.emplace(key, product).first;
   }
   const auto sizes = [](Eigen::Index a, Eigen::Index b) { return static_cast<std::size_t>(a) * static_cast<std::size_t>(b); };
-  if (w.src.size() < sizes(n, k)) w.src.resize(sizes(n, k));
-  if (w.weights.size() < sizes(k, m)) w.weights.resize(sizes(k, m));
-  if (w.dst.size() < sizes(n, m)) w.dst.resize(sizes(n, m));
-  std::uint16_t* src = w.src.data();
-  std::uint16_t* wei = w.weights.data();
+  if (w->src.size() < sizes(n, k)) w->src.resize(sizes(n, k));
+  if (w->weights.size() < sizes(k, m)) w->weights.resize(sizes(k, m));
+  if (w->dst.size() < sizes(n, m)) w->dst.resize(sizes(n, m));
+  std::uint16_t* src = w->src.data();
+  std::uint16_t* wei = w->weights.data();
   if (trans_b) pack_bf16(B, n, k, ldb, src);
   else pack_bf16(B, k, n, ldb, src);
   if (trans_a) pack_bf16(A, k, m, lda, wei);
   else pack_bf16(A, m, k, lda, wei);
-  // The C interface: execute() of the C++ one builds a std::unordered_map (an allocation per call).
-  Bf16Product& product = found->second;
-  product.src.set_data_handle(src);
-  product.weights.set_data_handle(wei);
-  product.dst.set_data_handle(w.dst.data());
-  const dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, product.src.get()},
-                                   {DNNL_ARG_WEIGHTS, product.weights.get()},
-                                   {DNNL_ARG_DST, product.dst.get()}};
-  if (dnnl_primitive_execute(product.primitive.get(), w.stream.get(), 3, args) != dnnl_success) return false;
-  dnnl_stream_wait(w.stream.get());
-  const float* d = w.dst.data();
+  const Bf16Product& product = found->second;
+  dnnl.dnnl_memory_set_data_handle(product.src, src);
+  dnnl.dnnl_memory_set_data_handle(product.weights, wei);
+  dnnl.dnnl_memory_set_data_handle(product.dst, w->dst.data());
+  const dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, product.src},
+                                   {DNNL_ARG_WEIGHTS, product.weights},
+                                   {DNNL_ARG_DST, product.dst}};
+  if (dnnl.dnnl_primitive_execute(product.primitive, w->stream, 3, args) != dnnl_success) return false;
+  dnnl.dnnl_stream_wait(w->stream);
+  const float* d = w->dst.data();
   for (Eigen::Index j = 0; j < n; ++j)
     for (Eigen::Index i = 0; i < m; ++i) {
       const float product = alpha * d[j * m + i];

@@ -299,6 +299,34 @@ TEST_F(Cli, Hdf5FileWithoutLibhdf5IsAnErrorNamingTheFile) {
   EXPECT_EQ(csv.status, 0) << csv.err;
 }
 
+// oneDNN is loaded by the first float product (src/core/onednn.hpp), not when
+// the program starts (~1 ms of every command): the dynamic loader's log
+// (LD_DEBUG=files) shows no libdnnl in the course's planar run (double, the
+// small-net path), and shows it once a float net needs general products.
+// Where it cannot be loaded, Eigen multiplies, and `info` says why.
+TEST_F(Cli, OneDnnIsLoadedByTheFirstFloatProductOnly) {
+  const Result info = run("info");
+  ASSERT_EQ(info.status, 0) << info.err;
+  const bool with_dnnl = info.out.find("oneDNN") != std::string::npos;
+  const Result planar = run_with_env("LD_DEBUG=files", "train --data planar --iterations 5 --quiet");
+  ASSERT_EQ(planar.status, 0) << planar.err;
+  EXPECT_NE(planar.err.find("libgomp"), std::string::npos) << "no loader log: " << planar.err;
+  EXPECT_EQ(planar.err.find("libdnnl"), std::string::npos) << planar.err;
+  const std::string wide = "train --data planar --layers 100 --dtype float32 --iterations 5 --quiet";
+  const Result loaded = run_with_env("LD_DEBUG=files", wide);
+  ASSERT_EQ(loaded.status, 0) << loaded.err;
+  if (with_dnnl) EXPECT_NE(loaded.err.find("libdnnl"), std::string::npos) << loaded.err;
+  const std::string missing_library = "DEEPNET_DNNL_LIBRARY=libdeepnet-test-no-such-dnnl.so.2";
+  const Result without = run_with_env(missing_library, wide);
+  EXPECT_EQ(without.status, 0) << without.err;
+  EXPECT_TRUE(without.err.empty()) << without.err;
+  if (with_dnnl) {
+    const Result described = run_with_env(missing_library, "info");
+    EXPECT_NE(described.out.find("oneDNN could not be loaded: libdeepnet-test-no-such-dnnl.so.2"), std::string::npos)
+        << described.out;
+  }
+}
+
 // The library's errors name its settings (x_key, examples_as_columns, ...); the
 // CLI prints its flags in their place (src/cli/flag_names.cpp).
 TEST_F(Cli, DataErrorsNameTheFlags) {
