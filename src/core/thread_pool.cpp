@@ -59,19 +59,21 @@ void ThreadPool::wake_sleepers() {
   wake_.notify_all();
 }
 
-void ThreadPool::claim_and_run(std::uint64_t generation) {
+std::int64_t ThreadPool::claim_and_run(std::uint64_t generation, bool worker) {
+  std::int64_t ran = 0;
   for (;;) {
     std::uint64_t state = state_.load(std::memory_order_acquire);
-    if (generation_of(state) != generation) return;
+    if (generation_of(state) != generation) return ran;
     const std::int64_t block = block_of(state);
     // Read before the claim; valid if the claim succeeds (the job cannot
     // change while one of its blocks is unclaimed).
     const std::int64_t count = count_.load(std::memory_order_acquire);
     const FunctionRef<void(Eigen::Index)>* job = job_.load(std::memory_order_acquire);
-    if (block >= count) return;
+    if (block >= count) return ran;
     if (!state_.compare_exchange_weak(state, state + 1, std::memory_order_acq_rel)) continue;
     (*job)(block);
-    done_.fetch_add(1, std::memory_order_release);
+    ++ran;
+    if (worker) done_.fetch_add(1, std::memory_order_release);
   }
 }
 
@@ -106,7 +108,7 @@ void ThreadPool::worker_loop(std::uint64_t seen) {
       if (!hot) pause();
     }
     if (stop_.load()) return;
-    claim_and_run(seen);
+    claim_and_run(seen, true);
   }
 }
 
@@ -122,12 +124,16 @@ void ThreadPool::run(int threads, std::int64_t count, FunctionRef<void(Eigen::In
   job_.store(&f, std::memory_order_relaxed);
   done_.store(0, std::memory_order_relaxed);
   const std::uint64_t generation = generation_of(state_.load()) + 1;
-  state_.store(generation << 32);  // seq_cst: pairs with sleepers_ in worker_loop
+  // Announced with block 0 already claimed by the caller, which runs it at
+  // once: the caller writes the state word once per job, so a worker's claim
+  // never waits for the line to come back from the caller's own claim.
+  state_.store(generation << 32 | 1);  // seq_cst: pairs with sleepers_ in worker_loop
   if (sleepers_.load() > 0) wake_sleepers();
-  claim_and_run(generation);
-  // Every block is claimed; wait for those still running on workers.
-  // (No pause in the first 4096 spins: see hot_spin_time.)
-  for (unsigned spins = 0; done_.load(std::memory_order_acquire) < count; ++spins) {
+  f(0);
+  const std::int64_t mine = 1 + claim_and_run(generation, false);
+  // Every block is claimed; wait for those still running on workers (done_
+  // counts the workers' blocks). (No pause in the first 4096 spins: see hot_spin_time.)
+  for (unsigned spins = 0; done_.load(std::memory_order_acquire) < count - mine; ++spins) {
     if ((spins & 1023) == 1023 && spins > 4096) std::this_thread::yield();
     else if (spins > 4096) pause();
   }

@@ -32,16 +32,19 @@ class ThreadPool {
  private:
   void resize(int workers);
   void worker_loop(std::uint64_t seen);
-  // Claims and runs blocks of job `generation` until none is left.
-  void claim_and_run(std::uint64_t generation);
+  // Claims and runs blocks of job `generation` until none is left; returns
+  // how many it ran. A worker counts each in done_.
+  std::int64_t claim_and_run(std::uint64_t generation, bool worker);
 
   std::mutex busy_;  // held by the caller while a job runs
   std::vector<std::thread> workers_;
-  // high 32 bits: job generation; low 32 bits: next block to claim
-  std::atomic<std::uint64_t> state_{0};
+  // What a worker reads to take part, on one cache line: high 32 bits of
+  // state_: job generation; low 32 bits: next block to claim.
+  alignas(64) std::atomic<std::uint64_t> state_{0};
   std::atomic<std::int64_t> count_{0};
-  std::atomic<std::int64_t> done_{0};
   std::atomic<const FunctionRef<void(Eigen::Index)>*> job_{nullptr};
+  // Blocks the workers finished, on a line of its own (the caller spins on it).
+  alignas(64) std::atomic<std::int64_t> done_{0};
   void wake_sleepers();
   std::mutex sleep_mutex_;
   std::condition_variable wake_;
