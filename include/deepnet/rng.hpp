@@ -7,6 +7,7 @@
 //   (std::normal_distribution does not).
 // - numpy: MT19937 + numpy's legacy polar normal (np.random.seed(s); np.random.randn()).
 //   With seed s it draws exactly what numpy draws. Requires 0 <= s < 2^32.
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -29,6 +30,9 @@ class Rng {
   double uniform();
   // Standard normal N(0, 1).
   double normal();
+  // normal() n times into out: the same values and the same state after
+  // (faster: the portable kind computes a block of draws at once).
+  void normals(double* out, std::size_t n);
   // Uniform integer in [0, n); n > 0.
   std::uint64_t below(std::uint64_t n);
 

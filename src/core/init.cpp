@@ -2,6 +2,7 @@
 #include "deepnet/init.hpp"
 
 #include <cmath>
+#include <vector>
 #include <string>
 
 #include "deepnet/error.hpp"
@@ -42,15 +43,19 @@ void initialize(Network<T>& network, InitScheme scheme, Rng& rng, double scale) 
     const double fan_in = network.units(l - 1);
     // numpy's uniform(low, high) is low + (high - low) * random_sample(); the same here.
     const double glorot_limit = std::sqrt(6.0 / (fan_in + network.units(l)));
-    for (Eigen::Index i = 0; i < W.rows(); ++i)
-      for (Eigen::Index j = 0; j < W.cols(); ++j) {  // row by row, as numpy's randn(n[l], n[l-1])
+    if (scheme == InitScheme::glorot) {
+      for (Eigen::Index i = 0; i < W.rows(); ++i)
+        for (Eigen::Index j = 0; j < W.cols(); ++j)  // row by row, as numpy's uniform(size=(n[l], n[l-1]))
+          W(i, j) = static_cast<T>(-glorot_limit + (2.0 * glorot_limit) * rng.uniform());
+      continue;
+    }
+    // Row by row, as numpy's randn(n[l], n[l-1]); a row's draws at once (Rng::normals).
+    std::vector<double> draws(static_cast<std::size_t>(W.cols()));
+    for (Eigen::Index i = 0; i < W.rows(); ++i) {
+      rng.normals(draws.data(), draws.size());
+      for (Eigen::Index j = 0; j < W.cols(); ++j) {
+        const double draw = draws[static_cast<std::size_t>(j)];
         double value = 0.0;
-        if (scheme == InitScheme::glorot) {
-          value = -glorot_limit + (2.0 * glorot_limit) * rng.uniform();
-          W(i, j) = static_cast<T>(value);
-          continue;
-        }
-        const double draw = rng.normal();
         switch (scheme) {
           case InitScheme::small: value = draw * scale; break;
           case InitScheme::xavier: value = draw / std::sqrt(fan_in); break;
@@ -60,6 +65,7 @@ void initialize(Network<T>& network, InitScheme scheme, Rng& rng, double scale) 
         }
         W(i, j) = static_cast<T>(value);
       }
+    }
   }
 }
 

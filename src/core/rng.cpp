@@ -2,7 +2,9 @@
 // Compiled with -ffp-contract=off so no compiler fuses a*b+c differently.
 #include "deepnet/rng.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 
@@ -32,22 +34,53 @@ std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); 
 // Natural logarithm for 0 < x < 1 from + - * / only, so its bits do not depend
 // on the C library. x = f * 2^e with f in [sqrt(1/2), sqrt(2)); then
 // log f = 2 atanh(s), s = (f - 1) / (f + 1), |s| < 0.172, summed as a series.
-double portable_log(double x) {
-  int e = 0;
-  double f = std::frexp(x, &e);  // exact
-  if (f < 0.70710678118654752440) {
-    f *= 2.0;
-    e -= 1;
+// y[i] = log(x[i]) for n values, each 0 < x[i] < 1 and normal (the polar
+// method's x1^2 + x2^2 is at least 2^-104): frexp by the bits, then the same
+// operations for every value, so the loop vectorises and each value's bits do
+// not depend on n or on its neighbours.
+void portable_log(const double* x, double* y, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint64_t bits;
+    std::memcpy(&bits, &x[i], sizeof bits);
+    // x = f 2^e with f in [0.5, 1): f keeps x's mantissa under the exponent of 0.5
+    const std::uint64_t f_bits = (bits & 0x000fffffffffffffull) | 0x3fe0000000000000ull;
+    double f;
+    std::memcpy(&f, &f_bits, sizeof f);
+    const double e0 = static_cast<double>(static_cast<std::int64_t>(bits >> 52) - 1022);
+    // below sqrt(1/2): f * 2 and e - 1 (times 1 and minus 0 otherwise: the
+    // same values, without a branch)
+    const bool low = f < 0.70710678118654752440;
+    f = f * (low ? 2.0 : 1.0);
+    const double e = e0 - (low ? 1.0 : 0.0);
+    const double s = (f - 1.0) / (f + 1.0);
+    const double s2 = s * s;
+    // Horner form of 1 + s2/3 + s2^2/5 + ... + s2^12/25 (terms beyond are < 1e-19),
+    // written out so that the loop over i vectorises.
+    double series = 1.0 / 25.0;
+    series = 1.0 / 23 + s2 * series;
+    series = 1.0 / 21 + s2 * series;
+    series = 1.0 / 19 + s2 * series;
+    series = 1.0 / 17 + s2 * series;
+    series = 1.0 / 15 + s2 * series;
+    series = 1.0 / 13 + s2 * series;
+    series = 1.0 / 11 + s2 * series;
+    series = 1.0 / 9 + s2 * series;
+    series = 1.0 / 7 + s2 * series;
+    series = 1.0 / 5 + s2 * series;
+    series = 1.0 / 3 + s2 * series;
+    series = 1.0 / 1 + s2 * series;
+    const double log_f = 2.0 * s * series;
+    const double ln2_hi = 6.93147180369123816490e-01;  // fdlibm's split of ln 2
+    const double ln2_lo = 1.90821492927058770002e-10;
+    y[i] = e * ln2_hi + (e * ln2_lo + log_f);
   }
-  const double s = (f - 1.0) / (f + 1.0);
-  const double s2 = s * s;
-  // Horner form of 1 + s2/3 + s2^2/5 + ... + s2^12/25 (terms beyond are < 1e-19).
-  double series = 1.0 / 25.0;
-  for (int k = 23; k >= 1; k -= 2) series = 1.0 / k + s2 * series;
-  const double log_f = 2.0 * s * series;
-  const double ln2_hi = 6.93147180369123816490e-01;  // fdlibm's split of ln 2
-  const double ln2_lo = 1.90821492927058770002e-10;
-  return e * ln2_hi + (e * ln2_lo + log_f);
+}
+
+// f[i] = sqrt(-2 log_r2[i] / r2[i]) in place over log_r2 (0 < r2 < 1, so the
+// square root never sees a negative number and never sets errno: without
+// errno the loop vectorises).
+__attribute__((optimize("no-math-errno"))) void polar_factors(double* log_r2, const double* r2, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) log_r2[i] = std::sqrt(-2.0 * log_r2[i] / r2[i]);
 }
 
 }  // namespace
@@ -127,11 +160,55 @@ double Rng::normal() {
     x2 = 2.0 * uniform() - 1.0;
     r2 = x1 * x1 + x2 * x2;
   } while (r2 >= 1.0 || r2 == 0.0);
-  const double log_r2 = kind_ == RngKind::numpy ? std::log(r2) : portable_log(r2);
+  double log_r2;
+  if (kind_ == RngKind::numpy) log_r2 = std::log(r2);
+  else portable_log(&r2, &log_r2, 1);
   const double f = std::sqrt(-2.0 * log_r2 / r2);
   cached_normal_ = f * x1;
   has_cached_normal_ = true;
   return f * x2;
+}
+
+// normal() n times: the same draws, values and cached value; in the portable
+// kind the pairs of a block are drawn first (the generator is sequential),
+// then their logarithms and factors computed together (vectorised).
+void Rng::normals(double* out, std::size_t n) {
+  std::size_t k = 0;
+  if (n > 0 && has_cached_normal_) {
+    has_cached_normal_ = false;
+    out[k++] = cached_normal_;
+  }
+  if (kind_ == RngKind::numpy) {
+    for (; k < n; ++k) out[k] = normal();
+    return;
+  }
+  constexpr std::size_t block = 256;
+  double x1[block], x2[block], r2[block], f[block];
+  while (k < n) {
+    const std::size_t pairs = std::min(block, (n - k + 1) / 2);
+    for (std::size_t p = 0; p < pairs; ++p) {
+      double a, b, r;
+      do {
+        a = 2.0 * uniform() - 1.0;
+        b = 2.0 * uniform() - 1.0;
+        r = a * a + b * b;
+      } while (r >= 1.0 || r == 0.0);
+      x1[p] = a;
+      x2[p] = b;
+      r2[p] = r;
+    }
+    portable_log(r2, f, pairs);
+    polar_factors(f, r2, pairs);
+    for (std::size_t p = 0; p < pairs; ++p) {
+      out[k++] = f[p] * x2[p];
+      if (k < n) {
+        out[k++] = f[p] * x1[p];
+      } else {
+        cached_normal_ = f[p] * x1[p];
+        has_cached_normal_ = true;
+      }
+    }
+  }
 }
 
 // Layout: kind (1 byte), xoshiro state (4 x 8), MT state (624 x 4), MT index

@@ -118,6 +118,53 @@ TEST(PortableRng, SameSeedSameDrawsDifferentSeedDifferentDraws) {
   EXPECT_GT(differ, 990);
 }
 
+// The portable normals' bits, as deepnet drew them before the batch path
+// (Rng::normals) and the branch-free logarithm (recorded from the previous
+// implementation, which took frexp from the C library): a model trained
+// with a seed keeps its weights across versions.
+TEST(PortableRng, NormalsKeepTheirBitsAcrossVersions) {
+  struct Case {
+    unsigned long long seed;
+    double first[3];
+    double sum, last;  // of the next 100000
+  };
+  const Case cases[] = {
+      {1, {0x1.84abd879d0e18p-3, 0x1.e267c87ac62ebp+0, -0x1.e8d0b0399ee9cp+0}, 0x1.2a8639e10c6d8p+7,
+       -0x1.106308071be4ep+0},
+      {7, {-0x1.1052212a30fdep+0, 0x1.edc0d635eea0bp-1, -0x1.19560dad02138p+0}, -0x1.caa37466d1fabp+6,
+       0x1.c5eb7c2fcd0f1p-2},
+      {123456789, {0x1.7ba8dba16fd71p-4, 0x1.3e476e24ac287p-4, 0x1.1813d23f07ed4p-4}, 0x1.4504ddd0e8cf3p+8,
+       0x1.743552dc4673ep-2},
+  };
+  for (const Case& c : cases) {
+    Rng rng(c.seed);
+    for (double expected : c.first) EXPECT_EQ(rng.normal(), expected) << "seed " << c.seed;
+    for (int k = 0; k < 3; ++k) rng.normal();  // the values the recording printed beyond the first 3
+    double sum = 0, last = 0;
+    for (int k = 0; k < 100000; ++k) sum += (last = rng.normal());
+    EXPECT_EQ(sum, c.sum) << "seed " << c.seed;
+    EXPECT_EQ(last, c.last) << "seed " << c.seed;
+  }
+}
+
+// normals(out, n) is normal() n times: the same values, and the same state
+// after (the cached second value of a pair included), in both kinds, for
+// counts around the block of 256 pairs and odd ones.
+TEST(Rng, NormalsAreNormalCalledNTimes) {
+  for (RngKind kind : {RngKind::portable, RngKind::numpy})
+    for (std::size_t n : {0, 1, 2, 3, 511, 512, 513, 1000, 1537}) {
+      Rng one(42, kind), many(42, kind);
+      one.normal();  // start with a cached value in both
+      many.normal();
+      std::vector<double> expected(n), got(n);
+      for (double& x : expected) x = one.normal();
+      many.normals(got.data(), n);
+      EXPECT_EQ(got, expected) << to_string(kind) << " n = " << n;
+      EXPECT_EQ(many.normal(), one.normal()) << to_string(kind) << " n = " << n << ": the state after";
+      EXPECT_EQ(many.uniform(), one.uniform()) << to_string(kind) << " n = " << n;
+    }
+}
+
 TEST(PortableRng, NormalsHaveMeanZeroAndVarianceOne) {
   Rng rng(123);
   const int n = 200000;
