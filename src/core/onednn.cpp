@@ -2,22 +2,31 @@
 #include "core/onednn.hpp"
 
 #ifdef DEEPNET_WITH_DNNL
-#include "core/runtime_library.hpp"
+#include <dlfcn.h>
+
+#include <cstdlib>
 
 namespace deepnet::detail {
 
 const OneDnn& onednn() {
   static const OneDnn library = [] {
     OneDnn lib;
-    RuntimeLibrary runtime = open_runtime_library("DEEPNET_DNNL_LIBRARY", DEEPNET_DNNL_LIBRARY);
-    if (!runtime.failure.empty()) {
-      lib.failure = runtime.failure;
+    const char* from_environment = std::getenv("DEEPNET_DNNL_LIBRARY");
+    const std::string name = from_environment && *from_environment ? from_environment : DEEPNET_DNNL_LIBRARY;
+    void* handle = ::dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+      const char* why = ::dlerror();
+      lib.failure = why ? why : name + ": cannot be loaded";
       return lib;
     }
-#define DEEPNET_DNNL_LOAD(name) lib.name = reinterpret_cast<decltype(lib.name)>(runtime.symbol(#name));
+    auto find = [&](const char* symbol) {
+      void* address = ::dlsym(handle, symbol);
+      if (address == nullptr && lib.failure.empty()) lib.failure = name + " has no symbol " + symbol;
+      return address;
+    };
+#define DEEPNET_DNNL_LOAD(name) lib.name = reinterpret_cast<decltype(lib.name)>(find(#name));
     DEEPNET_DNNL_FUNCTIONS(DEEPNET_DNNL_LOAD)
 #undef DEEPNET_DNNL_LOAD
-    lib.failure = runtime.failure;
     return lib;
   }();
   return library;

@@ -26,7 +26,6 @@
 #include "deepnet/array.hpp"
 #include "deepnet/error.hpp"
 #include "deepnet/limits.hpp"
-#include "core/runtime_library.hpp"
 #include "io/hdf5_reader.hpp"
 
 namespace deepnet {
@@ -71,12 +70,20 @@ struct Hdf5Library {
 const Hdf5Library& hdf5_library() {
   static const Hdf5Library library = [] {
     Hdf5Library lib;
-    detail::RuntimeLibrary runtime = detail::open_runtime_library("DEEPNET_HDF5_LIBRARY", DEEPNET_HDF5_LIBRARY);
-    if (!runtime.failure.empty()) {
-      lib.failure = runtime.failure;
+    const char* from_environment = std::getenv("DEEPNET_HDF5_LIBRARY");
+    const std::string name = from_environment && *from_environment ? from_environment : DEEPNET_HDF5_LIBRARY;
+    void* handle = ::dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+      const char* why = ::dlerror();
+      lib.failure = why ? why : name + ": cannot be loaded";
       return lib;
     }
-#define DEEPNET_HDF5_LOAD(name) lib.name = reinterpret_cast<decltype(lib.name)>(runtime.symbol(DEEPNET_HDF5_NAME(name)));
+    auto find = [&](const char* symbol) {
+      void* address = ::dlsym(handle, symbol);
+      if (address == nullptr && lib.failure.empty()) lib.failure = name + " has no symbol " + symbol;
+      return address;
+    };
+#define DEEPNET_HDF5_LOAD(name) lib.name = reinterpret_cast<decltype(lib.name)>(find(DEEPNET_HDF5_NAME(name)));
     DEEPNET_HDF5_FUNCTIONS(DEEPNET_HDF5_LOAD)
 #undef DEEPNET_HDF5_LOAD
     // A variable is read where libhdf5's own code reads it: in the global scope
@@ -84,8 +91,7 @@ const Hdf5Library& hdf5_library() {
     // H5T_NATIVE_DOUBLE holds the variable, copied there at link time, and
     // the library's references bind to that copy), else in the library.
     const void* global = ::dlsym(RTLD_DEFAULT, "H5T_NATIVE_DOUBLE_g");
-    lib.native_double = static_cast<const hid_t*>(global ? global : runtime.symbol("H5T_NATIVE_DOUBLE_g"));
-    lib.failure = runtime.failure;
+    lib.native_double = static_cast<const hid_t*>(global ? global : find("H5T_NATIVE_DOUBLE_g"));
     return lib;
   }();
   return library;
