@@ -103,8 +103,8 @@ std::vector<CostRecord> train_gradient_descent(Network<T>& network, const Matrix
     if (!record) {
       // Nothing to look at between the passes: both at once (the same values;
       // on the small-net path one hand-off to the threads instead of two).
-      // X is the last pass's X, unchanged (const here; the callbacks are told
-      // not to touch it: GradientDescentOptions).
+      // X is the last pass's X, unchanged (train.hpp: X must not change until
+      // train_gradient_descent returns, its callbacks included).
       network.forward_backward(X, Y, nullptr, i > 0);
     } else {
       network.forward(X);
