@@ -199,12 +199,33 @@ TEST_P(NoAllocationInTrainingLoop, FourTimesTheStepsAllocateNoMore) {
   RecordProperty("dnnl_allocations_per_step", std::to_string(per_step));
 }
 
+// Makes each of `threads` threads (the caller and the pool's workers) run a
+// double product, so that each holds its packing space before counting starts.
+// Blocks are claimed dynamically: in a warm-up training run a worker the OS did
+// not schedule in time may claim no block at all and then allocate its packing
+// space in the measured run. Here block 0 (the caller's) waits until every
+// block has started, so the other blocks go to the workers.
+void every_thread_runs_a_double_product(int threads) {
+  set_threads(threads);
+  std::atomic<int> started{0};
+  parallel_blocks(threads, [&](Eigen::Index) {
+    const double a[4] = {1, 2, 3, 4};
+    double c[4];
+    gemm_serial<double>(false, false, 2, 2, 2, 1.0, a, 2, a, 2, 0.0, c, 2);
+    started.fetch_add(1);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (started.load() < threads && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  });
+  ASSERT_EQ(started.load(), threads) << "the pool's workers did not each take a block within 60 s";
+}
+
 // Double products run deepnet's own kernels (AVX-512 or AVX2 where the CPU
 // has them), whose packing space is allocated once per thread: none per step.
 TEST(NoAllocation, DoubleTrainingAllocatesNothingPerStep) {
   locate_dnnl();
   std::cout << "[ double   ] products: " << gemm_backend(false) << "\n";
   for (int threads : {1, 2}) {
+    every_thread_runs_a_double_product(threads);
     count_training<double>(200, OptimizerKind::adam, threads, 0.0);  // first use
     const TrainingRun few = count_training<double>(200, OptimizerKind::adam, threads, 0.0);
     const TrainingRun many = count_training<double>(50, OptimizerKind::adam, threads, 0.0);
