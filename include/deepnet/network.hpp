@@ -22,6 +22,7 @@
 // lay out the small-net path's caches on first access.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -145,6 +146,24 @@ class Network {
   // One gradient-descent step on the flat buffer: theta -= learning_rate * dtheta.
   void update(double learning_rate);
 
+  // `steps` steps of full-batch gradient descent on (X, Y): for k = 1..steps,
+  // forward_backward(X, Y, example_weights, input_unchanged for k = 1; X is
+  // unchanged after that), then, when every gradient is finite,
+  // update(learning_rate) and after_step(k) on the calling thread (empty:
+  // none). Stops before the update of the first step whose gradient has a
+  // non-finite value (the network then holds that step's gradients and
+  // caches) and returns the number of updates made. The values and bits of
+  // those calls made one by one. X must not change until descend returns
+  // (after_step included). On the small-net path with threads, each thread
+  // keeps its chunks of examples for all the steps: the threads meet once per
+  // step to add up the chunks' gradient sums in chunk order, and each applies
+  // the same update to its own copy of the parameters (instead of a hand-off
+  // to the threads and back per step, and the update on one of them). Not
+  // with dropout or a gradient-ready hook (set_gradient_ready): those take
+  // the one-by-one calls.
+  int descend(const Matrix<T>& X, MatrixCRef<T> Y, const T* example_weights, int steps, double learning_rate,
+              bool input_unchanged, const std::function<void(int)>& after_step);
+
   // The small-net path: taken by forward() (and the cost() and backward() of
   // that pass) when every n[l], l = 0..L, is at most small_net_max_width and
   // deepnet's own vector kernels are the vmath backend (vmath.hpp; the default).
@@ -195,6 +214,21 @@ class Network {
   double loss_sum_small(MatrixCRef<T> Y, const T* example_weights) const;
   void backward_small(MatrixCRef<T> Y, Matrix<T>* input_gradient, const T* example_weights);
   void add_small_gradients();  // the chunks' gradient sums, in chunk order, into the gradients (and L2)
+  // descend's steps done + 1 .. steps, each forward_backward, update and after_step (descend's loop
+  // off the small-net path, and on it after a stalled team); returns the updates made in all.
+  int descend_one_by_one(const Matrix<T>& X, MatrixCRef<T> Y, const T* example_weights, int steps,
+                         double learning_rate, bool input_unchanged, const std::function<void(int)>& after_step,
+                         int done);
+  // descend on the small-net path (its conditions checked by descend), by teams of threads (descend_team).
+  int descend_small(const Matrix<T>& X, MatrixCRef<T> Y, const T* example_weights, int steps, double learning_rate,
+                    bool input_unchanged, const std::function<void(int)>& after_step);
+  int descend_team(const Matrix<T>& X, MatrixCRef<T> Y, const T* example_weights, int done, int steps,
+                   double learning_rate, bool input_unchanged, const std::function<void(int)>& after_step,
+                   bool& stalled);
+  // grads += (lambda/m) W for every layer, on buffers laid out as params_ (add_small_gradients, descend).
+  void add_l2(const T* params, T* grads) const;
+  // theta -= alpha dtheta over n values (update, descend).
+  static void step(T* theta, const T* dtheta, std::size_t n, T alpha);
   void lay_out_small(int l, int which) const;  // Z(l) (0), A(l) (1) or dZ(l) (2) column-major from the unit-major buffers
 
   Architecture arch_;
@@ -219,7 +253,9 @@ class Network {
     // prefetcher runs past the end of a row). columns: m rounded up to
     // the type's small_net_granularity, which the chunks cover.
     std::size_t ld = 0, small_base = 0, E_at = 0, columns = 0, region = 0;
+    // sums: two sets of per-chunk gradient sums (descend alternates them; one pass uses the first).
     std::vector<T> small, sums, input_gradient;
+    std::vector<T> team_buffers;  // descend: each further thread's parameters and gradients
     std::vector<T> x_copy;  // the X that A[0] = X^T was made from (a full batch comes back every pass)
     bool x_current = false;
     const T* x_source = nullptr;  // that X's data
@@ -245,6 +281,11 @@ class Network {
   bool backward_done_ = false;    // backward() ran after the last forward pass (dZ() is valid)
   const detail::KernelSet* small_kernels_ = nullptr;  // the kernels of that pass
   std::vector<int> kernel_activation_;  // g[l] as the kernels' codes, index 0 unused
+  // descend's steps left to go one by one after a team of threads stalled, and
+  // the rest after the next stall (small_net.cpp: descend_small).
+  long long team_rest_ = 0;
+  static constexpr long long team_rest_first = 1024, team_rest_most = 1 << 20;
+  long long team_rest_next_ = team_rest_first;
   GradientReady ready_ = nullptr;       // set_gradient_ready
   void* ready_context_ = nullptr;
 };

@@ -339,12 +339,48 @@ void Network<T>::backward(MatrixCRef<T> Y, Matrix<T>* input_gradient, const T* e
 }
 
 template <typename T>
+void Network<T>::step(T* theta, const T* dtheta, std::size_t n, T alpha) {
+  for (std::size_t k = 0; k < n; ++k) theta[k] -= alpha * dtheta[k];
+}
+
+template <typename T>
 void Network<T>::update(double learning_rate) {
-  const T alpha = static_cast<T>(learning_rate);
-  const std::size_t size = params_.size();
-  T* theta = params_.data();
-  const T* dtheta = grads_.data();
-  for (std::size_t k = 0; k < size; ++k) theta[k] -= alpha * dtheta[k];
+  step(params_.data(), grads_.data(), params_.size(), static_cast<T>(learning_rate));
+}
+
+template <typename T>
+void Network<T>::add_l2(const T* params, T* grads) const {
+  const T scale = static_cast<T>(l2_ / static_cast<double>(m_));
+  for (int l = 1; l <= layers(); ++l)
+    WeightMap(grads + offsets_[l], units(l), units(l - 1)) += scale * ConstWeightMap(params + offsets_[l], units(l), units(l - 1));
+}
+
+template <typename T>
+int Network<T>::descend(const Matrix<T>& X, MatrixCRef<T> Y, const T* example_weights, int steps,
+                        double learning_rate, bool input_unchanged, const std::function<void(int)>& after_step) {
+  if (steps < 1) return 0;
+  bool dropping = false;
+  for (int l = 1; l < layers(); ++l) dropping = dropping || (dropout_rng_ && dropout(l) > 0);
+  // forward_backward's condition for the fused small-net pass
+  if (small_net_path() && !dropping && !ready_ && X.rows() == units(0) && X.cols() >= 1 &&
+      X.cols() < (Eigen::Index(1) << 31) && Y.rows() == units(layers()) && Y.cols() == X.cols())
+    return descend_small(X, Y, example_weights, steps, learning_rate, input_unchanged, after_step);
+  return descend_one_by_one(X, Y, example_weights, steps, learning_rate, input_unchanged, after_step, 0);
+}
+
+template <typename T>
+int Network<T>::descend_one_by_one(const Matrix<T>& X, MatrixCRef<T> Y, const T* example_weights, int steps,
+                                   double learning_rate, bool input_unchanged,
+                                   const std::function<void(int)>& after_step, int done) {
+  for (int k = done + 1; k <= steps; ++k) {
+    forward_backward(X, Y, example_weights, input_unchanged || k > 1);
+    if (!Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(grads_.data(), static_cast<Eigen::Index>(grads_.size()))
+             .allFinite())
+      return k - 1;
+    update(learning_rate);
+    if (after_step) after_step(k);
+  }
+  return steps;
 }
 
 template <typename T>

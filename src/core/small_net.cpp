@@ -13,8 +13,11 @@
 // sums in a fixed order, L2, and the column-major caches on demand.
 #include <cmath>
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <exception>
+#include <thread>
 
 #include "core/kernels.hpp"
 #include "core/thread_pool.hpp"
@@ -128,7 +131,7 @@ void Network<T>::allocate_small(Workspace& w) const {
   w.small.assign(chunks.count() * w.region + line, T(0));
   const auto address = reinterpret_cast<std::uintptr_t>(w.small.data());
   w.small_base = ((64 - address % 64) % 64) / sizeof(T);
-  w.sums.assign(chunks.count() * sums_stride<T>(params_.size()), T(0));
+  w.sums.assign(2 * chunks.count() * sums_stride<T>(params_.size()), T(0));
   w.A[L].resize(units(L), w.m);
   w.laid_out.assign(3 * slots, 0);
   w.x_copy.assign(static_cast<std::size_t>(units(0)) * m, T(0));
@@ -147,6 +150,71 @@ template <typename W, typename F>
 void for_each_example(const W& w, std::size_t m, F&& f) {
   for (std::size_t c = 0, j = 0; j < m; ++c)
     for (std::size_t jj = 0; jj < w.ld && j < m; ++jj, ++j) f(j, c * w.region + jj);
+}
+
+// A[0] = X^T for chunk c (columns [j0, j1) of X, those below m): row k holds
+// feature k of the chunk's examples, laid out on the thread that runs the
+// chunk. Full-batch training passes the same X every iteration: when the
+// chunk's columns of X have the bytes of the last pass's (x_known: the same
+// X object as last time), its A[0] is still right (comparing costs less than
+// transposing); x_same: the caller promised they have.
+template <typename W, typename T>
+void lay_out_input(W& w, T* work, const Matrix<T>& X, std::size_t c, std::size_t j0, std::size_t j1, bool x_known,
+                   bool x_same) {
+  const std::size_t n = static_cast<std::size_t>(X.rows());
+  j1 = std::min(j1, static_cast<std::size_t>(X.cols()));
+  if (j0 >= j1) return;
+  const T* x = X.data() + j0 * n;
+  T* copy = w.x_copy.data() + j0 * n;
+  const std::size_t bytes = (j1 - j0) * n * sizeof(T);
+  if (x_same || (x_known && std::memcmp(copy, x, bytes) == 0)) return;
+  std::memcpy(copy, x, bytes);
+  T* a0 = work + c * w.region + w.A_at[0];
+  for (std::size_t jj = 0; jj < j1 - j0; ++jj)
+    for (std::size_t k = 0; k < n; ++k) a0[jj + k * w.ld] = x[jj * n + k];
+}
+
+// grads[q] += (1/m) sum_c sums[c stride + q] (c = 0, 1, ... in order).
+template <typename T>
+void add_chunk_sums(const T* sums, std::size_t chunks, std::size_t stride, std::size_t count, T inv_m, T* grads) {
+  for (std::size_t q = 0; q < count; ++q) {  // (the values between count and stride: padding)
+    T total = sums[q];
+    for (std::size_t c = 1; c < chunks; ++c) total += sums[c * stride + q];
+    grads[q] += inv_m * total;
+  }
+}
+
+// How long a thread of a team waits for another at a step's meeting before
+// it calls the team stalled: a step of a net this small takes microseconds,
+// so the other thread has lost its core (another process, or the host of a
+// virtual machine, runs there) and each further step would wait for the OS
+// to give it back. The rest of the steps then go the one-by-one way, whose
+// blocks the caller takes over from a worker that does not come.
+constexpr auto team_stall_time = std::chrono::microseconds(200);
+
+// Spins until `value` reaches `target` (true), or `abort` is set, or (with
+// `may_stall`) the wait passes team_stall_time (then `stalled` and `abort`
+// are set): false. The first step's meeting may not stall: a worker that
+// slept since the last job takes a while to wake. The other threads of a team
+// are at most a step away: no pause at first (see thread_pool.cpp,
+// hot_spin_time), then pauses.
+bool wait_for(const std::atomic<int>& value, int target, std::atomic<bool>& abort, std::atomic<bool>& stalled,
+              bool may_stall) {
+  std::chrono::steady_clock::time_point start{};
+  for (unsigned spins = 0; value.load(std::memory_order_acquire) < target; ++spins) {
+    if (abort.load(std::memory_order_relaxed)) return false;
+    if (may_stall && (spins & 1023) == 1023) {
+      const auto now = std::chrono::steady_clock::now();
+      if (spins == 1023) start = now;
+      else if (now - start > team_stall_time) {
+        stalled.store(true, std::memory_order_relaxed);
+        abort.store(true, std::memory_order_relaxed);
+        return false;
+      }
+    }
+    if (spins > 4096) detail::cpu_pause();
+  }
+  return true;
 }
 
 }  // namespace
@@ -174,27 +242,10 @@ void Network<T>::forward_small(const Matrix<T>& X, const MatrixCRef<T>* Y, const
   std::fill(w.laid_out.begin(), w.laid_out.end(), char(0));
   T* work = w.small.data() + w.small_base;
 
-  // A[0] = X^T: row k holds feature k of every example, laid out by each
-  // chunk for its own columns, on the thread that runs the chunk. Full-batch
-  // training passes the same X every iteration: when a chunk's columns of X
-  // have the bytes of the last pass's, its A[0] is still right (comparing
-  // costs less than transposing), and the caller of forward_backward may
-  // promise that they have (the same X object, unchanged).
-  const std::size_t n = static_cast<std::size_t>(units(0));
+  // A[0] = X^T, laid out by each chunk (lay_out_input above); the caller of
+  // forward_backward may promise that X is the last pass's, unchanged.
   const bool x_known = w.x_current && w.x_source == X.data();
   const bool x_same = x_known && input_unchanged;
-  auto lay_out_input = [&](std::size_t c, std::size_t j0, std::size_t j1) {
-    j1 = std::min(j1, static_cast<std::size_t>(m));
-    if (j0 >= j1) return;
-    const T* x = X.data() + j0 * n;
-    T* copy = w.x_copy.data() + j0 * n;
-    const std::size_t bytes = (j1 - j0) * n * sizeof(T);
-    if (x_same || (x_known && std::memcmp(copy, x, bytes) == 0)) return;
-    std::memcpy(copy, x, bytes);
-    T* a0 = work + c * w.region + w.A_at[0];
-    for (std::size_t jj = 0; jj < j1 - j0; ++jj)
-      for (std::size_t k = 0; k < n; ++k) a0[jj + k * w.ld] = x[jj * n + k];
-  };
 
   // Inverted dropout: the same draws, in the same order, as the general path
   // (layer by layer, column-major within a layer).
@@ -217,7 +268,7 @@ void Network<T>::forward_small(const Matrix<T>& X, const MatrixCRef<T>* Y, const
   const std::size_t y_stride = Y ? static_cast<std::size_t>(Y->outerStride()) : 0;
   if (Y == nullptr) {
     for_each_chunk(chunks.count(), pass_work(arch_.sizes, w.columns), [&](std::size_t c) {
-      lay_out_input(c, chunks.begin(c), chunks.end(c));
+      lay_out_input(w, work, X, c, chunks.begin(c), chunks.end(c), x_known, x_same);
       kernels.forward(DEEPNET_SMALL_PASS(w, work, c), 0, chunks.end(c) - chunks.begin(c));
     });
   } else {
@@ -228,7 +279,7 @@ void Network<T>::forward_small(const Matrix<T>& X, const MatrixCRef<T>* Y, const
     for_each_chunk(chunks.count(), 3 * pass_work(arch_.sizes, w.columns), [&](std::size_t c) {
       const detail::SmallNetPass<T> pass = DEEPNET_SMALL_PASS(w, work, c);
       const std::size_t j0 = chunks.begin(c), width = chunks.end(c) - j0;
-      lay_out_input(c, j0, chunks.end(c));
+      lay_out_input(w, work, X, c, j0, chunks.end(c), x_known, x_same);
       kernels.forward(pass, 0, width);
       kernels.backward(pass, Y->data() + j0 * y_stride, y_stride, example_weights ? example_weights + j0 : nullptr,
                        w.sums.data() + c * P, nullptr, 0, width);
@@ -298,15 +349,150 @@ template <typename T>
 void Network<T>::add_small_gradients() {
   const Workspace& w = ws();
   const std::size_t chunks = ChunkLayout<T>(w.columns).count(), stride = sums_stride<T>(params_.size());
-  const T inv_m = T(1) / static_cast<T>(m_);
-  const T* sums = w.sums.data();
-  for (std::size_t q = 0; q < params_.size(); ++q) {  // (the values between stride and the next chunk: padding)
-    T total = sums[q];
-    for (std::size_t c = 1; c < chunks; ++c) total += sums[c * stride + q];
-    grads_[q] += inv_m * total;
+  add_chunk_sums(w.sums.data(), chunks, stride, params_.size(), T(1) / static_cast<T>(m_), grads_.data());
+  if (l2_ > 0) add_l2(params_.data(), grads_.data());
+}
+
+// descend on the small-net path: each thread of a team takes a fixed range of
+// chunks for every step, and per step: forward and back over its chunks (with
+// its own parameters: the network's on thread 0, a copy on the others), its
+// chunks' sums into the step's set of sums (two sets, alternating: a thread
+// may start step k+1 while another still reads step k's), a meeting (each
+// thread's count of finished steps on a line of its own), then every thread
+// adds all the chunks' sums in chunk order and updates its parameters: the
+// same operations as add_small_gradients and update, so the same bits on
+// every thread, and those of forward_backward + update.
+//
+// A team that stalls (wait_for) stops after its last full step; the next
+// team_rest_ steps go one by one (the pool hands each pass's chunks to
+// whichever thread runs), then a team is tried again; each stall in a row
+// doubles the rest (from team_rest_first to team_rest_most steps).
+template <typename T>
+int Network<T>::descend_small(const Matrix<T>& X, MatrixCRef<T> Y, const T* example_weights, int steps,
+                              double learning_rate, bool input_unchanged, const std::function<void(int)>& after_step) {
+  int done = 0;
+  while (done < steps) {
+    if (team_rest_ > 0) {
+      const int last = done + static_cast<int>(std::min<long long>(team_rest_, steps - done));
+      const int reached =
+          descend_one_by_one(X, Y, example_weights, last, learning_rate, input_unchanged || done > 0, after_step, done);
+      team_rest_ -= reached - done;
+      if (reached < last) return reached;  // a non-finite gradient
+      done = reached;
+      continue;
+    }
+    bool stalled = false;
+    done = descend_team(X, Y, example_weights, done, steps, learning_rate, input_unchanged || done > 0, after_step,
+                        stalled);
+    if (!stalled) {
+      team_rest_next_ = team_rest_first;
+      return done;
+    }
+    team_rest_ = team_rest_next_;
+    team_rest_next_ = std::min(2 * team_rest_next_, team_rest_most);
   }
-  if (l2_ > 0)
-    for (int l = 1; l <= layers(); ++l) dW(l) += static_cast<T>(l2_ / static_cast<double>(m_)) * W(l);
+  return done;
+}
+
+// Steps done + 1 .. steps by a team (one thread where threads do not pay);
+// returns the updates made in all. stalled: the team stopped early (the steps
+// from the returned count on are still to do; none is when a gradient is not
+// finite).
+template <typename T>
+int Network<T>::descend_team(const Matrix<T>& X, MatrixCRef<T> Y, const T* example_weights, int done, int steps,
+                             double learning_rate, bool input_unchanged, const std::function<void(int)>& after_step,
+                             bool& stalled_out) {
+  ensure_workspace(X.cols(), true);
+  Workspace& w = ws();
+  X_ = &X;
+  backward_done_ = true;
+  small_pass_ = true;
+  masked_ = false;
+  small_kernels_ = detail::active_kernels();
+  std::fill(w.laid_out.begin(), w.laid_out.end(), char(0));
+  std::fill(w.mask_used.begin(), w.mask_used.end(), detail::no_mask);
+  T* work = w.small.data() + w.small_base;
+  const bool x_known = w.x_current && w.x_source == X.data();
+  const bool x_same = x_known && input_unchanged;
+  w.x_current = false;  // until every chunk has laid out its columns
+
+  const auto& kernels = kernels_for<T>(*small_kernels_);
+  const ChunkLayout<T> chunks(w.columns);
+  const std::size_t C = chunks.count(), P = sums_stride<T>(params_.size()), count = params_.size();
+  const std::size_t y_stride = static_cast<std::size_t>(Y.outerStride());
+  const T inv_m = T(1) / static_cast<T>(m_), alpha = static_cast<T>(learning_rate);
+  const bool l2 = l2_ > 0;
+  // The threads for_each_chunk would use, at most one per chunk.
+  constexpr int max_team = 16;
+  int team = 1;
+  if (C > 1 && threads() > 1 && 3 * pass_work(arch_.sizes, w.columns) >= 4096)
+    team = static_cast<int>(std::min<std::size_t>({static_cast<std::size_t>(threads()), C, max_team}));
+  if (team > 1) {
+    const std::size_t size = static_cast<std::size_t>(team - 1) * 2 * P;
+    if (w.team_buffers.size() < size) w.team_buffers.assign(size, T(0));
+    for (int t = 1; t < team; ++t) std::copy(params_.begin(), params_.end(), w.team_buffers.begin() + (t - 1) * 2 * P);
+  }
+
+  struct alignas(64) Arrival {
+    std::atomic<int> steps{0};
+  };
+  Arrival arrived[max_team];
+  std::atomic<bool> abort{false}, stalled{false};
+  int completed = done;  // written by thread 0
+  std::exception_ptr failure;
+  auto run = [&](Eigen::Index thread) {
+    const std::size_t t = static_cast<std::size_t>(thread), size = static_cast<std::size_t>(team);
+    const std::size_t c0 = t * C / size, c1 = (t + 1) * C / size;
+    T* params = t == 0 ? params_.data() : w.team_buffers.data() + (t - 1) * 2 * P;
+    T* grads = t == 0 ? grads_.data() : params + P;
+    for (int k = done; k < steps; ++k) {
+      T* sums = w.sums.data() + static_cast<std::size_t>(k & 1) * C * P;
+      for (std::size_t c = c0; c < c1; ++c) {
+        detail::SmallNetPass<T> pass = DEEPNET_SMALL_PASS(w, work, c);
+        pass.params = params;
+        const std::size_t j0 = chunks.begin(c), width = chunks.end(c) - j0;
+        if (k == done) lay_out_input(w, work, X, c, j0, chunks.end(c), x_known, x_same);
+        kernels.forward(pass, 0, width);
+        kernels.backward(pass, Y.data() + j0 * y_stride, y_stride, example_weights ? example_weights + j0 : nullptr,
+                         sums + c * P, nullptr, 0, width);
+      }
+      if (size > 1) {
+        arrived[t].steps.store(k + 1 - done, std::memory_order_release);
+        for (std::size_t u = 0; u < size; ++u)
+          if (u != t && !wait_for(arrived[u].steps, k + 1 - done, abort, stalled, k > done)) return;
+      }
+      std::fill(grads, grads + count, T(0));
+      add_chunk_sums(sums, C, P, count, inv_m, grads);
+      if (l2) add_l2(params, grads);
+      bool finite = true;
+      for (std::size_t q = 0; q < count; ++q) finite = finite && std::isfinite(grads[q]);
+      if (!finite) return;  // every thread sees the same sums
+      step(params, grads, count, alpha);
+      if (t == 0) {
+        completed = k + 1;
+        if (after_step) {
+          try {
+            after_step(k + 1);
+          } catch (...) {
+            failure = std::current_exception();
+            abort.store(true, std::memory_order_relaxed);
+            return;
+          }
+        }
+      }
+    }
+  };
+  if (team == 1 || !detail::thread_pool().run_together(team, run)) {
+    team = 1;
+    run(0);
+  }
+  // (Every chunk laid out its columns before the first meeting, which every
+  // stop comes after.)
+  w.x_current = true;
+  w.x_source = X.data();
+  if (failure) std::rethrow_exception(failure);
+  stalled_out = stalled.load();
+  return completed;
 }
 
 // Z[l] (which 0), A[l] (1) or dZ[l] (2) of the last small-net pass,
@@ -357,6 +543,10 @@ bool Network<T>::dZ_finite(int l) const {
   template double Network<T>::loss_sum_small(MatrixCRef<T>, const T*) const;                  \
   template void Network<T>::backward_small(MatrixCRef<T>, Matrix<T>*, const T*);              \
   template void Network<T>::add_small_gradients();                                            \
+  template int Network<T>::descend_team(const Matrix<T>&, MatrixCRef<T>, const T*, int, int, double, bool,     \
+                                        const std::function<void(int)>&, bool&);                        \
+  template int Network<T>::descend_small(const Matrix<T>&, MatrixCRef<T>, const T*, int, double, bool,     \
+                                         const std::function<void(int)>&);                       \
   template void Network<T>::lay_out_small(int, int) const;                                    \
   template bool Network<T>::dZ_finite(int) const;
 DEEPNET_INSTANTIATE(float)

@@ -6,9 +6,6 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#endif
 
 namespace deepnet::detail {
 
@@ -21,11 +18,7 @@ constexpr std::int64_t block_of(std::uint64_t state) {
   return static_cast<std::int64_t>(state & 0xffffffffu);
 }
 
-inline void pause() {
-#if defined(__x86_64__) || defined(__i386__)
-  _mm_pause();
-#endif
-}
+inline void pause() { cpu_pause(); }
 
 // How long an idle worker keeps spinning before it sleeps: a training step
 // asks for parallel work every few tens of microseconds.
@@ -117,6 +110,18 @@ void ThreadPool::run(int threads, std::int64_t count, FunctionRef<void(Eigen::In
     for (std::int64_t block = 0; block < count; ++block) f(block);
     return;
   }
+  run_locked(threads, count, f, true);
+}
+
+bool ThreadPool::run_together(int threads, FunctionRef<void(Eigen::Index)> f) {
+  if (threads <= 1 || inside_job || !busy_.try_lock()) return false;
+  // The caller runs block 0 only and leaves blocks 1.. to the workers.
+  run_locked(threads, threads, f, false);
+  return true;
+}
+
+void ThreadPool::run_locked(int threads, std::int64_t count, FunctionRef<void(Eigen::Index)> f,
+                            bool caller_claims) {
   std::lock_guard lock(busy_, std::adopt_lock);
   resize(threads - 1);
   inside_job = true;
@@ -130,7 +135,7 @@ void ThreadPool::run(int threads, std::int64_t count, FunctionRef<void(Eigen::In
   state_.store(generation << 32 | 1);  // seq_cst: pairs with sleepers_ in worker_loop
   if (sleepers_.load() > 0) wake_sleepers();
   f(0);
-  const std::int64_t mine = 1 + claim_and_run(generation, false);
+  const std::int64_t mine = 1 + (caller_claims ? claim_and_run(generation, false) : 0);
   // Every block is claimed; wait for those still running on workers (done_
   // counts the workers' blocks). (No pause in the first 4096 spins: see hot_spin_time.)
   for (unsigned spins = 0; done_.load(std::memory_order_acquire) < count - mine; ++spins) {

@@ -20,7 +20,18 @@
 
 #include "deepnet/gemm.hpp"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
 namespace deepnet::detail {
+
+// The spin-wait hint (x86's pause; nothing elsewhere).
+inline void cpu_pause() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#endif
+}
 
 class ThreadPool {
  public:
@@ -28,9 +39,16 @@ class ThreadPool {
   // Runs f(block) for block = 0..count-1 using up to `threads` threads
   // (the caller included).
   void run(int threads, std::int64_t count, FunctionRef<void(Eigen::Index)> f);
+  // Runs f(0..threads-1) at once, each block on a thread of its own (block 0
+  // on the caller), so blocks may wait for each other. Returns false, running
+  // nothing, where that cannot be promised: threads < 2, a call from inside a
+  // block, or the pool busy with another caller's job.
+  bool run_together(int threads, FunctionRef<void(Eigen::Index)> f);
 
  private:
   void resize(int workers);
+  // busy_ held; caller_claims: the caller runs blocks after block 0 too.
+  void run_locked(int threads, std::int64_t count, FunctionRef<void(Eigen::Index)> f, bool caller_claims);
   void worker_loop(std::uint64_t seen);
   // Claims and runs blocks of job `generation` until none is left; returns
   // how many it ran. A worker counts each in done_.

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <type_traits>
 #include <vector>
 #include <string>
@@ -98,14 +99,32 @@ std::vector<CostRecord> train_gradient_descent(Network<T>& network, const Matrix
   detail::HealthGatherer<T> health(options.health, network,
                                    static_cast<std::size_t>((options.iterations - 1) / options.record_every + 2), true);
   const std::size_t parameter_count = network.gradients().size();
+  auto diverged = [&](int i) {
+    return TrainingDiverged("iteration " + std::to_string(i) + ": the first non-finite value is in " +
+                            non_finite_place(network, i, true) + "; training diverged (try a smaller learning rate)");
+  };
   for (int i = 0; i < options.iterations; ++i) {
     const bool record = i % options.record_every == 0 || i == options.iterations - 1;
-    if (!record) {
-      // Nothing to look at between the passes: both at once (the same values;
-      // on the small-net path one hand-off to the threads instead of two).
-      // X is the last pass's X, unchanged (train.hpp: X must not change until
+    const bool probed = probe && probe->step == i;
+    if (!record && !probed) {
+      // Nothing to look at until the next recorded (or probed) iteration: its
+      // steps in one call (the same values; on the small-net path the threads
+      // keep their examples for all of them and meet once per step). X is
+      // the last pass's X, unchanged (train.hpp: X must not change until
       // train_gradient_descent returns, its callbacks included).
-      network.forward_backward(X, Y, nullptr, i > 0);
+      long long end = std::min<long long>((i / options.record_every + 1) * static_cast<long long>(options.record_every),
+                                          options.iterations - 1);
+      if (probe && probe->step > i) end = std::min<long long>(end, probe->step);
+      const int steps = static_cast<int>(end - i), first = i;
+      std::function<void(int)> after_step;
+      if (options.on_iteration) after_step = [&options, first](int k) { options.on_iteration(first + k); };
+      const int done = network.descend(X, Y, nullptr, steps, options.learning_rate, i > 0, after_step);
+      if (done < steps) throw diverged(i + done);
+      i += steps - 1;
+      continue;
+    }
+    if (!record) {
+      network.forward_backward(X, Y, nullptr, i > 0);  // the probed step
     } else {
       network.forward(X);
       const double cost = network.cost(Y);
@@ -124,12 +143,8 @@ std::vector<CostRecord> train_gradient_descent(Network<T>& network, const Matrix
     // examples): the first non-finite value is found in the iteration it appears.
     if (!Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(network.gradients().data(),
                                                               static_cast<Eigen::Index>(parameter_count))
-             .allFinite()) {
-      throw TrainingDiverged("iteration " + std::to_string(i) + ": the first non-finite value is in " +
-                             non_finite_place(network, i, true) +
-                             "; training diverged (try a smaller learning rate)");
-    }
-    const bool probed = probe && probe->step == i;
+             .allFinite())
+      throw diverged(i);
     if (probed && probe->before_update) {
       const double cost = record ? history.back().cost : network.cost(Y);
       probe->before_update(network, X, Y, cost);

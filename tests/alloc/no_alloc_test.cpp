@@ -267,9 +267,11 @@ INSTANTIATE_TEST_SUITE_P(
                       std::make_tuple(OptimizerKind::adam, 2, 0.3, true)));
 
 // The course's full-batch loop on a small net (the small-net path), the cost
-// taken every iteration: four times the iterations allocate no more.
-long long count_gradient_descent(int iterations) {
-  set_threads(1);
+// taken every iteration, or every 25th (the steps between in Network::descend,
+// with a team of threads and a progress callback): four times the iterations
+// allocate no more.
+long long count_gradient_descent(int iterations, int record_every = 1, int threads = 1) {
+  set_threads(threads);
   const Eigen::Index m = 400;
   Rng data_rng(9);
   Matrix<double> X(2, m), Y(1, m);
@@ -285,10 +287,15 @@ long long count_gradient_descent(int iterations) {
   GradientDescentOptions options;
   options.learning_rate = 1.2;
   options.iterations = iterations;
-  options.record_every = 1;
+  options.record_every = record_every;
+  int completed = 0;
+  if (record_every > 1) options.on_iteration = [&completed](int done) { completed = done; };
   const long long before = allocations.load();
   train_gradient_descent(net, X, Y, options);
-  return allocations.load() - before;
+  const long long made = allocations.load() - before;
+  if (record_every > 1) EXPECT_EQ(completed, iterations);
+  set_threads(1);
+  return made;
 }
 
 TEST(NoAllocation, FullBatchGradientDescentOnASmallNet) {
@@ -296,6 +303,13 @@ TEST(NoAllocation, FullBatchGradientDescentOnASmallNet) {
   const long long few = count_gradient_descent(100), many = count_gradient_descent(400);
   EXPECT_GT(few, 0) << "set-up allocates (workspaces, the history)";
   EXPECT_EQ(many, few) << "100 iterations made " << few << " allocations, 400 made " << many;
+  for (int threads : {1, 2}) {
+    count_gradient_descent(100, 25, threads);
+    const long long few_steps = count_gradient_descent(100, 25, threads);
+    const long long many_steps = count_gradient_descent(400, 25, threads);
+    EXPECT_EQ(many_steps, few_steps) << threads << " threads, a record every 25 iterations: 100 iterations made "
+                                     << few_steps << " allocations, 400 made " << many_steps;
+  }
 }
 
 // Calls f until 100 calls in a row allocate nothing, at most 50 times: the

@@ -25,6 +25,7 @@
 #include "deepnet/network.hpp"
 #include "deepnet/rng.hpp"
 #include "deepnet/train.hpp"
+#include "core/thread_pool.hpp"  // run_together
 
 namespace deepnet {
 namespace {
@@ -255,6 +256,38 @@ TEST(ParallelBlocks, RunsEveryBlockOnceAlsoFromManyCallersAtOnce) {
   for (std::thread& t : pool) t.join();
   for (int c = 0; c < callers; ++c)
     for (int b = 0; b < count; ++b) ASSERT_EQ(hits[c][static_cast<std::size_t>(b)].load(), rounds);
+}
+
+// run_together (Network::descend's teams): every block at once on a thread of
+// its own, block 0 on the caller, so blocks can wait for each other; a refusal
+// (running nothing) where that cannot be promised.
+TEST(ThreadPool, RunTogetherPutsEachBlockOnAThreadOfItsOwnOrRefuses) {
+  ThreadsGuard guard;
+  for (int threads : {2, 3}) {
+    std::vector<std::thread::id> ids(static_cast<std::size_t>(threads));
+    std::atomic<int> started{0};
+    const bool ran = detail::thread_pool().run_together(threads, [&](Eigen::Index block) {
+      ids[static_cast<std::size_t>(block)] = std::this_thread::get_id();
+      started.fetch_add(1);
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      while (started.load() < threads && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    });
+    ASSERT_TRUE(ran) << threads;
+    ASSERT_EQ(started.load(), threads) << "the blocks did not all run at once";
+    EXPECT_EQ(ids[0], std::this_thread::get_id());
+    std::vector<std::thread::id> sorted = ids;
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_EQ(std::unique(sorted.begin(), sorted.end()), sorted.end()) << "two blocks on one thread";
+  }
+  int calls = 0;
+  EXPECT_FALSE(detail::thread_pool().run_together(1, [&](Eigen::Index) { ++calls; }));
+  set_threads(2);
+  std::atomic<int> inner_refused{0};
+  parallel_blocks(2, [&](Eigen::Index) {  // inside a block: no second team
+    if (!detail::thread_pool().run_together(2, [&](Eigen::Index) { ++calls; })) inner_refused.fetch_add(1);
+  });
+  EXPECT_EQ(inner_refused.load(), 2);
+  EXPECT_EQ(calls, 0);
 }
 
 // Signals handled on a thread while it multiplies must change nothing: oneDNN's

@@ -29,6 +29,8 @@
 #include <span>
 #include <string>
 #include <vector>
+#include <chrono>
+#include <thread>
 
 #include "deepnet/error.hpp"
 #include "deepnet/gemm.hpp"
@@ -640,6 +642,164 @@ TEST(SmallNet, ForwardBackwardGivesTheBitsOfTheSeparatePasses) {
       if (c.sizes.front() <= Network<float>::small_net_max_width)
         expect_forward_backward_is_the_separate_passes<float>(c, small_path);
     }
+}
+
+// descend(steps) gives the bits of that many forward_backward + update calls
+// made one by one: parameters, gradients, caches and cost, on both paths, with
+// 1 and 2 threads (the small-net path's team: 513 examples are 3 chunks, 1 on
+// one thread and 2 on the other; 3000 are 12), every case (L2 and example
+// weights; dropout takes the one-by-one calls), and after_step(k) once per
+// update in order.
+template <typename T>
+void expect_descend_is_step_by_step(const Case& c, bool small_path, int threads) {
+  set_threads(threads);
+  const Problem<T> p = make_problem<T>(c, 51);
+  Network<T> one_by_one = make_network<T>(c, 52);
+  one_by_one.set_small_net_path(small_path);
+  Network<T> descended = one_by_one;
+  const T* w = c.weights ? p.weights.data() : nullptr;
+  Rng rng_a(53), rng_b(53);
+  one_by_one.set_dropout(c.dropout, c.dropout.empty() ? nullptr : &rng_a);
+  descended.set_dropout(c.dropout, c.dropout.empty() ? nullptr : &rng_b);
+  std::vector<int> seen;
+  for (int round = 0; round < 2; ++round) {  // the second from the state the first left
+    for (int k = 0; k < 5; ++k) {
+      one_by_one.forward_backward(p.X, p.Y, w, round + k > 0);
+      one_by_one.update(0.05);
+    }
+    const int done = descended.descend(p.X, p.Y, w, 5, 0.05, round > 0, [&](int k) { seen.push_back(k); });
+    const std::string what = c.name + (small_path ? " small" : " general") + ", " + std::to_string(threads) +
+                             " threads, round " + std::to_string(round);
+    ASSERT_EQ(done, 5) << what;
+    ASSERT_EQ(std::vector<T>(descended.parameters().begin(), descended.parameters().end()),
+              std::vector<T>(one_by_one.parameters().begin(), one_by_one.parameters().end()))
+        << what;
+    ASSERT_EQ(std::vector<T>(descended.gradients().begin(), descended.gradients().end()),
+              std::vector<T>(one_by_one.gradients().begin(), one_by_one.gradients().end()))
+        << what;
+    for (int l = 1; l <= one_by_one.layers(); ++l) {
+      EXPECT_TRUE(descended.Z(l) == one_by_one.Z(l)) << what << " Z" << l;
+      EXPECT_TRUE(descended.A(l) == one_by_one.A(l)) << what << " A" << l;
+      EXPECT_TRUE(descended.dZ(l) == one_by_one.dZ(l)) << what << " dZ" << l;
+    }
+    EXPECT_EQ(descended.cost(p.Y, w), one_by_one.cost(p.Y, w)) << what;
+  }
+  EXPECT_EQ(seen, (std::vector<int>{1, 2, 3, 4, 5, 1, 2, 3, 4, 5})) << c.name;
+  set_threads(1);
+}
+
+TEST(SmallNet, DescendGivesTheBitsOfStepByStep) {
+  std::vector<Case> all = cases();
+  all.push_back({"threads_16_32_32_4_tanh_softmax_m3000", {16, 32, 32, 4}, {Activation::tanh}, Output::softmax, 3000,
+                 0.01, {}, true});
+  for (const Case& c : all)
+    for (int threads : {1, 2})
+      for (bool small_path : {true, false}) {
+        expect_descend_is_step_by_step<double>(c, small_path, threads);
+        if (c.sizes.front() <= Network<float>::small_net_max_width)
+          expect_descend_is_step_by_step<float>(c, small_path, threads);
+      }
+}
+
+// A step whose gradient is not finite: descend stops before its update, as the
+// one-by-one calls find it (the same step, parameters and gradients), on 1 and
+// 2 threads; the network and the threads work on after it.
+TEST(SmallNet, DescendStopsBeforeTheUpdateOfANonFiniteGradient) {
+  const Case c{"planar_2_4_1_tanh_sigmoid", {2, 4, 1}, {Activation::tanh}, Output::linear, 400, 0, {}, false};
+  for (int threads : {1, 2}) {
+    set_threads(threads);
+    Problem<double> p = make_problem<double>(c, 61);
+    p.Y *= 1e300;  // the first gradients are huge; the update of a large learning rate overflows them
+    Network<double> one_by_one = make_network<double>(c, 62);
+    Network<double> descended = one_by_one;
+    int expected = -1;
+    for (int k = 0; k < 20 && expected < 0; ++k) {
+      one_by_one.forward_backward(p.X, p.Y);
+      const auto g = one_by_one.gradients();
+      if (!std::all_of(g.begin(), g.end(), [](double v) { return std::isfinite(v); })) expected = k;
+      else one_by_one.update(1e10);
+    }
+    ASSERT_GT(expected, 0) << "the problem must diverge after a step or more";
+    ASSERT_EQ(descended.descend(p.X, p.Y, nullptr, 20, 1e10, false, {}), expected) << threads << " threads";
+    EXPECT_EQ(std::vector<double>(descended.parameters().begin(), descended.parameters().end()),
+              std::vector<double>(one_by_one.parameters().begin(), one_by_one.parameters().end()));
+    const auto a = descended.gradients(), b = one_by_one.gradients();
+    ASSERT_EQ(a.size(), b.size());
+    for (std::size_t q = 0; q < a.size(); ++q)
+      EXPECT_TRUE(a[q] == b[q] || (std::isnan(a[q]) && std::isnan(b[q]))) << q;
+    // and on from fresh data: the same bits as the calls one by one
+    const Problem<double> fresh = make_problem<double>(c, 63);
+    Network<double> again = make_network<double>(c, 64), reference = again;
+    ASSERT_EQ(again.descend(fresh.X, fresh.Y, nullptr, 3, 0.1, false, {}), 3);
+    for (int k = 0; k < 3; ++k) {
+      reference.forward_backward(fresh.X, fresh.Y);
+      reference.update(0.1);
+    }
+    EXPECT_EQ(std::vector<double>(again.parameters().begin(), again.parameters().end()),
+              std::vector<double>(reference.parameters().begin(), reference.parameters().end()));
+  }
+  set_threads(1);
+}
+
+// An exception from after_step (an interrupt: Python's KeyboardInterrupt)
+// reaches descend's caller after the updates made so far, with every thread
+// stopped: the next descend, on 2 threads, runs and gives the one-by-one bits.
+TEST(SmallNet, AnExceptionFromAfterStepStopsEveryThread) {
+  const Case c{"planar_2_4_1_tanh_sigmoid", {2, 4, 1}, {Activation::tanh}, Output::sigmoid, 400, 0, {}, false};
+  const Problem<double> p = make_problem<double>(c, 71);
+  for (int threads : {1, 2}) {
+    set_threads(threads);
+    Network<double> descended = make_network<double>(c, 72), one_by_one = descended;
+    struct Stop {};
+    EXPECT_THROW(descended.descend(p.X, p.Y, nullptr, 50, 0.5, false,
+                                   [](int k) {
+                                     if (k == 7) throw Stop{};
+                                   }),
+                 Stop);
+    for (int k = 0; k < 7; ++k) {
+      one_by_one.forward_backward(p.X, p.Y);
+      one_by_one.update(0.5);
+    }
+    EXPECT_EQ(std::vector<double>(descended.parameters().begin(), descended.parameters().end()),
+              std::vector<double>(one_by_one.parameters().begin(), one_by_one.parameters().end()))
+        << threads << " threads: the parameters after 7 updates";
+    ASSERT_EQ(descended.descend(p.X, p.Y, nullptr, 4, 0.5, false, {}), 4);
+    for (int k = 0; k < 4; ++k) {
+      one_by_one.forward_backward(p.X, p.Y);
+      one_by_one.update(0.5);
+    }
+    EXPECT_EQ(std::vector<double>(descended.parameters().begin(), descended.parameters().end()),
+              std::vector<double>(one_by_one.parameters().begin(), one_by_one.parameters().end()))
+        << threads << " threads: 4 more";
+  }
+  set_threads(1);
+}
+
+// A team whose other thread waits too long at a step's meeting (here thread
+// 0, in after_step, for 20 ms; elsewhere a thread whose core another process
+// took) stops, and descend finishes the steps one by one: the same bits, each
+// after_step once, in order; the next calls too.
+TEST(SmallNet, AStalledTeamFinishesOneByOneWithTheSameBits) {
+  const Case c{"planar_2_4_1_tanh_sigmoid", {2, 4, 1}, {Activation::tanh}, Output::sigmoid, 400, 0, {}, false};
+  const Problem<double> p = make_problem<double>(c, 81);
+  set_threads(2);
+  Network<double> descended = make_network<double>(c, 82), one_by_one = descended;
+  std::vector<int> seen;
+  ASSERT_EQ(descended.descend(p.X, p.Y, nullptr, 10, 0.5, false,
+                              [&](int k) {
+                                seen.push_back(k);
+                                if (k == 3) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                              }),
+            10);
+  EXPECT_EQ(seen, (std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
+  for (int round = 0; round < 20; ++round) ASSERT_EQ(descended.descend(p.X, p.Y, nullptr, 3, 0.5, true, {}), 3);
+  for (int k = 0; k < 70; ++k) {
+    one_by_one.forward_backward(p.X, p.Y);
+    one_by_one.update(0.5);
+  }
+  EXPECT_EQ(std::vector<double>(descended.parameters().begin(), descended.parameters().end()),
+            std::vector<double>(one_by_one.parameters().begin(), one_by_one.parameters().end()));
+  set_threads(1);
 }
 
 TEST(SmallNet, ChunksAreEvenAndCoverEveryColumnOnce) {
