@@ -100,6 +100,12 @@ class PreparedModel {
   // The same as predict(model(), X): one example through the single-example
   // path, more through the prepared network.
   Prediction predict(MatrixCRef<double> X) const;
+  // The same as predict(model(), data): a data set's features as they are
+  // stored (double, 8-bit pixels, or float32 owned or borrowed: the Python
+  // module's float32 arrays), normalised a chunk at a time into the prepared
+  // network, with no copy of the data set. Its columns must already be the
+  // model's (match_features).
+  Prediction predict(const Dataset& data) const;
   // One example: x holds n[0] raw features, outputs receives output_count()
   // values (the example's column of Prediction::outputs); returns its label
   // (Prediction::labels). Allocates nothing (unless another thread is inside

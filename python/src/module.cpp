@@ -10,8 +10,10 @@
 // in place; fit copies it once into the Dataset it trains on, except a
 // C-ordered float32 array, which the Dataset borrows as it lies (the array
 // outlives the call; no second copy of the data set). Other layouts (Fortran
-// order, integers, strided views; float32 for predict) are converted first, one copy. The GIL is released while training and predicting; Ctrl-C is checked
-// about every 0.1 s during training and stops it with KeyboardInterrupt.
+// order, integers, strided views) are converted first, one copy; predict reads a
+// C-ordered float32 array as it lies too, a chunk of examples at a time. The
+// GIL is released while training and predicting; Ctrl-C is checked about
+// every 0.1 s during training and stops it with KeyboardInterrupt.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -355,10 +357,22 @@ py::dict fit_py(const py::array& X, const InputArray& y, const std::vector<std::
 }
 
 // (outputs (m, K), labels (m,)) as numpy arrays that own the library's buffers.
-py::tuple predict_py(const PyModel& model, const InputArray& X) {
-  const auto matrix = as_matrix(X, "X");
+// X: a C-ordered float32 array is read as it lies (a Dataset borrowing it, a
+// chunk of examples at a time converted by the library), a C-ordered float64
+// one in place; anything else is converted to float64 first.
+py::tuple predict_py(const PyModel& model, const py::array& X_any) {
   auto prediction = std::make_unique<deepnet::Prediction>();
-  {
+  if (X_any.ndim() == 2 && py::isinstance<py::array_t<float>>(X_any) && (X_any.flags() & py::array::c_style) != 0 &&
+      (X_any.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_) != 0) {
+    Dataset data;
+    data.source = "X";
+    fill_features(data, X_any);
+    py::gil_scoped_release release;
+    *prediction = model.prepared().predict(data);
+  } else {
+    const InputArray X = InputArray::ensure(X_any);
+    if (!X) throw py::value_error("X: expected an array of numbers");
+    const auto matrix = as_matrix(X, "X");
     py::gil_scoped_release release;
     *prediction = model.prepared().predict(matrix);
   }

@@ -150,6 +150,46 @@ class Shapes(unittest.TestCase):
         self.assertLess(standard_kb, 1.4 * data_kb)     # a copy of X besides it would make this 2x
         self.assertLess(none_kb, 0.3 * data_kb)         # no copy of X at all
 
+    def test_predict_reads_a_float32_array_as_it_lies(self):
+        # The same bits as the array's float64 values, for float32 and float64
+        # models, one example and several chunks of examples (4096 a chunk) ...
+        rng = np.random.default_rng(3)
+        X = rng.normal(size=(9000, 6)).astype(np.float32)
+        y = (X[:, 0] * X[:, 1] > 0).astype(np.int64)
+        for dtype in ("float32", "float64"):
+            clf = DeepNetClassifier(layers=(8,), epochs=2, dtype=dtype).fit(X[:2000], y[:2000])
+            for rows in (slice(0, 1), slice(0, 9000), slice(17, 4200)):
+                part = np.ascontiguousarray(X[rows])
+                np.testing.assert_array_equal(clf.predict_proba(part), clf.predict_proba(part.astype(np.float64)))
+                np.testing.assert_array_equal(clf.predict(part), clf.predict(part.astype(np.float64)))
+        # ... and without a copy: predicting on 80 MB of float32 features adds
+        # a chunk's worth and the outputs to the peak, not a float64 copy (160 MB).
+        script = textwrap.dedent("""
+            import numpy as np
+            from deepnet import DeepNetClassifier
+            m, n = 40000, 500
+            X = np.empty((m, n), dtype=np.float32)
+            rng = np.random.default_rng(0)
+            for i in range(0, m, 2000):
+                X[i:i + 2000] = rng.random((2000, n), dtype=np.float32)
+            y = (X[:, 0] > 0.5).astype(np.int64)
+            def kb(field):
+                with open("/proc/self/status") as f:
+                    return next(int(l.split()[1]) for l in f if l.startswith(field + ":"))
+            clf = DeepNetClassifier(layers=(4,), epochs=1, dtype="float32").fit(X[:1000], y[:1000])
+            clf.predict_proba(X[:5000])  # the prepared model and its workspaces in memory first
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")  # resets VmHWM to the current resident size
+            before = kb("VmRSS")
+            clf.predict_proba(X)
+            print(X.nbytes // 1024, kb("VmHWM") - before)
+        """)
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                             env=dict(os.environ))
+        self.assertEqual(out.returncode, 0, out.stderr)
+        data_kb, grown_kb = (int(v) for v in out.stdout.split())
+        self.assertLess(grown_kb, 0.3 * data_kb)  # a float64 copy of X would be 2x
+
     def test_training_health_warnings_reach_warnings_(self):
         X, y = load_iris(return_X_y=True)
         healthy = DeepNetClassifier(layers=(8,), epochs=20).fit(X, y)

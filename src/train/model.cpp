@@ -164,9 +164,10 @@ Prediction predict_unprepared(const Model& model, MatrixCRef<double> X) {
 // A data set's features (X, pixels or floats), normalised and run a chunk of
 // examples at a time (detail::evaluation_chunk: a small workspace, no copy of
 // the data set; the full chunks' workspace is freed before the last, shorter one).
+// release: free the full chunks' workspace before the last, shorter chunk (a
+// prepared network keeps its workspaces for the next call instead).
 template <typename T>
-Prediction predict_dataset(const Model& model, const Dataset& data) {
-  Network<T> net = model.network<T>();
+Prediction predict_dataset(const Model& model, Network<T>& net, const Dataset& data, bool release) {
   const Eigen::Index chunk = detail::evaluation_chunk(net);
   const Eigen::Index m = data.examples();
   Prediction p;
@@ -175,7 +176,7 @@ Prediction predict_dataset(const Model& model, const Dataset& data) {
   Matrix<double> A;
   for (Eigen::Index first = 0; first < m; first += chunk) {
     const Eigen::Index count = std::min(chunk, m - first);
-    if (count != chunk && first > 0) net.release_workspaces();
+    if (release && count != chunk && first > 0) net.release_workspaces();
     A = net.forward(model.normalizer.features<T>(data, first, count)).template cast<double>();
     for (Eigen::Index j = 0; j < count; ++j)
       p.labels[static_cast<std::size_t>(first + j)] =
@@ -196,7 +197,12 @@ Prediction predict(const Model& model, const Dataset& data) {
     throw Error(data.source + ": has " + std::to_string(data.features()) + " features but the model expects n[0] = " +
                 std::to_string(model.architecture.sizes.front()));
   if (data.examples() == 1) return predict(model, data.values());  // the single-example path
-  return model.float64 ? predict_dataset<double>(model, data) : predict_dataset<float>(model, data);
+  if (model.float64) {
+    Network<double> net = model.network<double>();
+    return predict_dataset(model, net, data, true);
+  }
+  Network<float> net = model.network<float>();
+  return predict_dataset(model, net, data, true);
 }
 
 // ---------------------------------------------------------------- PreparedModel
@@ -222,6 +228,17 @@ struct Prepared {
     if (lock) return predict_batch(model, network, X);
     Network<T> own(model.network<T>());
     return predict_batch(model, own, X);
+  }
+
+  Prediction predict(const Model& model, const Dataset& data) {
+    if (data.examples() == 1) {
+      const Matrix<double> x = data.values();
+      return predict(model, x);
+    }
+    std::unique_lock lock(network_busy, std::try_to_lock);
+    if (lock) return predict_dataset(model, network, data, false);
+    Network<T> own(model.network<T>());
+    return predict_dataset(model, own, data, true);
   }
 
   double predict_one(const Model& model, const double* x, double* outputs) {
@@ -270,6 +287,13 @@ int PreparedModel::output_count() const { return output_count_of(*impl_->model);
 Prediction PreparedModel::predict(MatrixCRef<double> X) const {
   check_features(*impl_->model, X.rows());
   return impl_->with_prepared([&](auto& prepared) { return prepared.predict(*impl_->model, X); });
+}
+
+Prediction PreparedModel::predict(const Dataset& data) const {
+  if (data.features() != impl_->model->architecture.sizes.front())
+    throw Error(data.source + ": has " + std::to_string(data.features()) + " features but the model expects n[0] = " +
+                std::to_string(impl_->model->architecture.sizes.front()));
+  return impl_->with_prepared([&](auto& prepared) { return prepared.predict(*impl_->model, data); });
 }
 
 double PreparedModel::predict_one(const double* x, double* outputs) const {
