@@ -1,4 +1,5 @@
 // Feature normalisation, fitted on training data and stored in the model.
+#include <atomic>
 #include <cmath>
 #include <tuple>
 #include <utility>
@@ -158,6 +159,38 @@ Matrix<T> Normalizer::features(const Dataset& data, Eigen::Index first, Eigen::I
       });
       return out;
     }
+  }
+  if (!data.has_pixels()) {
+    // Doubles or floats, value by value, shared among the threads in column
+    // blocks (each value on its own: the same bits whoever computes it), in
+    // loops the compiler vectorises; a value beyond float32's range is only
+    // noted there, and the serial loop below finds the first one for the message.
+    const bool normalise = kind != Normalization::none;
+    const double* off = offset.data();
+    const double* sc = scale.data();
+    const float* singles = data.has_singles() ? data.singles_view().data() : nullptr;
+    std::atomic<bool> beyond{false};
+    const ColumnBlocks blocks = column_blocks(count, 8.0 * static_cast<double>(n) * static_cast<double>(count));
+    parallel_blocks(blocks.count, [&](Eigen::Index block) {
+      bool over = false;
+      for (Eigen::Index j = blocks.begin(block); j < blocks.end(block); ++j) {
+        T* to = out.data() + j * n;
+        auto convert = [&](const auto* column) {
+          auto put = [&](Eigen::Index i, double x) {
+            if constexpr (sizeof(T) == sizeof(float)) over |= (std::abs(x) > largest) & (std::abs(x) < HUGE_VAL);
+            to[i] = static_cast<T>(x);
+          };
+          if (normalise)
+            for (Eigen::Index i = 0; i < n; ++i) put(i, (static_cast<double>(column[i]) - off[i]) / sc[i]);
+          else
+            for (Eigen::Index i = 0; i < n; ++i) put(i, static_cast<double>(column[i]));
+        };
+        if (singles) convert(singles + (first + j) * n);
+        else convert(data.X.data() + (first + j) * n);
+      }
+      if (over) beyond.store(true, std::memory_order_relaxed);
+    });
+    if (!beyond.load()) return out;
   }
   for (Eigen::Index j = 0; j < count; ++j) {
     if (data.has_pixels()) {  // no normalisation, or a value beyond float32's range somewhere: value by value

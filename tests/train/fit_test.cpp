@@ -143,6 +143,25 @@ TEST(Pixels, FloatOverflowIsAnErrorNamingTheExample) {
     EXPECT_NE(std::string(e.what()).find("big.csv: feature 1 of example 2 is 1e+39"), std::string::npos) << e.what();
   }
   EXPECT_EQ(none.features<double>(d)(1, 2), 1e39);  // float64 holds it
+  // Among many columns (blocks on threads), the first in column order is named; inf is not "beyond".
+  set_threads(2);
+  Dataset many;
+  many.X = Matrix<double>::Ones(3, 5000);
+  many.X(1, 4500) = -2e39;
+  many.X(2, 4000) = 3e39;
+  many.X(0, 100) = std::numeric_limits<double>::infinity();
+  many.source = "many.npy";
+  try {
+    (void)none.features<float>(many, 10, 4990);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("many.npy: feature 2 of example 4000 is 3e+39"), std::string::npos) << e.what();
+  }
+  many.X(1, 4500) = many.X(2, 4000) = 1;
+  const Matrix<float> converted = none.features<float>(many, 10, 4990);
+  EXPECT_EQ(converted(0, 90), std::numeric_limits<float>::infinity());
+  EXPECT_EQ(converted, Matrix<float>(many.X.middleCols(10, 4990).cast<float>()));
+  set_threads(1);
 }
 
 TEST(Pixels, FingerprintAndTrainingAreThoseOfTheDoubles) {
