@@ -66,11 +66,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   names.resize(std::min<std::size_t>(names.size(), 16));
   if (names.empty()) names = {"X", "/y"};
   for (const std::string& name : names)
-    deepnet_fuzz::accepts([&] {
-      const deepnet::NumericArray array = contained ? deepnet::load_hdf5_dataset(file.path(), name)
-                                                    : deepnet::io::load_hdf5_dataset_in_process(file.path(), name);
-      FUZZ_CHECK(array.values.size() == array.size());
-    });
+    for (bool compact : {false, true})  // as doubles; uint8 as bytes and float32 as floats
+      deepnet_fuzz::accepts([&] {
+        const deepnet::NumericArray array = contained ? deepnet::load_hdf5_dataset(file.path(), name, compact)
+                                                      : deepnet::io::load_hdf5_dataset_in_process(file.path(), name, compact);
+        const std::size_t held = array.values.size() + array.bytes.size() + array.floats.size();
+        FUZZ_CHECK(held == array.size());
+        FUZZ_CHECK(compact || (array.bytes.empty() && array.floats.empty()));
+      });
   FUZZ_CHECK(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL) == 0);  // deepnet closed what it opened
   return 0;
 }

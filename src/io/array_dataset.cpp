@@ -38,14 +38,14 @@ std::string pick_key(const std::string& path, const std::vector<std::string>& ke
   throw Error(path + ": give " + what + "; the file holds: " + join(keys));
 }
 
-// compact: the features (X): 8-bit images stay bytes (IDX, NPY, NPZ: Dataset::pixels)
-// and float32 arrays floats (NPY, NPZ: Dataset::singles), not 8-byte doubles.
+// compact: the features (X): 8-bit images stay bytes (IDX, NPY, NPZ, HDF5: Dataset::pixels)
+// and float32 arrays floats (NPY, NPZ, HDF5: Dataset::singles), not 8-byte doubles.
 NumericArray load_one(const std::string& path, FileFormat format, const std::string& key, bool compact = false) {
   switch (format) {
     case FileFormat::npy: return compact ? load_npy_compact(path) : load_npy(path);
     case FileFormat::idx: return load_idx(path, compact);
     case FileFormat::npz: return compact ? load_npz_array_compact(path, key) : load_npz_array(path, key);
-    case FileFormat::hdf5: return load_hdf5_dataset(path, key);
+    case FileFormat::hdf5: return load_hdf5_dataset(path, key, compact);
     case FileFormat::csv: break;
   }
   throw Error(path + ": expected an NPY, NPZ, HDF5 or IDX file");

@@ -40,7 +40,7 @@ namespace {
 // (DEEPNET_HDF5_LIBRARY, a soname) or in the one the environment variable
 // DEEPNET_HDF5_LIBRARY names. The header's macros that call libhdf5 to give a
 // value are replaced: H5F_ACC_RDONLY by kReadOnly, H5T_NATIVE_DOUBLE by
-// native_double().
+// native(&Hdf5Library::native_double) (and FLOAT, UINT8 alike).
 #define DEEPNET_HDF5_FUNCTIONS(X) \
   X(H5open) X(H5Fis_hdf5) X(H5Fopen) X(H5Fclose) X(H5Fget_filesize) \
   X(H5Oopen) X(H5Oclose) X(H5Iget_type) X(H5Lvisit) X(H5Eget_auto2) \
@@ -60,7 +60,10 @@ struct Hdf5Library {
 #define DEEPNET_HDF5_MEMBER(name) decltype(&::name) name = nullptr;
   DEEPNET_HDF5_FUNCTIONS(DEEPNET_HDF5_MEMBER)
 #undef DEEPNET_HDF5_MEMBER
-  const hid_t* native_double = nullptr;  // H5T_NATIVE_DOUBLE_g, set by H5open
+  // H5T_NATIVE_DOUBLE_g, H5T_NATIVE_FLOAT_g, H5T_NATIVE_UINT8_g, set by H5open
+  const hid_t* native_double = nullptr;
+  const hid_t* native_float = nullptr;
+  const hid_t* native_uint8 = nullptr;
   std::string failure;                   // why the library could not be loaded, or ""
 };
 
@@ -90,8 +93,13 @@ const Hdf5Library& hdf5_library() {
     // when a definition is there (a program that links libhdf5 itself and uses
     // H5T_NATIVE_DOUBLE holds the variable, copied there at link time, and
     // the library's references bind to that copy), else in the library.
-    const void* global = ::dlsym(RTLD_DEFAULT, "H5T_NATIVE_DOUBLE_g");
-    lib.native_double = static_cast<const hid_t*>(global ? global : find("H5T_NATIVE_DOUBLE_g"));
+    auto variable = [&](const char* symbol) {
+      const void* global = ::dlsym(RTLD_DEFAULT, symbol);
+      return static_cast<const hid_t*>(global ? global : find(symbol));
+    };
+    lib.native_double = variable("H5T_NATIVE_DOUBLE_g");
+    lib.native_float = variable("H5T_NATIVE_FLOAT_g");
+    lib.native_uint8 = variable("H5T_NATIVE_UINT8_g");
     return lib;
   }();
   return library;
@@ -111,10 +119,11 @@ const Hdf5Library& h5() { return hdf5_library(); }
 // H5F_ACC_RDONLY without the H5check()/H5open() calls its macro makes.
 constexpr unsigned kReadOnly = 0x0000u;
 
-// H5T_NATIVE_DOUBLE: the library is initialised first, as the macro does.
-hid_t native_double() {
+// H5T_NATIVE_DOUBLE, H5T_NATIVE_FLOAT, H5T_NATIVE_UINT8: the library is
+// initialised first, as the macros do.
+hid_t native(const hid_t* Hdf5Library::*type) {
   h5().H5open();
-  return *h5().native_double;
+  return *(h5().*type);
 }
 
 // Deflate cannot compress better than about 1032:1, so a dataset cannot hold
@@ -389,7 +398,7 @@ std::vector<std::string> hdf5_dataset_names_in_process(const std::string& path) 
   return dataset_names(file.get(), path);
 }
 
-NumericArray load_hdf5_dataset_in_process(const std::string& path, const std::string& key) {
+NumericArray load_hdf5_dataset_in_process(const std::string& path, const std::string& key, bool compact) {
   require_hdf5(path);
   const QuietLibraryErrors quiet;
   const Handle file = open_file(path);
@@ -417,6 +426,13 @@ NumericArray load_hdf5_dataset_in_process(const std::string& path, const std::st
   if (const std::string problem = layout_problem(type.get()); !problem.empty())
     throw Error(where + ": its " + element.name + " type declares " + problem + "; the file is corrupt");
   const std::size_t element_bytes = h5().H5Tget_size(type.get());
+  // compact: uint8 integers read as bytes, float32 as floats (what they are
+  // stored as); everything else as double.
+  const H5T_class_t type_class = h5().H5Tget_class(type.get());
+  const bool as_bytes = compact && type_class == H5T_INTEGER && element.name == "uint8";
+  const bool as_floats = compact && type_class == H5T_FLOAT && element.name == "float32";
+  const std::size_t value_size = as_bytes ? 1 : as_floats ? sizeof(float) : sizeof(double);
+  const char* value_type = as_bytes ? "uint8" : as_floats ? "float32" : "double";
 
   const Handle space(h5().H5Dget_space(dataset), h5().H5Sclose);
   if (!space.valid()) throw Error(where + ": cannot read its shape" + library_detail());
@@ -450,16 +466,16 @@ NumericArray load_hdf5_dataset_in_process(const std::string& path, const std::st
   if (overflow && !has_zero)
     throw Error(where + " has shape " + shape_text(array.shape) +
                 ", more elements than 64 bits can count; the file is corrupt");
-  // A value read as double takes 8 bytes: more than the memory limit
-  // (deepnet/limits.hpp) is refused before anything is allocated.
+  // A value read as double takes 8 bytes (as uint8 1, as float32 4): more
+  // than the memory limit (deepnet/limits.hpp) is refused before anything is allocated.
   std::uint64_t value_bytes = 0, stored_bytes = 0;
   const std::uint64_t limit = memory_limit();
-  const bool value_overflow = __builtin_mul_overflow(count, sizeof(double), &value_bytes);
+  const bool value_overflow = __builtin_mul_overflow(count, static_cast<std::uint64_t>(value_size), &value_bytes);
   if (value_overflow || value_bytes > limit)
     throw Error(where + " has shape " + shape_text(array.shape) + " (" + std::to_string(count) +
                 " values), more than the limit: they take " +
-                (value_overflow ? std::string("more than 2^64 bytes") : format_bytes(value_bytes)) +
-                " as double, " + over_memory_limit(limit));
+                (value_overflow ? std::string("more than 2^64 bytes") : format_bytes(value_bytes)) + " as " +
+                value_type + ", " + over_memory_limit(limit));
   hsize_t file_bytes = 0;
   if (h5().H5Fget_filesize(file.get(), &file_bytes) < 0)
     throw Error(path + ": cannot tell the file's size" + library_detail());
@@ -506,9 +522,22 @@ NumericArray load_hdf5_dataset_in_process(const std::string& path, const std::st
                   "-byte file; the file is corrupt");
   }
 
-  array.values.resize(static_cast<std::size_t>(count));
-  if (count > 0 &&
-      h5().H5Dread(dataset, native_double(), H5S_ALL, H5S_ALL, H5P_DEFAULT, array.values.data()) < 0) {
+  void* values = nullptr;
+  hid_t memory_type = 0;
+  if (as_bytes) {
+    array.bytes.resize(static_cast<std::size_t>(count));
+    values = array.bytes.data();
+    memory_type = native(&Hdf5Library::native_uint8);
+  } else if (as_floats) {
+    array.floats.resize(static_cast<std::size_t>(count));
+    values = array.floats.data();
+    memory_type = native(&Hdf5Library::native_float);
+  } else {
+    array.values.resize(static_cast<std::size_t>(count));
+    values = array.values.data();
+    memory_type = native(&Hdf5Library::native_double);
+  }
+  if (count > 0 && h5().H5Dread(dataset, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values) < 0) {
     const std::string detail = library_detail();
     if (const std::string filter = unavailable_filter(creation.get()); !filter.empty())
       throw Error(where + " uses HDF5 filter " + filter +
@@ -531,7 +560,8 @@ NumericArray load_hdf5_dataset_in_process(const std::string& path, const std::st
 // that many bytes (both processes are the same binary, so native byte order):
 //   'N' one dataset name (hdf5_dataset_names: one frame per name)
 //   'S' the dtype and the shape of an array: u64 dtype length, dtype, u64 rank, rank x u64
-//   'V' the values of that array, product(shape) doubles
+//   'V' the values of that array, product(shape) doubles; or 'B' as many
+//       bytes (a uint8 array read compact), or 'F' as many floats (float32)
 //   'E' a deepnet::Error's message, 'X' another exception's, 'M' std::bad_alloc
 //   'D' done: the answer is complete
 namespace {
@@ -674,13 +704,27 @@ void read_answer(FrameReader& in, const std::string& path, const std::string& wh
         have_shape = true;
         break;
       }
-      case 'V': {
-        if (!have_shape || size / sizeof(double) != count || size % sizeof(double) != 0)
+      case 'V':
+      case 'B':
+      case 'F': {
+        const std::uint64_t value_size = tag == 'V' ? sizeof(double) : tag == 'F' ? sizeof(float) : 1;
+        if (!have_shape || size / value_size != count || size % value_size != 0)
           throw malformed("values that do not match the shape");
         // The child checked the limit too; the parent allocates, so it checks again.
-        check_memory(size, where + " holds " + std::to_string(count) + " values: they take ", " as double");
-        answer.array.values.resize(static_cast<std::size_t>(count));
-        if (!in.read_all(answer.array.values.data(), size)) return;
+        check_memory(size, where + " holds " + std::to_string(count) + " values: they take ",
+                     tag == 'V' ? " as double" : tag == 'F' ? " as float32" : " as uint8");
+        void* values = nullptr;
+        if (tag == 'V') {
+          answer.array.values.resize(static_cast<std::size_t>(count));
+          values = answer.array.values.data();
+        } else if (tag == 'F') {
+          answer.array.floats.resize(static_cast<std::size_t>(count));
+          values = answer.array.floats.data();
+        } else {
+          answer.array.bytes.resize(static_cast<std::size_t>(count));
+          values = answer.array.bytes.data();
+        }
+        if (!in.read_all(values, size)) return;
         break;
       }
       case 'D':
@@ -783,9 +827,9 @@ std::vector<std::string> hdf5_dataset_names(const std::string& path) {
   return std::move(answer.names);
 }
 
-NumericArray load_hdf5_dataset(const std::string& path, const std::string& key) {
+NumericArray load_hdf5_dataset(const std::string& path, const std::string& key, bool compact) {
   Answer answer = run_in_reader_process(path, path + ": dataset '" + key + "'", [&](FrameWriter& out) {
-    const NumericArray array = io::load_hdf5_dataset_in_process(path, key);
+    const NumericArray array = io::load_hdf5_dataset_in_process(path, key, compact);
     std::string shape;
     const std::uint64_t dtype_size = array.dtype.size(), rank = array.shape.size();
     shape.append(reinterpret_cast<const char*>(&dtype_size), 8);
@@ -796,7 +840,9 @@ NumericArray load_hdf5_dataset(const std::string& path, const std::string& key) 
       shape.append(reinterpret_cast<const char*>(&extent), 8);
     }
     out.frame('S', shape);
-    out.frame('V', array.values.data(), array.values.size() * sizeof(double));
+    if (!array.bytes.empty()) out.frame('B', array.bytes.data(), array.bytes.size());
+    else if (!array.floats.empty()) out.frame('F', array.floats.data(), array.floats.size() * sizeof(float));
+    else out.frame('V', array.values.data(), array.values.size() * sizeof(double));
   });
   return std::move(answer.array);
 }

@@ -11,7 +11,7 @@
 
 namespace deepnet::io {
 
-NumericArray load_hdf5_dataset_in_process(const std::string& path, const std::string& key);
+NumericArray load_hdf5_dataset_in_process(const std::string& path, const std::string& key, bool compact = false);
 std::vector<std::string> hdf5_dataset_names_in_process(const std::string& path);
 
 }  // namespace deepnet::io

@@ -28,11 +28,13 @@ TEST(ArrayDataset, HdfImagesAreFlattenedRowMajorPerExample) {
   const Dataset d = load_array_dataset(data_dir + "/hdf5/course.h5", options);
   ASSERT_EQ(d.examples(), 4);
   ASSERT_EQ(d.features(), 75);  // 5 x 5 x 3
+  EXPECT_TRUE(d.has_pixels());   // kept as bytes, an eighth of the memory of doubles
+  EXPECT_EQ(d.X.size(), 0);
   for (int i = 0; i < 4; ++i)
     for (int j = 0; j < 5; ++j)
       for (int k = 0; k < 5; ++k)
         for (int c = 0; c < 3; ++c)
-          EXPECT_EQ(d.X(j * 15 + k * 3 + c, i), (i * 61 + j * 17 + k * 5 + c * 3) % 256);
+          EXPECT_EQ(d.value(j * 15 + k * 3 + c, i), (i * 61 + j * 17 + k * 5 + c * 3) % 256);
   EXPECT_EQ(d.targets, (std::vector<double>{1, 0, 1, 0}));
   EXPECT_TRUE(d.uint8_pixels);  // so --normalize auto divides by 255
   options.y_key = "train_set_y_row";  // labels stored (1, m)
@@ -48,8 +50,9 @@ TEST(ArrayDataset, ExamplesAsColumnsReadsTheCoursesLayout) {
   ASSERT_EQ(d.features(), 2);
   ASSERT_EQ(d.examples(), 3);
   EXPECT_FALSE(d.uint8_pixels);  // float32
+  EXPECT_TRUE(d.has_singles());  // kept as floats, half the memory of doubles
   for (int i = 0; i < 2; ++i)
-    for (int j = 0; j < 3; ++j) EXPECT_EQ(d.X(i, j), (i * 3 + j) * 0.375 - 1.0);
+    for (int j = 0; j < 3; ++j) EXPECT_EQ(d.value(i, j), (i * 3 + j) * 0.375 - 1.0);
   options.examples_as_columns = false;
   const Dataset rows = load_array_dataset(data_dir + "/hdf5/course.h5", options);
   EXPECT_EQ(rows.features(), 3);

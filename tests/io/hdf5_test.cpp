@@ -114,6 +114,33 @@ TEST(Hdf5, IntegerExtremesFloat16AndBool) {
   EXPECT_EQ(flags.values, (std::vector<double>{1, 0, 1}));
 }
 
+// compact (the features of a data set): uint8 integers come back as their
+// bytes and float32 (any byte order) as floats, in the reader process and in
+// this one; every other type as doubles, as without it.
+TEST(Hdf5, CompactKeepsUint8AsBytesAndFloat32AsFloats) {
+  for (bool contained : {true, false}) {
+    const auto load = [&](const std::string& key) {
+      return contained ? load_hdf5_dataset(kCourse, key, true) : io::load_hdf5_dataset_in_process(kCourse, key, true);
+    };
+    const NumericArray x = load("train_set_x");
+    EXPECT_EQ(x.dtype, "uint8");
+    ASSERT_EQ(x.bytes.size(), 300u);
+    EXPECT_TRUE(x.values.empty());
+    const NumericArray doubles = load_hdf5_dataset(kCourse, "train_set_x");
+    for (std::size_t k = 0; k < 300; ++k) ASSERT_EQ(x.bytes[k], doubles.values[k]) << k;
+    const NumericArray f = load("big_endian_f32");
+    ASSERT_EQ(f.floats.size(), 6u);
+    EXPECT_TRUE(f.values.empty());
+    for (int k = 0; k < 6; ++k) EXPECT_EQ(f.floats[k], k * 0.375f - 1.0f);
+    for (const std::string key : {"train_set_y", "group/values", "types/int8", "types/uint16_be", "types/float16",
+                                  "types/bool", "types/scalar"}) {
+      const NumericArray other = load(key);
+      EXPECT_TRUE(other.bytes.empty() && other.floats.empty()) << key;
+      EXPECT_EQ(other.values, load_hdf5_dataset(kCourse, key).values) << key;
+    }
+  }
+}
+
 TEST(Hdf5, ScalarAndEmptyDatasets) {
   const NumericArray scalar = load_hdf5_dataset(kCourse, "types/scalar");
   EXPECT_TRUE(scalar.shape.empty());
