@@ -154,7 +154,10 @@ class Network {
   // non-finite value (the network then holds that step's gradients and
   // caches) and returns the number of updates made. The values and bits of
   // those calls made one by one. X must not change until descend returns
-  // (after_step included). On the small-net path with threads, each thread
+  // (after_step included). after_step may read the parameters and gradients,
+  // not the caches (Z, A, dZ, cost): other threads may already be computing
+  // the next step's. An exception from after_step comes out of descend after
+  // that step's update, with the caches released (release_workspaces). On the small-net path with threads, each thread
   // keeps its chunks of examples for all the steps: the threads meet once per
   // step to add up the chunks' gradient sums in chunk order, and each applies
   // the same update to its own copy of the parameters (instead of a hand-off

@@ -28,7 +28,11 @@ struct GradientDescentOptions {
   int record_every = 100;         // K >= 1
   // Called for every recorded cost, in order (for progress printing).
   std::function<void(const CostRecord&)> on_record;
-  // Called after every iteration with the number done so far (for progress bars).
+  // Called after every iteration with the number done so far (for progress
+  // bars), on the calling thread. Between recorded iterations the steps run
+  // in Network::descend: the callback may look at the network's parameters
+  // and gradients, not at its caches (Z, A, dZ), which other threads may be
+  // filling for the next step. An exception from it ends training there.
   std::function<void(int completed)> on_iteration;
   // Training-health diagnostics (diagnostics.hpp): null = off. Statistics are
   // taken at the recorded iterations; the symmetry rule looks at the weights

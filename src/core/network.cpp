@@ -350,9 +350,13 @@ void Network<T>::update(double learning_rate) {
 
 template <typename T>
 void Network<T>::add_l2(const T* params, T* grads) const {
+  // A plain loop, the same operations for every element wherever the buffer
+  // lies (a descend team's copies sit at other addresses than params_).
   const T scale = static_cast<T>(l2_ / static_cast<double>(m_));
-  for (int l = 1; l <= layers(); ++l)
-    WeightMap(grads + offsets_[l], units(l), units(l - 1)) += scale * ConstWeightMap(params + offsets_[l], units(l), units(l - 1));
+  for (int l = 1; l <= layers(); ++l) {
+    const std::size_t begin = offsets_[l], end = begin + static_cast<std::size_t>(units(l)) * units(l - 1);
+    for (std::size_t q = begin; q < end; ++q) grads[q] += scale * params[q];
+  }
 }
 
 template <typename T>

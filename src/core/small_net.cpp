@@ -195,24 +195,31 @@ constexpr auto team_stall_time = std::chrono::microseconds(200);
 // Spins until `value` reaches `target` (true), or `abort` is set, or (with
 // `may_stall`) the wait passes team_stall_time (then `stalled` and `abort`
 // are set): false. The first step's meeting may not stall: a worker that
-// slept since the last job takes a while to wake. The other threads of a team
-// are at most a step away: no pause at first (see thread_pool.cpp,
-// hot_spin_time), then pauses.
+// slept since the last job takes a while to wake. Time thread 0 spends in
+// the caller's after_step (`calling`: a progress bar, Python taking the GIL
+// to look for Ctrl-C) is not a stall: the clock starts again after it. The
+// other threads of a team are at most a step away: no pause at first (see
+// thread_pool.cpp, hot_spin_time), then pauses, and a yield now and then.
 bool wait_for(const std::atomic<int>& value, int target, std::atomic<bool>& abort, std::atomic<bool>& stalled,
-              bool may_stall) {
+              const std::atomic<bool>& calling, bool may_stall) {
   std::chrono::steady_clock::time_point start{};
   for (unsigned spins = 0; value.load(std::memory_order_acquire) < target; ++spins) {
     if (abort.load(std::memory_order_relaxed)) return false;
-    if (may_stall && (spins & 1023) == 1023) {
-      const auto now = std::chrono::steady_clock::now();
-      if (spins == 1023) start = now;
-      else if (now - start > team_stall_time) {
-        stalled.store(true, std::memory_order_relaxed);
-        abort.store(true, std::memory_order_relaxed);
-        return false;
+    if ((spins & 1023) == 1023) {
+      if (may_stall) {
+        const auto now = std::chrono::steady_clock::now();
+        if (spins == 1023 || calling.load(std::memory_order_relaxed)) {
+          start = now;
+        } else if (now - start > team_stall_time) {
+          stalled.store(true, std::memory_order_relaxed);
+          abort.store(true, std::memory_order_relaxed);
+          return false;
+        }
       }
+      if (spins > 4096) std::this_thread::yield();
+    } else if (spins > 4096) {
+      detail::cpu_pause();
     }
-    if (spins > 4096) detail::cpu_pause();
   }
   return true;
 }
@@ -438,6 +445,7 @@ int Network<T>::descend_team(const Matrix<T>& X, MatrixCRef<T> Y, const T* examp
   };
   Arrival arrived[max_team];
   std::atomic<bool> abort{false}, stalled{false};
+  alignas(64) std::atomic<bool> calling{false};  // thread 0 is in after_step
   int completed = done;  // written by thread 0
   std::exception_ptr failure;
   auto run = [&](Eigen::Index thread) {
@@ -459,7 +467,7 @@ int Network<T>::descend_team(const Matrix<T>& X, MatrixCRef<T> Y, const T* examp
       if (size > 1) {
         arrived[t].steps.store(k + 1 - done, std::memory_order_release);
         for (std::size_t u = 0; u < size; ++u)
-          if (u != t && !wait_for(arrived[u].steps, k + 1 - done, abort, stalled, k > done)) return;
+          if (u != t && !wait_for(arrived[u].steps, k + 1 - done, abort, stalled, calling, k > done)) return;
       }
       std::fill(grads, grads + count, T(0));
       add_chunk_sums(sums, C, P, count, inv_m, grads);
@@ -471,13 +479,16 @@ int Network<T>::descend_team(const Matrix<T>& X, MatrixCRef<T> Y, const T* examp
       if (t == 0) {
         completed = k + 1;
         if (after_step) {
+          if (size > 1) calling.store(true, std::memory_order_relaxed);
           try {
             after_step(k + 1);
           } catch (...) {
             failure = std::current_exception();
             abort.store(true, std::memory_order_relaxed);
+            calling.store(false, std::memory_order_relaxed);
             return;
           }
+          if (size > 1) calling.store(false, std::memory_order_relaxed);
         }
       }
     }
@@ -490,7 +501,13 @@ int Network<T>::descend_team(const Matrix<T>& X, MatrixCRef<T> Y, const T* examp
   // stop comes after.)
   w.x_current = true;
   w.x_source = X.data();
-  if (failure) std::rethrow_exception(failure);
+  if (failure) {
+    // The other threads may have begun the next step over their chunks: the
+    // caches mix two steps, so none is kept (the parameters and gradients
+    // are those of the last update, as one by one).
+    release_workspaces();
+    std::rethrow_exception(failure);
+  }
   stalled_out = stalled.load();
   return completed;
 }

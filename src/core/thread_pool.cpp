@@ -1,6 +1,7 @@
 // deepnet's worker threads (see thread_pool.hpp).
 #include "core/thread_pool.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #ifdef _OPENMP
@@ -115,8 +116,12 @@ void ThreadPool::run(int threads, std::int64_t count, FunctionRef<void(Eigen::In
 
 bool ThreadPool::run_together(int threads, FunctionRef<void(Eigen::Index)> f) {
   if (threads <= 1 || inside_job || !busy_.try_lock()) return false;
-  // The caller runs block 0 only and leaves blocks 1.. to the workers.
-  run_locked(threads, threads, f, false);
+  // The caller runs block 0 only and leaves blocks 1.. to the workers. The
+  // pool keeps the workers it has (a team is often smaller than the thread
+  // count, and the next job asks for all of them again): idle ones find no
+  // block to claim.
+  together_.fetch_add(1, std::memory_order_relaxed);
+  run_locked(std::max(threads, static_cast<int>(workers_.size()) + 1), threads, f, false);
   return true;
 }
 

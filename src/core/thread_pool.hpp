@@ -44,6 +44,8 @@ class ThreadPool {
   // nothing, where that cannot be promised: threads < 2, a call from inside a
   // block, or the pool busy with another caller's job.
   bool run_together(int threads, FunctionRef<void(Eigen::Index)> f);
+  // How many run_together calls ran (for tests).
+  std::int64_t together_runs() const { return together_.load(std::memory_order_relaxed); }
 
  private:
   void resize(int workers);
@@ -68,6 +70,7 @@ class ThreadPool {
   std::condition_variable wake_;
   std::atomic<int> sleepers_{0};
   std::atomic<bool> stop_{false};
+  std::atomic<std::int64_t> together_{0};
 };
 
 ThreadPool& thread_pool();

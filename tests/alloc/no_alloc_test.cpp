@@ -293,7 +293,9 @@ long long count_gradient_descent(int iterations, int record_every = 1, int threa
   const long long before = allocations.load();
   train_gradient_descent(net, X, Y, options);
   const long long made = allocations.load() - before;
-  if (record_every > 1) EXPECT_EQ(completed, iterations);
+  if (record_every > 1) {
+    EXPECT_EQ(completed, iterations);
+  }
   set_threads(1);
   return made;
 }

@@ -287,6 +287,19 @@ TEST(ThreadPool, RunTogetherPutsEachBlockOnAThreadOfItsOwnOrRefuses) {
     if (!detail::thread_pool().run_together(2, [&](Eigen::Index) { ++calls; })) inner_refused.fetch_add(1);
   });
   EXPECT_EQ(inner_refused.load(), 2);
+  // while another thread's job holds the pool: refused
+  std::atomic<bool> holding{false}, release{false};
+  std::thread other([&] {
+    parallel_blocks(2, [&](Eigen::Index block) {
+      if (block != 0) return;
+      holding.store(true);
+      while (!release.load()) std::this_thread::yield();
+    });
+  });
+  while (!holding.load()) std::this_thread::yield();
+  EXPECT_FALSE(detail::thread_pool().run_together(2, [&](Eigen::Index) { ++calls; }));
+  release.store(true);
+  other.join();
   EXPECT_EQ(calls, 0);
 }
 

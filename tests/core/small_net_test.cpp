@@ -22,7 +22,12 @@
 // within the same bound of the long-double values.
 #include <gtest/gtest.h>
 
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <ostream>
@@ -41,6 +46,7 @@
 #include "deepnet/train.hpp"
 #include "deepnet/vmath.hpp"
 #include "core/kernels.hpp"  // detail::small_net_chunks (the chunk layout)
+#include "core/thread_pool.hpp"  // run_together, together_runs (descend's teams)
 
 namespace deepnet {
 namespace {
@@ -667,10 +673,22 @@ void expect_descend_is_step_by_step(const Case& c, bool small_path, int threads)
       one_by_one.forward_backward(p.X, p.Y, w, round + k > 0);
       one_by_one.update(0.05);
     }
+    const std::int64_t teams = detail::thread_pool().together_runs();
     const int done = descended.descend(p.X, p.Y, w, 5, 0.05, round > 0, [&](int k) { seen.push_back(k); });
     const std::string what = c.name + (small_path ? " small" : " general") + ", " + std::to_string(threads) +
                              " threads, round " + std::to_string(round);
     ASSERT_EQ(done, 5) << what;
+    // A pass of 2 or more chunks worth the threads (as for_each_chunk decides:
+    // 4096 multiply-adds) without dropout runs as a team (a fresh network: no
+    // stall's rest yet).
+    const std::size_t granularity = detail::small_net_granularity<T>;
+    const std::size_t columns = (static_cast<std::size_t>(c.m) + granularity - 1) / granularity * granularity;
+    double work = 0;
+    for (std::size_t l = 1; l < c.sizes.size(); ++l) work += double(c.sizes[l]) * c.sizes[l - 1] * double(columns);
+    if (round == 0 && threads == 2 && small_path && c.dropout.empty() &&
+        detail::small_net_chunks(columns, granularity).count > 1 && 3 * work >= 4096) {
+      EXPECT_GT(detail::thread_pool().together_runs(), teams) << what << ": no team ran";
+    }
     ASSERT_EQ(std::vector<T>(descended.parameters().begin(), descended.parameters().end()),
               std::vector<T>(one_by_one.parameters().begin(), one_by_one.parameters().end()))
         << what;
@@ -763,6 +781,10 @@ TEST(SmallNet, AnExceptionFromAfterStepStopsEveryThread) {
     EXPECT_EQ(std::vector<double>(descended.parameters().begin(), descended.parameters().end()),
               std::vector<double>(one_by_one.parameters().begin(), one_by_one.parameters().end()))
         << threads << " threads: the parameters after 7 updates";
+    EXPECT_EQ(std::vector<double>(descended.gradients().begin(), descended.gradients().end()),
+              std::vector<double>(one_by_one.gradients().begin(), one_by_one.gradients().end()))
+        << threads << " threads: the gradients of step 7";
+    EXPECT_THROW((void)descended.Z(1), Error) << "the caches mix two steps: released";
     ASSERT_EQ(descended.descend(p.X, p.Y, nullptr, 4, 0.5, false, {}), 4);
     for (int k = 0; k < 4; ++k) {
       one_by_one.forward_backward(p.X, p.Y);
@@ -775,25 +797,83 @@ TEST(SmallNet, AnExceptionFromAfterStepStopsEveryThread) {
   set_threads(1);
 }
 
-// A team whose other thread waits too long at a step's meeting (here thread
-// 0, in after_step, for 20 ms; elsewhere a thread whose core another process
-// took) stops, and descend finishes the steps one by one: the same bits, each
-// after_step once, in order; the next calls too.
+// A team whose other thread waits too long at a step's meeting (here the
+// worker, held for 20 ms by a signal handler; elsewhere a thread whose core
+// another process took) stops, and descend finishes the steps one by one:
+// the same bits, each after_step once, in order. The next 1024 steps go one
+// by one too (no team runs), then teams again. Time in after_step itself
+// (20 ms on thread 0) is not a stall: the team goes on.
+extern "C" void hold_for_20_ms(int) {
+  const timespec pause{0, 20 * 1000 * 1000};
+  nanosleep(&pause, nullptr);
+}
+
 TEST(SmallNet, AStalledTeamFinishesOneByOneWithTheSameBits) {
   const Case c{"planar_2_4_1_tanh_sigmoid", {2, 4, 1}, {Activation::tanh}, Output::sigmoid, 400, 0, {}, false};
   const Problem<double> p = make_problem<double>(c, 81);
   set_threads(2);
-  Network<double> descended = make_network<double>(c, 82), one_by_one = descended;
+  detail::ThreadPool& pool = detail::thread_pool();
+  // The pool's worker: the thread that runs block 1 of a team.
+  pthread_t worker{};
+  std::atomic<int> started{0};
+  ASSERT_TRUE(pool.run_together(2, [&](Eigen::Index block) {
+    if (block == 1) worker = pthread_self();
+    started.fetch_add(1);
+    while (started.load() < 2) std::this_thread::yield();
+  }));
+  struct sigaction hold {}, previous{};
+  hold.sa_handler = hold_for_20_ms;
+  sigemptyset(&hold.sa_mask);
+  ASSERT_EQ(sigaction(SIGUSR1, &hold, &previous), 0);
+
+  Network<double> descended = make_network<double>(c, 82);
+  int total = 0;  // steps made
+  // Calls of 50 steps until one runs a team (after a stall's rest).
+  auto until_a_team_runs = [&]() -> bool {
+    for (int call = 0; call < 200; ++call) {
+      const std::int64_t before = pool.together_runs();
+      EXPECT_EQ(descended.descend(p.X, p.Y, nullptr, 50, 0.5, true, {}), 50);
+      total += 50;
+      if (pool.together_runs() > before) return true;
+    }
+    return false;
+  };
+  // A slow after_step (20 ms on thread 0) is not a stall: the next call runs
+  // a team. (Up to 3 tries: under ctest -j another process may take the
+  // worker's core, a real stall.)
+  bool kept = false;
+  for (int attempt = 0; attempt < 3 && !kept; ++attempt) {
+    ASSERT_TRUE(until_a_team_runs());
+    ASSERT_EQ(descended.descend(p.X, p.Y, nullptr, 10, 0.5, true,
+                                [&](int k) {
+                                  if (k == 3) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                                }),
+              10);
+    const std::int64_t before = pool.together_runs();
+    ASSERT_EQ(descended.descend(p.X, p.Y, nullptr, 3, 0.5, true, {}), 3);
+    total += 13;
+    kept = pool.together_runs() == before + 1;
+  }
+  EXPECT_TRUE(kept) << "a slow after_step stopped the team";
+  // A held worker: a stall, the rest of the call one by one, every after_step once.
+  ASSERT_TRUE(until_a_team_runs());
   std::vector<int> seen;
-  ASSERT_EQ(descended.descend(p.X, p.Y, nullptr, 10, 0.5, false,
+  ASSERT_EQ(descended.descend(p.X, p.Y, nullptr, 10, 0.5, true,
                               [&](int k) {
                                 seen.push_back(k);
-                                if (k == 3) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                                if (k == 3) pthread_kill(worker, SIGUSR1);
                               }),
             10);
+  total += 10;
   EXPECT_EQ(seen, (std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
-  for (int round = 0; round < 20; ++round) ASSERT_EQ(descended.descend(p.X, p.Y, nullptr, 3, 0.5, true, {}), 3);
-  for (int k = 0; k < 70; ++k) {
+  const std::int64_t teams = pool.together_runs();
+  for (int round = 0; round < 20; ++round) ASSERT_EQ(descended.descend(p.X, p.Y, nullptr, 50, 0.5, true, {}), 50);
+  total += 1000;
+  EXPECT_EQ(pool.together_runs(), teams) << "a team within the 1024 steps after a stall";
+  EXPECT_TRUE(until_a_team_runs()) << "no team after the rest";
+  ASSERT_EQ(sigaction(SIGUSR1, &previous, nullptr), 0);
+  Network<double> one_by_one = make_network<double>(c, 82);
+  for (int k = 0; k < total; ++k) {
     one_by_one.forward_backward(p.X, p.Y);
     one_by_one.update(0.5);
   }
