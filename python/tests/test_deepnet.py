@@ -27,6 +27,22 @@ from deepnet import DeepNetClassifier, DeepNetRegressor
 
 CLI = os.environ.get("DEEPNET_CLI", "deepnet")
 
+# The start of a script run in a fresh process to measure its memory: X, 40000 x 500
+# float32 (80 MB), made 2000 rows at a time; y; kb(field) reads /proc/self/status.
+BIG_FLOAT32_X = textwrap.dedent("""
+    import numpy as np
+    from deepnet import DeepNetClassifier
+    m, n = 40000, 500
+    X = np.empty((m, n), dtype=np.float32)
+    rng = np.random.default_rng(0)
+    for i in range(0, m, 2000):
+        X[i:i + 2000] = rng.random((2000, n), dtype=np.float32)
+    y = (X[:, 0] > 0.5).astype(np.int64)
+    def kb(field):
+        with open("/proc/self/status") as f:
+            return next(int(l.split()[1]) for l in f if l.startswith(field + ":"))
+""")
+
 
 def write_csv(path, X, y, names, label="y"):
     """A CSV file with a header; the label column last unless y is None."""
@@ -121,18 +137,7 @@ class Shapes(unittest.TestCase):
         # a second copy of X as well; not normalised, by nothing of X's size
         # (float32 training reads X itself). Measured in a fresh process: its
         # peak resident memory (VmHWM) reset just before each fit.
-        script = textwrap.dedent("""
-            import numpy as np
-            from deepnet import DeepNetClassifier
-            m, n = 40000, 500
-            X = np.empty((m, n), dtype=np.float32)
-            rng = np.random.default_rng(0)
-            for i in range(0, m, 2000):
-                X[i:i + 2000] = rng.random((2000, n), dtype=np.float32)
-            y = (X[:, 0] > 0.5).astype(np.int64)
-            def kb(field):
-                with open("/proc/self/status") as f:
-                    return next(int(l.split()[1]) for l in f if l.startswith(field + ":"))
+        script = BIG_FLOAT32_X + textwrap.dedent("""
             for normalize in ("standard", "none"):
                 clf = DeepNetClassifier(layers=(4,), epochs=1, batch_size=512, normalize=normalize, dtype="float32")
                 clf.fit(X[:1000], y[:1000])  # the library's code and threads in memory first
@@ -164,18 +169,7 @@ class Shapes(unittest.TestCase):
                 np.testing.assert_array_equal(clf.predict(part), clf.predict(part.astype(np.float64)))
         # ... and without a copy: predicting on 80 MB of float32 features adds
         # a chunk's worth and the outputs to the peak, not a float64 copy (160 MB).
-        script = textwrap.dedent("""
-            import numpy as np
-            from deepnet import DeepNetClassifier
-            m, n = 40000, 500
-            X = np.empty((m, n), dtype=np.float32)
-            rng = np.random.default_rng(0)
-            for i in range(0, m, 2000):
-                X[i:i + 2000] = rng.random((2000, n), dtype=np.float32)
-            y = (X[:, 0] > 0.5).astype(np.int64)
-            def kb(field):
-                with open("/proc/self/status") as f:
-                    return next(int(l.split()[1]) for l in f if l.startswith(field + ":"))
+        script = BIG_FLOAT32_X + textwrap.dedent("""
             clf = DeepNetClassifier(layers=(4,), epochs=1, dtype="float32").fit(X[:1000], y[:1000])
             clf.predict_proba(X[:5000])  # the prepared model and its workspaces in memory first
             with open("/proc/self/clear_refs", "w") as f:
