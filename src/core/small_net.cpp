@@ -68,9 +68,15 @@ double pass_work(const std::vector<int>& sizes, std::size_t m) {
 // The pool is called directly, not through parallel_blocks: the kernels call
 // no OpenMP backend, so there is no OpenMP thread count to pin (two calls to
 // omp_set_num_threads per pass, ~70 ns on a 3 us step).
+// Whether a pass of `chunks` chunks and `multiply_adds` is shared among the
+// threads (for_each_chunk, and descend's teams).
+bool threads_pay(std::size_t chunks, double multiply_adds) {
+  return chunks > 1 && threads() > 1 && multiply_adds >= 4096;
+}
+
 template <typename F>
 void for_each_chunk(std::size_t chunks, double multiply_adds, F&& f) {
-  if (chunks > 1 && threads() > 1 && multiply_adds >= 4096) {
+  if (threads_pay(chunks, multiply_adds)) {
     detail::thread_pool().run(threads(), static_cast<std::int64_t>(chunks),
                               [&](Eigen::Index c) { f(static_cast<std::size_t>(c)); });
   } else {
@@ -432,7 +438,7 @@ int Network<T>::descend_team(const Matrix<T>& X, MatrixCRef<T> Y, const T* examp
   // The threads for_each_chunk would use, at most one per chunk.
   constexpr int max_team = 16;
   int team = 1;
-  if (C > 1 && threads() > 1 && 3 * pass_work(arch_.sizes, w.columns) >= 4096)
+  if (threads_pay(C, 3 * pass_work(arch_.sizes, w.columns)))  // as forward_backward's pass
     team = static_cast<int>(std::min<std::size_t>({static_cast<std::size_t>(threads()), C, max_team}));
   if (team > 1) {
     const std::size_t size = static_cast<std::size_t>(team - 1) * 2 * P;
