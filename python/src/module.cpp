@@ -92,13 +92,18 @@ Eigen::Map<const deepnet::Matrix<double>> as_matrix(const InputArray& X, const c
   return {X.data(), static_cast<Eigen::Index>(X.shape(1)), static_cast<Eigen::Index>(X.shape(0))};
 }
 
+// A C-ordered, aligned float32 array: the library's (n, m) column-major floats as it lies.
+bool borrowable_float32(const py::array& X_any) {
+  return py::isinstance<py::array_t<float>>(X_any) && (X_any.flags() & py::array::c_style) != 0 &&
+         (X_any.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_) != 0;
+}
+
 // X into the Dataset: a C-ordered, aligned float32 array borrowed as it lies, no copy
 // (Dataset::borrowed_singles: the (n, m) column-major floats; X_any, the
 // caller's array, lives until the call returns, and the Dataset no longer);
 // anything else copied once into the (n, m) double matrix through float64.
 void fill_features(Dataset& data, const py::array& X_any) {
-  if (py::isinstance<py::array_t<float>>(X_any) && (X_any.flags() & py::array::c_style) != 0 &&
-      (X_any.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_) != 0) {
+  if (borrowable_float32(X_any)) {
     data.borrowed_singles = static_cast<const float*>(X_any.data());
     data.borrowed_features = static_cast<Eigen::Index>(X_any.shape(1));
     data.borrowed_examples = static_cast<Eigen::Index>(X_any.shape(0));
@@ -362,8 +367,7 @@ py::dict fit_py(const py::array& X, const InputArray& y, const std::vector<std::
 // one in place; anything else is converted to float64 first.
 py::tuple predict_py(const PyModel& model, const py::array& X_any) {
   auto prediction = std::make_unique<deepnet::Prediction>();
-  if (X_any.ndim() == 2 && py::isinstance<py::array_t<float>>(X_any) && (X_any.flags() & py::array::c_style) != 0 &&
-      (X_any.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_) != 0) {
+  if (X_any.ndim() == 2 && borrowable_float32(X_any)) {
     Dataset data;
     data.source = "X";
     fill_features(data, X_any);

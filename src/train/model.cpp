@@ -46,6 +46,13 @@ void check_features(const Model& model, Eigen::Index rows) {
                 std::to_string(n0));
 }
 
+// A data set's feature count against n[0], naming the data set.
+void check_features(const Model& model, const Dataset& data) {
+  if (data.features() != model.architecture.sizes.front())
+    throw Error(data.source + ": has " + std::to_string(data.features()) + " features but the model expects n[0] = " +
+                std::to_string(model.architecture.sizes.front()));
+}
+
 // K: rows of Prediction::outputs.
 int output_count_of(const Model& model) {
   const int units = model.architecture.sizes.back();
@@ -193,9 +200,7 @@ Prediction predict(const Model& model, MatrixCRef<double> X_raw) {
 }
 
 Prediction predict(const Model& model, const Dataset& data) {
-  if (data.features() != model.architecture.sizes.front())
-    throw Error(data.source + ": has " + std::to_string(data.features()) + " features but the model expects n[0] = " +
-                std::to_string(model.architecture.sizes.front()));
+  check_features(model, data);
   if (data.examples() == 1) return predict(model, data.values());  // the single-example path
   if (model.float64) {
     Network<double> net = model.network<double>();
@@ -290,9 +295,7 @@ Prediction PreparedModel::predict(MatrixCRef<double> X) const {
 }
 
 Prediction PreparedModel::predict(const Dataset& data) const {
-  if (data.features() != impl_->model->architecture.sizes.front())
-    throw Error(data.source + ": has " + std::to_string(data.features()) + " features but the model expects n[0] = " +
-                std::to_string(impl_->model->architecture.sizes.front()));
+  check_features(*impl_->model, data);
   return impl_->with_prepared([&](auto& prepared) { return prepared.predict(*impl_->model, data); });
 }
 
