@@ -44,6 +44,22 @@ NumericArray parse_npy(const std::string& bytes, const std::string& name);
 // 4 bytes a value instead of 8 (Dataset::pixels, Dataset::singles). Other
 // element types and Fortran order come back as values.
 NumericArray load_npy_compact(const std::string& path);
+// The header of an NPY file of file_size bytes, from its first bytes (at
+// least up to the end of the header), with every check of parse_npy but the
+// memory limit: for a reader that reads the values straight into their place
+// (a data set's float32 or uint8 features: load_array_dataset).
+struct NpyView {
+  std::vector<std::size_t> shape;  // as NumericArray::shape
+  std::string dtype;               // as NumericArray::dtype
+  bool fortran_order = false;
+  bool float32 = false;            // 4-byte floats in this machine's byte order
+  bool uint8 = false;
+  std::size_t count = 0;           // product(shape)
+  std::size_t data_start = 0;      // the values' first byte in the file
+  std::size_t data_bytes = 0;      // the values' bytes: the file's rest
+  std::string layout;              // "shape (2, 3) of '<f4'", for messages
+};
+NpyView npy_view(std::string_view first_bytes, const std::string& name, std::size_t file_size);
 
 // Text arrays of NPY files: numpy's unicode strings ('<U' N: N UTF-32
 // characters per element, zero-padded) and byte strings ('|S' N), as UTF-8

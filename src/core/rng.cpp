@@ -31,6 +31,33 @@ std::uint64_t splitmix64(std::uint64_t& state) {
 
 std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
+// xoshiro256** (Blackman & Vigna): the next 64 bits of state s.
+inline std::uint64_t xoshiro_next(std::uint64_t* s) {
+  const std::uint64_t result = rotl(s[1] * 5, 7) * 9;
+  const std::uint64_t t = s[1] << 17;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = rotl(s[3], 45);
+  return result;
+}
+
+// The portable kind's uniform double in [0, 1) from 53 bits.
+inline double xoshiro_uniform(std::uint64_t* s) { return static_cast<double>(xoshiro_next(s) >> 11) / 9007199254740992.0; }
+
+// The vectorised loops below compiled for AVX-512, AVX2 and baseline x86-64,
+// picked at load time (GCC target_clones): + - * / and sqrt are correctly
+// rounded in every instruction set and this file has no FMA contraction
+// (-ffp-contract=off), so every clone gives the same bits.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__) && \
+    !defined(__SANITIZE_THREAD__)  // ifunc resolvers run before a sanitizer runtime starts
+#define DEEPNET_RNG_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define DEEPNET_RNG_CLONES
+#endif
+
 // Natural logarithm for 0 < x < 1 from + - * / only, so its bits do not depend
 // on the C library. x = f * 2^e with f in [sqrt(1/2), sqrt(2)); then
 // log f = 2 atanh(s), s = (f - 1) / (f + 1), |s| < 0.172, summed as a series.
@@ -38,7 +65,7 @@ std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); 
 // method's x1^2 + x2^2 is at least 2^-104): frexp by the bits, then the same
 // operations for every value, so the loop vectorises and each value's bits do
 // not depend on n or on its neighbours.
-void portable_log(const double* x, double* y, std::size_t n) {
+DEEPNET_RNG_CLONES void portable_log(const double* x, double* y, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {
     std::uint64_t bits;
     std::memcpy(&bits, &x[i], sizeof bits);
@@ -46,7 +73,14 @@ void portable_log(const double* x, double* y, std::size_t n) {
     const std::uint64_t f_bits = (bits & 0x000fffffffffffffull) | 0x3fe0000000000000ull;
     double f;
     std::memcpy(&f, &f_bits, sizeof f);
-    const double e0 = static_cast<double>(static_cast<std::int64_t>(bits >> 52) - 1022);
+    // The biased exponent (bits >> 52, 1..1022: x is positive and normal) as a
+    // double without an integer conversion (baseline x86-64 has no packed
+    // int64 -> double): 2^52 + k has k in its low bits, so subtracting 2^52
+    // leaves exactly k.
+    const std::uint64_t k_bits = (bits >> 52) | 0x4330000000000000ull;
+    double k;
+    std::memcpy(&k, &k_bits, sizeof k);
+    const double e0 = (k - 4503599627370496.0) - 1022.0;
     // below sqrt(1/2): f * 2 and e - 1 (times 1 and minus 0 otherwise: the
     // same values, without a branch)
     const bool low = f < 0.70710678118654752440;
@@ -79,7 +113,7 @@ void portable_log(const double* x, double* y, std::size_t n) {
 // f[i] = sqrt(-2 log_r2[i] / r2[i]) in place over log_r2 (0 < r2 < 1, so the
 // square root never sees a negative number and never sets errno: without
 // errno the loop vectorises).
-__attribute__((optimize("no-math-errno"))) void polar_factors(double* log_r2, const double* r2, std::size_t n) {
+DEEPNET_RNG_CLONES __attribute__((optimize("no-math-errno"))) void polar_factors(double* log_r2, const double* r2, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) log_r2[i] = std::sqrt(-2.0 * log_r2[i] / r2[i]);
 }
 
@@ -128,16 +162,7 @@ std::uint64_t Rng::next64() {
     const std::uint64_t high = next32();
     return (high << 32) | next32();
   }
-  // xoshiro256** (Blackman & Vigna)
-  const std::uint64_t result = rotl(xo_[1] * 5, 7) * 9;
-  const std::uint64_t t = xo_[1] << 17;
-  xo_[2] ^= xo_[0];
-  xo_[3] ^= xo_[1];
-  xo_[1] ^= xo_[2];
-  xo_[0] ^= xo_[3];
-  xo_[2] ^= t;
-  xo_[3] = rotl(xo_[3], 45);
-  return result;
+  return xoshiro_next(xo_);
 }
 
 double Rng::uniform() {
@@ -145,7 +170,7 @@ double Rng::uniform() {
     const std::uint32_t a = next32() >> 5, b = next32() >> 6;
     return (a * 67108864.0 + b) / 9007199254740992.0;
   }
-  return static_cast<double>(next64() >> 11) / 9007199254740992.0;
+  return xoshiro_uniform(xo_);
 }
 
 // Marsaglia's polar method with one cached value (numpy's legacy_gauss order).
@@ -184,13 +209,14 @@ void Rng::normals(double* out, std::size_t n) {
   }
   constexpr std::size_t block = 256;
   double x1[block], x2[block], r2[block], f[block];
+  std::uint64_t s[4] = {xo_[0], xo_[1], xo_[2], xo_[3]};  // the generator's state in registers, back at the end
   while (k < n) {
     const std::size_t pairs = std::min(block, (n - k + 1) / 2);
     for (std::size_t p = 0; p < pairs; ++p) {
       double a, b, r;
       do {
-        a = 2.0 * uniform() - 1.0;
-        b = 2.0 * uniform() - 1.0;
+        a = 2.0 * xoshiro_uniform(s) - 1.0;
+        b = 2.0 * xoshiro_uniform(s) - 1.0;
         r = a * a + b * b;
       } while (r >= 1.0 || r == 0.0);
       x1[p] = a;
@@ -209,6 +235,7 @@ void Rng::normals(double* out, std::size_t n) {
       }
     }
   }
+  std::copy(s, s + 4, xo_);
 }
 
 // Layout: kind (1 byte), xoshiro state (4 x 8), MT state (624 x 4), MT index

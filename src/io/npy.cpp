@@ -411,7 +411,12 @@ struct NpyContents {
   std::string layout;         // "shape (2, 3) of '<f8'", for messages
 };
 
-NpyContents parse_npy_contents(std::string_view bytes, const std::string& name, bool text) {
+// bytes: the file's, or (file_size given) its first bytes up to at least the
+// end of the header; then data is empty.
+NpyContents parse_npy_contents(std::string_view bytes, const std::string& name, bool text,
+                               std::size_t file_size = std::string_view::npos) {
+  const bool whole = file_size == std::string_view::npos;
+  if (whole) file_size = bytes.size();
   for (std::size_t k = 0; k < kNpyMagic.size(); ++k) {
     if (k == bytes.size())
       throw Error(
@@ -451,7 +456,7 @@ NpyContents parse_npy_contents(std::string_view bytes, const std::string& name, 
                 " has more elements than can be addressed in memory");
   const std::size_t data_start = header_start + header_length;
   const std::size_t data_bytes = *count * type.size;
-  const std::size_t present = bytes.size() - data_start;
+  const std::size_t present = file_size - data_start;
   const std::string layout = "shape " + shape_text(header.shape) + " of '" + header.descr + "'";
   if (present < data_bytes)
     throw Error(name + ": byte " + std::to_string(data_start) + ": expected " + std::to_string(data_bytes) +
@@ -462,7 +467,7 @@ NpyContents parse_npy_contents(std::string_view bytes, const std::string& name, 
                 ": expected the end of the file after the array data (" + layout + "), found " +
                 std::to_string(present - data_bytes) + " more bytes");
 
-  return {header, type, *count, data_start, bytes.substr(data_start, data_bytes), layout};
+  return {header, type, *count, data_start, whole ? bytes.substr(data_start, data_bytes) : std::string_view(), layout};
 }
 
 NumericArray parse_npy_bytes(std::string_view bytes, const std::string& name, bool compact = false) {
@@ -691,6 +696,21 @@ StringArray parse_npy_strings(const std::string& bytes, const std::string& name)
 NumericArray load_npy(const std::string& path) { return parse_npy_bytes(io::read_maybe_gzip(path), path); }
 NumericArray load_npy_compact(const std::string& path) {
   return parse_npy_bytes(io::read_maybe_gzip(path), path, true);
+}
+NpyView npy_view(std::string_view first_bytes, const std::string& name, std::size_t file_size) {
+  const NpyContents npy = parse_npy_contents(first_bytes, name, false, file_size);
+  NpyView view;
+  view.shape = npy.header.shape;
+  view.dtype = npy.header.descr;
+  view.fortran_order = npy.header.fortran_order;
+  view.float32 = npy.type.kind == Kind::floating && npy.type.size == 4 &&
+                 npy.type.big_endian == (std::endian::native == std::endian::big);
+  view.uint8 = npy.type.kind == Kind::unsigned_integer && npy.type.size == 1;
+  view.count = npy.count;
+  view.data_start = npy.data_start;
+  view.data_bytes = npy.count * npy.type.size;
+  view.layout = npy.layout;
+  return view;
 }
 
 namespace {

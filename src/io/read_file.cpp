@@ -23,24 +23,25 @@ namespace deepnet::io {
 
 namespace {
 
-// The whole of a regular, non-empty gzip file no larger than the memory limit,
-// read with read() into memory that is not zero-filled first (the compressed
-// Fashion-MNIST training images are 26 MB: filling them with zeros and then
-// with the file cost about 20 ms of a 0.3 s start). loaded() is false for
-// anything else, or when the file changed size while it was read: the caller
-// then reads it the ordinary way, with its messages. (A read-only mapping would
-// save one copy, but a file truncated by another process while it is
-// decompressed would end the process with SIGBUS; read() cannot.)
-class GzipFile {
+// The whole of a regular file of more than 2 bytes, gzip or not as asked, no
+// larger than the memory limit, read with read() into memory that is not
+// zero-filled first (the compressed Fashion-MNIST training images are 26 MB:
+// filling them with zeros and then with the file cost about 20 ms of a 0.3 s
+// start). loaded() is false for anything else, or when the file changed size
+// while it was read: the caller then reads it the ordinary way, with its
+// messages. (A read-only mapping would save one copy, but a file truncated by
+// another process while it is decompressed would end the process with SIGBUS;
+// read() cannot.)
+class WholeFile {
  public:
-  explicit GzipFile(const std::string& path) {
+  WholeFile(const std::string& path, bool gzip) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return;
     struct stat info {};
     char magic[2] = {0, 0};
     if (::fstat(fd, &info) == 0 && S_ISREG(info.st_mode) && info.st_size > 2 &&
         static_cast<std::uint64_t>(info.st_size) <= memory_limit() && ::pread(fd, magic, 2, 0) == 2 &&
-        is_gzip(std::string_view(magic, 2))) {
+        is_gzip(std::string_view(magic, 2)) == gzip) {
       const auto size = static_cast<std::size_t>(info.st_size);
       data_.reset(new (std::nothrow) char[size]);  // not zero-filled: written once, by read()
       std::size_t done = 0;
@@ -58,6 +59,13 @@ class GzipFile {
   }
   bool loaded() const { return data_ != nullptr; }
   std::string_view bytes() const { return {data_.get(), size_}; }
+  FileBytes release() {
+    FileBytes bytes;
+    bytes.size = size_;
+    bytes.data = std::move(data_);
+    size_ = 0;
+    return bytes;
+  }
 
  private:
   std::unique_ptr<char[]> data_;
@@ -214,7 +222,7 @@ std::string gunzip(std::string_view bytes, const std::string& name, std::size_t 
 std::string read_maybe_gzip(const std::string& path, std::size_t max_bytes) {
   {
     // A regular gzip file: its compressed bytes read once into memory not zero-filled first.
-    const GzipFile file(path);
+    const WholeFile file(path, true);
     if (file.loaded()) return gunzip(file.bytes(), path, max_bytes);
   }
   std::string bytes = read_whole_file(path);
@@ -225,7 +233,7 @@ std::string read_maybe_gzip(const std::string& path, std::size_t max_bytes) {
 FileBytes read_maybe_gzip_bytes(const std::string& path, std::size_t max_bytes) {
   FileBytes result;
   {
-    const GzipFile file(path);
+    const WholeFile file(path, true);
     if (file.loaded()) {
       const std::uint64_t isize = gzip_trailer_size(file.bytes(), path);
       if (isize > 0 && isize <= max_bytes && kWholeBufferInflate) {
@@ -237,6 +245,11 @@ FileBytes read_maybe_gzip_bytes(const std::string& path, std::size_t max_bytes) 
         result.data.reset();
       }
     }
+  }
+  {
+    // Not gzip: the file's bytes as they are, read once into their place.
+    WholeFile file(path, false);
+    if (file.loaded() && file.bytes().size() <= max_bytes) return file.release();
   }
   const std::string bytes = read_maybe_gzip(path, max_bytes);  // the general way, with its errors
   result.data.reset(new char[bytes.size()]);

@@ -12,6 +12,7 @@
 
 #include "deepnet/data.hpp"
 #include "deepnet/error.hpp"
+#include "deepnet/limits.hpp"
 
 namespace deepnet {
 namespace {
@@ -227,6 +228,53 @@ TEST(ArrayDataset, Float32AndUint8ArraysStayCompact) {
   EXPECT_EQ(member.floats.size(), 3u);
   const NumericArray member_plain = load_npz_array(data_dir + "/npy/big_endian.npz", "f4");
   for (std::size_t k = 0; k < 3; ++k) EXPECT_EQ(double(member.floats[k]), member_plain.values[k]);
+}
+
+// An uncompressed NPY file of float32 or uint8 examples is read straight into
+// the data set's features; every other file the general way. Both give the
+// same values, and a damaged file the general reader's message.
+TEST(ArrayDataset, NpyFeaturesReadInPlaceAgreeWithTheGeneralReader) {
+  test::TempDir dir;
+  std::vector<float> values;
+  for (int k = 0; k < 20; ++k) values.push_back(static_cast<float>(k * 0.61 - 4.0));
+  const std::string whole = npy_f4("<f4", 5, 4, values);
+  const std::string f4 = (dir.path() / "f4.npy").string();
+  std::ofstream(f4, std::ios::binary) << whole;
+  ArrayOptions options;
+  options.labels_optional = true;
+  for (const std::string& path : {f4, data_dir + "/npy/u1_images.npy", data_dir + "/npy/f8_c_2d.npy",
+                                  data_dir + "/npy/f8_c_2d.npy.gz", data_dir + "/npy/f4_fortran_2d.npy",
+                                  data_dir + "/npy/v2.npy", data_dir + "/npy/v3.npy"}) {
+    const NumericArray plain = load_npy(path);
+    const Dataset d = load_array_dataset(path, options);
+    ASSERT_EQ(static_cast<std::size_t>(d.examples()), plain.shape[0]) << path;
+    ASSERT_EQ(static_cast<std::size_t>(d.features() * d.examples()), plain.values.size()) << path;
+    for (Eigen::Index j = 0; j < d.examples(); ++j)
+      for (Eigen::Index i = 0; i < d.features(); ++i)
+        EXPECT_EQ(d.value(i, j), plain.values[static_cast<std::size_t>(j * d.features() + i)]) << path;
+    EXPECT_EQ(d.feature_names.size(), static_cast<std::size_t>(d.features())) << path;
+  }
+  EXPECT_TRUE(load_array_dataset(f4, options).has_singles());
+  // Truncated data, bytes after the data, a header claiming more than the file
+  // holds: the messages of load_npy, which reads the whole file first.
+  const std::string damaged = (dir.path() / "damaged.npy").string();
+  std::string huge = whole;
+  const std::size_t shape_at = huge.find("(5, 4)");
+  huge.replace(shape_at, 6, "(999999999999, 4)");
+  huge.erase(huge.find('\n') - 11, 11);  // the header's padding: its length stays
+  for (const std::string& bytes : {whole.substr(0, whole.size() - 3), whole + "xyz", huge}) {
+    std::ofstream(damaged, std::ios::binary | std::ios::trunc) << bytes;
+    const std::string expected = message_of([&] { load_npy_compact(damaged); });
+    ASSERT_FALSE(expected.empty());
+    EXPECT_EQ(message_of([&] { load_array_dataset(damaged, options); }), expected);
+  }
+  // The memory limit: checked for the values before they are read.
+  set_memory_limit(40);
+  const std::string over = message_of([&] { load_array_dataset(f4, options); });
+  set_memory_limit(0);
+  EXPECT_NE(over.find(f4 + ": header: shape (5, 4) of '<f4' claims 20 values = 80 bytes as float, more than the memory limit"),
+            std::string::npos)
+      << over;
 }
 
 }  // namespace
