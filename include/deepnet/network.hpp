@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "deepnet/activation.hpp"
+#include "deepnet/linear.hpp"
 #include "deepnet/loss.hpp"
 #include "deepnet/matrix.hpp"
 #include "deepnet/rng.hpp"
@@ -115,16 +116,20 @@ class Network {
   void zero_grad();
 
   // Backward propagation for the last forward pass; accumulates into the
-  // gradients (call zero_grad() first). Y: (n[L], m).
+  // gradients (call zero_grad() first), or, with GradientMode::replace, sets
+  // them without reading them (linear.hpp; the training loops' way: no pass
+  // that zeroes them first). Y: (n[L], m).
   //   dZ[L] = A[L] - Y;  dW[l] = (1/m) dZ[l] A[l-1]^T;  db[l] = (1/m) sum_columns dZ[l]
   //   dA[l-1] = W[l]^T dZ[l];  dZ[l-1] = dA[l-1] * g'[l-1](Z[l-1])
   // When input_gradient is non-null it receives dA[0] = W[1]^T dZ[1]: (n[0], m).
   // example_weights scale the columns of dZ[L] (see cost); L2 adds (lambda/m) W[l] to dW[l];
   // dropout masks of the last forward pass multiply dA[l] of the hidden layers.
-  void backward(MatrixCRef<T> Y, Matrix<T>* input_gradient = nullptr, const T* example_weights = nullptr);
+  void backward(MatrixCRef<T> Y, Matrix<T>* input_gradient = nullptr, const T* example_weights = nullptr,
+                GradientMode mode = GradientMode::accumulate);
 
   // forward(X), zero_grad() and backward(Y, nullptr, example_weights) in one
-  // call: the same values, bits and caches. On the small-net path each chunk
+  // call: the same values, bits and caches (the gradients set as
+  // GradientMode::replace sets them, without a pass that zeroes them first). On the small-net path each chunk
   // of examples goes forward and back at once, so a full-batch step hands
   // work to the library's threads once instead of twice.
   // input_unchanged: the caller's promise that X is the matrix of the last

@@ -98,7 +98,7 @@ void linear_activation_forward(MatrixCRef<T> A_prev, MatrixCRef<T> W, MatrixCRef
 
 template <typename T>
 void linear_backward(MatrixCRef<T> dZ, MatrixCRef<T> A_prev, MatrixCRef<T> W, MatrixRef<T> dW,
-                     MatrixRef<T> db, Matrix<T>* dA_prev, int layer) {
+                     MatrixRef<T> db, Matrix<T>* dA_prev, int layer, GradientMode mode) {
   const std::string L = std::to_string(layer);
   if (dZ.rows() != W.rows() || dZ.cols() != A_prev.cols() || W.cols() != A_prev.rows())
     throw Error("layer " + L + ": backward got dZ[" + L + "] " + shape(dZ.rows(), dZ.cols()) +
@@ -110,9 +110,14 @@ void linear_backward(MatrixCRef<T> dZ, MatrixCRef<T> A_prev, MatrixCRef<T> W, Ma
                 shape(W.rows(), W.cols()) + " and " + shape(W.rows(), 1));
   const T inv_m = T(1) / static_cast<T>(dZ.cols());
   // dW += (1/m) dZ A_prev^T; db += (1/m) sum over examples of dZ; dA_prev = W^T dZ.
+  // (replace: = instead of +=; the product's beta 0 does not read dW.)
+  const bool replace = mode == GradientMode::replace;
   gemm<T>(false, true, dW.rows(), dW.cols(), dZ.cols(), inv_m, dZ.data(), dZ.outerStride(),
-          A_prev.data(), A_prev.outerStride(), T(1), dW.data(), dW.outerStride());
-  db.col(0) += inv_m * dZ.rowwise().sum();
+          A_prev.data(), A_prev.outerStride(), replace ? T(0) : T(1), dW.data(), dW.outerStride());
+  if (replace)
+    db.col(0) = inv_m * dZ.rowwise().sum();
+  else
+    db.col(0) += inv_m * dZ.rowwise().sum();
   if (dA_prev) {
     dA_prev->resize(W.cols(), dZ.cols());
     gemm<T>(true, false, W.cols(), dZ.cols(), W.rows(), T(1), W.data(), W.outerStride(), dZ.data(),
@@ -127,7 +132,7 @@ void linear_backward(MatrixCRef<T> dZ, MatrixCRef<T> A_prev, MatrixCRef<T> W, Ma
                                              Activation, double, MatrixRef<T>, MatrixRef<T>,    \
                                              int);                                              \
   template void linear_backward<T>(MatrixCRef<T>, MatrixCRef<T>, MatrixCRef<T>, MatrixRef<T>,  \
-                                   MatrixRef<T>, Matrix<T>*, int);
+                                   MatrixRef<T>, Matrix<T>*, int, GradientMode);
 DEEPNET_INSTANTIATE(float)
 DEEPNET_INSTANTIATE(double)
 #undef DEEPNET_INSTANTIATE

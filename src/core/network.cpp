@@ -273,8 +273,7 @@ void Network<T>::forward_backward(const Matrix<T>& X, MatrixCRef<T> Y, const T* 
                      X.cols() < (Eigen::Index(1) << 31) && Y.rows() == units(layers()) && Y.cols() == X.cols();
   if (!fused) {  // the general path (or an error from forward or backward, as they would give it)
     forward(X);
-    zero_grad();
-    backward(Y, nullptr, example_weights);
+    backward(Y, nullptr, example_weights, GradientMode::replace);
     return;
   }
   forward_small(X, &Y, example_weights, input_unchanged);
@@ -290,10 +289,12 @@ void Network<T>::zero_grad() {
 }
 
 template <typename T>
-void Network<T>::backward(MatrixCRef<T> Y, Matrix<T>* input_gradient, const T* example_weights) {
+void Network<T>::backward(MatrixCRef<T> Y, Matrix<T>* input_gradient, const T* example_weights,
+                          GradientMode mode) {
   check_targets(Y);
   backward_done_ = true;
   if (small_pass_) {
+    if (mode == GradientMode::replace) zero_grad();  // the small-net pass adds its chunks' sums
     backward_small(Y, input_gradient, example_weights);
     if (ready_)
       for (int l = layers(); l >= 1; --l) ready_(ready_context_, l);
@@ -311,7 +312,7 @@ void Network<T>::backward(MatrixCRef<T> Y, Matrix<T>* input_gradient, const T* e
     const Matrix<T>& A_prev = l == 1 ? *X_ : ws().A[l - 1];
     Matrix<T>* dA_prev = l > 1 ? &ws().dZ[l - 1] : input_gradient;
     if (l == 1 && input_gradient) input_gradient->resize(units(0), m_);
-    linear_backward<T>(ws().dZ[l], A_prev, W(l), dW(l), db(l), dA_prev, l);
+    linear_backward<T>(ws().dZ[l], A_prev, W(l), dW(l), db(l), dA_prev, l, mode);
     if (l2_ > 0) dW(l) += static_cast<T>(l2_ / static_cast<double>(m_)) * W(l);  // d/dW of lambda/(2m) ||W||^2
     if (ready_) ready_(ready_context_, l);
     if (l > 1) {

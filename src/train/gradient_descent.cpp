@@ -136,8 +136,7 @@ std::vector<CostRecord> train_gradient_descent(Network<T>& network, const Matrix
       if (options.on_record) options.on_record(history.back());
       health.cost(i, cost, "iteration");
       health.after_forward(network);
-      network.zero_grad();
-      network.backward(Y);
+      network.backward(Y, nullptr, nullptr, GradientMode::replace);
     }
     // A pass over the gradients (cheap beside the products over all m
     // examples): the first non-finite value is found in the iteration it appears.

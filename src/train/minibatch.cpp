@@ -226,8 +226,7 @@ TrainerState train_minibatch(Network<T>& network, std::type_identity_t<MatrixCRe
       cost_sum += cost * static_cast<double>(mb);
       seen += mb;
       if (!blocked) {
-        network.zero_grad();
-        network.backward(yb, nullptr, weights);
+        network.backward(yb, nullptr, weights, GradientMode::replace);
       }
       const bool probed = probe && probe->step == static_cast<long long>(epoch) * steps_per_epoch + s;
       if (probed && probe->before_update) probe->before_update(network, xb, yb, cost);

@@ -6,7 +6,10 @@
 
 #include "test_util.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <vector>
 
 #include "deepnet/data.hpp"
 #include "deepnet/error.hpp"
@@ -179,6 +182,63 @@ TEST(Network, PredictThresholdsArgmaxesOrPassesThrough) {
   Matrix<double> labels(1, 2);
   labels << 1, 1;
   EXPECT_DOUBLE_EQ(accuracy<double>(p, labels), 0.5);
+}
+
+// backward with GradientMode::replace (the training loops' way) sets the
+// gradients without reading them: the values of zero_grad() then backward,
+// whatever the buffer held (NaN here), on the general and the small-net path,
+// with example weights, L2 and the input's gradient; accumulate still adds.
+template <typename T>
+void check_replaced_gradients(bool small_path) {
+  const Architecture arch{{6, 9, 5, 3}, {Activation::relu, Activation::tanh}, Output::softmax};
+  Network<T> accumulated(arch), replaced(arch);
+  accumulated.set_small_net_path(small_path);
+  replaced.set_small_net_path(small_path);
+  Rng rng(5);
+  initialize(accumulated, InitScheme::he, rng);
+  std::copy(accumulated.parameters().begin(), accumulated.parameters().end(), replaced.parameters().begin());
+  for (Network<T>* net : {&accumulated, &replaced}) net->set_l2(0.3);
+  Matrix<T> X(6, 23);
+  for (Eigen::Index k = 0; k < X.size(); ++k) X.data()[k] = static_cast<T>(std::sin(0.7 * double(k)) * 2.0);
+  Matrix<T> labels(1, 23);
+  for (Eigen::Index j = 0; j < 23; ++j) labels(0, j) = static_cast<T>(j % 3);
+  const Matrix<T> Y = make_targets<T>(Output::softmax, 3, labels);
+  std::vector<T> weights(23);
+  for (std::size_t j = 0; j < weights.size(); ++j) weights[j] = static_cast<T>(0.5 + 0.1 * double(j % 4));
+  for (const T* w : {static_cast<const T*>(nullptr), static_cast<const T*>(weights.data())}) {
+    Matrix<T> dA0_accumulated, dA0_replaced;
+    accumulated.forward(X);
+    accumulated.zero_grad();
+    accumulated.backward(Y, &dA0_accumulated, w);
+    replaced.forward(X);
+    std::fill(replaced.gradients().begin(), replaced.gradients().end(), std::numeric_limits<T>::quiet_NaN());
+    replaced.backward(Y, &dA0_replaced, w, GradientMode::replace);
+    ASSERT_EQ(replaced.gradients().size(), accumulated.gradients().size());
+    for (std::size_t k = 0; k < replaced.gradients().size(); ++k)
+      ASSERT_EQ(replaced.gradients()[k], accumulated.gradients()[k]) << "gradient " << k << (small_path ? ", small path" : "");
+    EXPECT_EQ(dA0_replaced, dA0_accumulated);
+    // accumulate adds to what is there: twice the gradients (to rounding) after a second pass
+    const std::vector<T> once(accumulated.gradients().begin(), accumulated.gradients().end());
+    accumulated.forward(X);
+    accumulated.backward(Y, nullptr, w);
+    for (std::size_t k = 0; k < once.size(); ++k)
+      ASSERT_NEAR(double(accumulated.gradients()[k]), 2.0 * double(once[k]), 1e-5 * (1 + std::abs(2.0 * double(once[k])))) << k;
+  }
+  // forward_backward replaces the gradients too
+  std::fill(replaced.gradients().begin(), replaced.gradients().end(), std::numeric_limits<T>::quiet_NaN());
+  replaced.forward_backward(X, Y);
+  accumulated.forward(X);
+  accumulated.zero_grad();
+  accumulated.backward(Y);
+  for (std::size_t k = 0; k < replaced.gradients().size(); ++k)
+    ASSERT_EQ(replaced.gradients()[k], accumulated.gradients()[k]) << "forward_backward, gradient " << k;
+}
+
+TEST(Network, ReplacedGradientsAreZeroGradThenBackwardWithoutReadingThem) {
+  for (bool small_path : {false, true}) {
+    check_replaced_gradients<float>(small_path);
+    check_replaced_gradients<double>(small_path);
+  }
 }
 
 }  // namespace

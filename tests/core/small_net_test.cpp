@@ -839,10 +839,10 @@ TEST(SmallNet, AStalledTeamFinishesOneByOneWithTheSameBits) {
     return false;
   };
   // A slow after_step (20 ms on thread 0) is not a stall: the next call runs
-  // a team. (Up to 3 tries: under ctest -j another process may take the
-  // worker's core, a real stall.)
+  // a team. (Up to 10 tries: under ctest -j another process may take the
+  // worker's core, a real stall; 3 were too few beside a build.)
   bool kept = false;
-  for (int attempt = 0; attempt < 3 && !kept; ++attempt) {
+  for (int attempt = 0; attempt < 10 && !kept; ++attempt) {
     ASSERT_TRUE(until_a_team_runs());
     ASSERT_EQ(descended.descend(p.X, p.Y, nullptr, 10, 0.5, true,
                                 [&](int k) {
