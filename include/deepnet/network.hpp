@@ -129,9 +129,10 @@ class Network {
 
   // forward(X), zero_grad() and backward(Y, nullptr, example_weights) in one
   // call: the same values, bits and caches (the gradients set as
-  // GradientMode::replace sets them, without a pass that zeroes them first). On the small-net path each chunk
-  // of examples goes forward and back at once, so a full-batch step hands
-  // work to the library's threads once instead of twice.
+  // GradientMode::replace sets them, without a pass that zeroes them first).
+  // On the small-net path each chunk of examples goes forward and back at
+  // once, so a full-batch step hands work to the library's threads once
+  // instead of twice.
   // input_unchanged: the caller's promise that X is the matrix of the last
   // pass (the same object) and that its values have not changed since (a
   // full-batch loop's X): the small-net path then skips comparing X with the
