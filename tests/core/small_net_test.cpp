@@ -856,24 +856,33 @@ TEST(SmallNet, AStalledTeamFinishesOneByOneWithTheSameBits) {
   }
   EXPECT_TRUE(kept) << "a slow after_step stopped the team";
   // A held worker: a stall, the rest of the call one by one, every after_step
-  // once. (200 steps: the signal lands while the team still runs, however
-  // slowly a sanitizer build runs the steps or the kernel delivers it.)
-  ASSERT_TRUE(until_a_team_runs());
-  std::vector<int> seen, expected;
-  ASSERT_EQ(descended.descend(p.X, p.Y, nullptr, 200, 0.5, true,
-                              [&](int k) {
-                                seen.push_back(k);
-                                if (k == 3) pthread_kill(worker, SIGUSR1);
-                              }),
-            200);
-  total += 200;
-  for (int k = 1; k <= 200; ++k) expected.push_back(k);
-  EXPECT_EQ(seen, expected);
-  // at most 197 of the 1024 steps of rest went to that call
-  const std::int64_t teams = pool.together_runs();
-  for (int round = 0; round < 16; ++round) ASSERT_EQ(descended.descend(p.X, p.Y, nullptr, 50, 0.5, true, {}), 50);
-  total += 800;
-  EXPECT_EQ(pool.together_runs(), teams) << "a team within the 1024 steps after a stall";
+  // once, and no team in the 800 steps after it (at most 197 of the 1024
+  // steps of rest went to that call). (200 steps: the signal lands while the
+  // team still runs, however slowly a sanitizer build runs the steps or the
+  // kernel delivers it. Up to 5 tries: ThreadSanitizer delays a signal's
+  // handler to a point of its own (an intercepted call), which a worker
+  // spinning at the team's meetings may reach only after the team is done;
+  // the hold then falls outside the team, and there is no stall to rest from.
+  // It failed once so in scripts/test --tsan under ctest -j2.)
+  bool rested = false;
+  for (int attempt = 0; attempt < 5 && !rested; ++attempt) {
+    ASSERT_TRUE(until_a_team_runs());
+    std::vector<int> seen, expected;
+    ASSERT_EQ(descended.descend(p.X, p.Y, nullptr, 200, 0.5, true,
+                                [&](int k) {
+                                  seen.push_back(k);
+                                  if (k == 3) pthread_kill(worker, SIGUSR1);
+                                }),
+              200);
+    total += 200;
+    for (int k = 1; k <= 200; ++k) expected.push_back(k);
+    EXPECT_EQ(seen, expected);
+    const std::int64_t teams = pool.together_runs();
+    for (int round = 0; round < 16; ++round) ASSERT_EQ(descended.descend(p.X, p.Y, nullptr, 50, 0.5, true, {}), 50);
+    total += 800;
+    rested = pool.together_runs() == teams;
+  }
+  EXPECT_TRUE(rested) << "a team within the 1024 steps after a stall";
   EXPECT_TRUE(until_a_team_runs()) << "no team after the rest";
   ASSERT_EQ(sigaction(SIGUSR1, &previous, nullptr), 0);
   Network<double> one_by_one = make_network<double>(c, 82);
