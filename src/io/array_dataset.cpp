@@ -1,6 +1,5 @@
 // Data sets from array files: NPY, NPZ, HDF5 and IDX.
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +11,7 @@
 #include "deepnet/data.hpp"
 #include "deepnet/error.hpp"
 #include "deepnet/limits.hpp"
+#include "io/pread_all.hpp"
 
 namespace deepnet {
 
@@ -140,15 +140,7 @@ bool read_npy_features(const std::string& path, const std::string& source, Datas
   struct stat info {};
   if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) return false;
   const auto file_size = static_cast<std::size_t>(info.st_size);
-  const auto read_at = [fd](char* out, std::size_t n, std::size_t offset) {
-    for (std::size_t done = 0; done < n;) {
-      const ssize_t got = ::pread(fd, out + done, n - done, static_cast<off_t>(offset + done));
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) return false;
-      done += static_cast<std::size_t>(got);
-    }
-    return true;
-  };
+  const auto read_at = [fd](char* out, std::size_t n, std::size_t offset) { return io::pread_all(fd, out, n, offset); };
   // The magic string, the version and the header's length (2 bytes in 1.0, 4 after).
   unsigned char head[12];
   if (file_size < sizeof head || !read_at(reinterpret_cast<char*>(head), sizeof head, 0) ||

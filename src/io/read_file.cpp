@@ -18,6 +18,7 @@
 
 #include "deepnet/error.hpp"
 #include "deepnet/limits.hpp"
+#include "io/pread_all.hpp"
 
 namespace deepnet::io {
 
@@ -44,15 +45,9 @@ class WholeFile {
         is_gzip(std::string_view(magic, 2)) == gzip) {
       const auto size = static_cast<std::size_t>(info.st_size);
       data_.reset(new (std::nothrow) char[size]);  // not zero-filled: written once, by read()
-      std::size_t done = 0;
-      while (data_ && done < size) {
-        const ssize_t got = ::pread(fd, data_.get() + done, size - done, static_cast<off_t>(done));
-        if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) break;
-        done += static_cast<std::size_t>(got);
-      }
       char extra;
-      if (data_ && done == size && ::pread(fd, &extra, 1, static_cast<off_t>(size)) == 0) size_ = size;  // nor grew
+      if (data_ && pread_all(fd, data_.get(), size, 0) && ::pread(fd, &extra, 1, static_cast<off_t>(size)) == 0)
+        size_ = size;  // nor grew
       else data_.reset();
     }
     ::close(fd);
